@@ -1,0 +1,86 @@
+import { empty } from '../empty.ts';
+import * as F from '../functional.ts';
+import type { Tensor } from '../tensor.ts';
+import { fans, kaimingUniform_, uniform_ } from './init.ts';
+import { Module } from './module.ts';
+
+type Pair = number | [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+  device?: string;
+}
+
+/** 2-d convolution; weights [out, in/groups, kh, kw], initialised as PyTorch's Conv2d. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: Pair,
+    readonly options: Conv2dOptions = {},
+  ) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    const groups = options.groups ?? 1;
+    this.weight = this.registerParameter(
+      'weight',
+      empty([outChannels, inChannels / groups, kh, kw], options.device),
+    );
+    this.bias =
+      options.bias === false ? null : this.registerParameter('bias', empty([outChannels], options.device));
+    resetConvParameters(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, this.options);
+  }
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: Pair;
+}
+
+/** Transposed 2-d convolution; weights [in, out/groups, kh, kw], as PyTorch's ConvTranspose2d. */
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: Pair,
+    readonly options: ConvTranspose2dOptions = {},
+  ) {
+    super();
+    const [kh, kw] = pair(kernelSize);
+    const groups = options.groups ?? 1;
+    this.weight = this.registerParameter(
+      'weight',
+      empty([inChannels, outChannels / groups, kh, kw], options.device),
+    );
+    this.bias =
+      options.bias === false ? null : this.registerParameter('bias', empty([outChannels], options.device));
+    resetConvParameters(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, this.options);
+  }
+}
+
+// PyTorch's _ConvNd.reset_parameters: kaiming_uniform_(a=√5), bias uniform in ±1/√fan_in.
+function resetConvParameters(weight: Tensor, bias: Tensor | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const bound = 1 / Math.sqrt(fans(weight).fanIn);
+    uniform_(bias, -bound, bound);
+  }
+}

@@ -1,0 +1,182 @@
+// DenseNet-121 (Huang et al. 2017), laid out as torchvision's densenet.py so that its state-dict keys are
+// torchvision's own ('features.denseblock1.denselayer1.norm1.weight', ..., 'classifier.weight'): dense blocks of
+// 6-12-24-16 BN-ReLU-Conv layers, growth rate 32, 4× bottleneck, transitions halving channels and resolution.
+// With a 2-class head: 6,955,906 parameters.
+import {
+  AvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  cat,
+  Dropout,
+  F,
+  init,
+  Linear,
+  MaxPool2d,
+  Module,
+  ReLU,
+  Sequential,
+  type Tensor,
+} from '../engine/index.ts';
+
+export interface DenseNetConfig {
+  growthRate: number;
+  blockConfig: number[];
+  numInitFeatures: number;
+  bnSize: number;
+  dropRate: number;
+  numClasses: number;
+  /** Dropout before the classifier (0: none). */
+  headDropout: number;
+  /** Hidden units of an extra head layer (0: a single linear layer, as torchvision). */
+  headHidden: number;
+}
+
+export const DENSENET121: DenseNetConfig = {
+  growthRate: 32,
+  blockConfig: [6, 12, 24, 16],
+  numInitFeatures: 64,
+  bnSize: 4,
+  dropRate: 0,
+  numClasses: 2,
+  headDropout: 0,
+  headHidden: 0,
+};
+
+class DenseLayer extends Module {
+  readonly norm1: BatchNorm2d;
+  readonly conv1: Conv2d;
+  readonly norm2: BatchNorm2d;
+  readonly conv2: Conv2d;
+
+  constructor(
+    inputFeatures: number,
+    growthRate: number,
+    bnSize: number,
+    readonly dropRate: number,
+  ) {
+    super();
+    this.norm1 = this.registerModule('norm1', new BatchNorm2d(inputFeatures));
+    this.registerModule('relu1', new ReLU());
+    this.conv1 = this.registerModule(
+      'conv1',
+      new Conv2d(inputFeatures, bnSize * growthRate, 1, { bias: false }),
+    );
+    this.norm2 = this.registerModule('norm2', new BatchNorm2d(bnSize * growthRate));
+    this.registerModule('relu2', new ReLU());
+    this.conv2 = this.registerModule(
+      'conv2',
+      new Conv2d(bnSize * growthRate, growthRate, 3, { padding: 1, bias: false }),
+    );
+  }
+
+  /** Takes the concatenation of every earlier feature map of the block; returns growthRate new channels. */
+  forward(concatenated: Tensor): Tensor {
+    const bottleneck = this.conv1.forward(F.relu(this.norm1.forward(concatenated)));
+    const out = this.conv2.forward(F.relu(this.norm2.forward(bottleneck)));
+    return this.dropRate > 0 ? F.dropout(out, this.dropRate, this.training) : out;
+  }
+}
+
+class DenseBlock extends Module {
+  readonly layers: DenseLayer[] = [];
+
+  constructor(
+    numLayers: number,
+    inputFeatures: number,
+    growthRate: number,
+    bnSize: number,
+    dropRate: number,
+  ) {
+    super();
+    for (let i = 0; i < numLayers; i++) {
+      const layer = new DenseLayer(inputFeatures + i * growthRate, growthRate, bnSize, dropRate);
+      this.layers.push(this.registerModule(`denselayer${i + 1}`, layer));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const features = [x];
+    for (const layer of this.layers) features.push(layer.forward(cat(features, 1)));
+    return cat(features, 1);
+  }
+}
+
+class Transition extends Sequential {
+  constructor(inputFeatures: number, outputFeatures: number) {
+    super([
+      ['norm', new BatchNorm2d(inputFeatures)],
+      ['relu', new ReLU()],
+      ['conv', new Conv2d(inputFeatures, outputFeatures, 1, { bias: false })],
+      ['pool', new AvgPool2d(2, { stride: 2 })],
+    ]);
+  }
+}
+
+export class DenseNet extends Module {
+  readonly features: Sequential;
+  readonly classifier: Module;
+  readonly numFeatures: number;
+
+  constructor(readonly config: DenseNetConfig = DENSENET121) {
+    super();
+    const c = config;
+    this.features = this.registerModule(
+      'features',
+      new Sequential([
+        ['conv0', new Conv2d(3, c.numInitFeatures, 7, { stride: 2, padding: 3, bias: false })],
+        ['norm0', new BatchNorm2d(c.numInitFeatures)],
+        ['relu0', new ReLU()],
+        ['pool0', new MaxPool2d(3, { stride: 2, padding: 1 })],
+      ]),
+    );
+    let channels = c.numInitFeatures;
+    c.blockConfig.forEach((numLayers, i) => {
+      this.features.add(
+        `denseblock${i + 1}`,
+        new DenseBlock(numLayers, channels, c.growthRate, c.bnSize, c.dropRate),
+      );
+      channels += numLayers * c.growthRate;
+      if (i !== c.blockConfig.length - 1) {
+        this.features.add(`transition${i + 1}`, new Transition(channels, Math.floor(channels / 2)));
+        channels = Math.floor(channels / 2);
+      }
+    });
+    this.features.add('norm5', new BatchNorm2d(channels));
+    this.numFeatures = channels;
+    this.classifier = this.registerModule('classifier', buildHead(channels, c));
+    this.#initialise();
+  }
+
+  // torchvision's initialisation: He-normal convolutions, unit BN scale, zero biases.
+  #initialise(): void {
+    for (const [, m] of this.namedModules()) {
+      if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { nonlinearity: 'relu' });
+      else if (m instanceof BatchNorm2d) {
+        if (m.weight) init.constant_(m.weight, 1);
+        if (m.bias) init.constant_(m.bias, 0);
+      } else if (m instanceof Linear && m.bias) init.constant_(m.bias, 0);
+    }
+  }
+
+  /** Pooled image features [N, numFeatures] (the backbone's output). */
+  embed(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(F.relu(this.features.forward(x)), 1).flatten(1);
+  }
+
+  /** Class logits [N, numClasses]; softmax gives tumour / no-tumour probabilities. */
+  forward(x: Tensor): Tensor {
+    return this.classifier.forward(this.embed(x));
+  }
+}
+
+function buildHead(inFeatures: number, c: DenseNetConfig): Module {
+  if (c.headHidden === 0 && c.headDropout === 0) return new Linear(inFeatures, c.numClasses);
+  const layers: Array<[string, Module]> = [];
+  if (c.headDropout > 0) layers.push(['dropout', new Dropout(c.headDropout)]);
+  if (c.headHidden > 0) {
+    layers.push(['hidden', new Linear(inFeatures, c.headHidden)], ['relu', new ReLU()]);
+    if (c.headDropout > 0) layers.push(['dropout2', new Dropout(c.headDropout)]);
+  }
+  layers.push(['out', new Linear(c.headHidden > 0 ? c.headHidden : inFeatures, c.numClasses)]);
+  return new Sequential(layers);
+}

@@ -1,0 +1,90 @@
+// The U-Net of Buda et al. (mateuszbuda/brain-segmentation-pytorch): four encoder blocks of two 3×3 conv-BN-ReLU
+// (features, 2×, 4×, 8×), a 16× bottleneck, transposed-conv upsampling with skip connections, and a 1×1 output
+// conv. With features = 32: 7,763,041 parameters. Returns logits; apply a sigmoid for probabilities.
+import {
+  BatchNorm2d,
+  Conv2d,
+  ConvTranspose2d,
+  cat,
+  F,
+  MaxPool2d,
+  Module,
+  ReLU,
+  Sequential,
+  type Tensor,
+} from '../engine/index.ts';
+
+export interface UNetConfig {
+  inChannels: number;
+  outChannels: number;
+  /** Filters of the first encoder block; each level doubles them. */
+  features: number;
+  /** Encoder levels (Buda et al.: 4). */
+  depth: number;
+}
+
+export const BUDA_UNET: UNetConfig = { inChannels: 3, outChannels: 1, features: 32, depth: 4 };
+
+function block(inC: number, outC: number, name: string): Sequential {
+  return new Sequential([
+    [`${name}conv1`, new Conv2d(inC, outC, 3, { padding: 1, bias: false })],
+    [`${name}norm1`, new BatchNorm2d(outC)],
+    [`${name}relu1`, new ReLU()],
+    [`${name}conv2`, new Conv2d(outC, outC, 3, { padding: 1, bias: false })],
+    [`${name}norm2`, new BatchNorm2d(outC)],
+    [`${name}relu2`, new ReLU()],
+  ]);
+}
+
+export class UNet extends Module {
+  readonly encoders: Sequential[] = [];
+  readonly upconvs: ConvTranspose2d[] = [];
+  readonly decoders: Sequential[] = [];
+  readonly bottleneck: Sequential;
+  readonly conv: Conv2d;
+  readonly pool = new MaxPool2d(2);
+
+  constructor(readonly config: UNetConfig = BUDA_UNET) {
+    super();
+    const { inChannels, outChannels, features, depth } = config;
+    let channels = inChannels;
+    for (let level = 1; level <= depth; level++) {
+      const width = features * 2 ** (level - 1);
+      this.encoders.push(this.registerModule(`encoder${level}`, block(channels, width, `enc${level}`)));
+      channels = width;
+    }
+    const bottom = features * 2 ** depth;
+    this.bottleneck = this.registerModule('bottleneck', block(channels, bottom, 'bottleneck'));
+    channels = bottom;
+    for (let level = depth; level >= 1; level--) {
+      const width = features * 2 ** (level - 1);
+      this.upconvs.push(
+        this.registerModule(`upconv${level}`, new ConvTranspose2d(channels, width, 2, { stride: 2 })),
+      );
+      this.decoders.push(this.registerModule(`decoder${level}`, block(width * 2, width, `dec${level}`)));
+      channels = width;
+    }
+    this.conv = this.registerModule('conv', new Conv2d(channels, outChannels, 1));
+  }
+
+  forward(x: Tensor): Tensor {
+    const skips: Tensor[] = [];
+    let h = x;
+    for (const encoder of this.encoders) {
+      const e = encoder.forward(h);
+      skips.push(e);
+      h = this.pool.forward(e);
+    }
+    h = this.bottleneck.forward(h);
+    this.upconvs.forEach((up, i) => {
+      const skip = skips[skips.length - 1 - i]!;
+      h = this.decoders[i]!.forward(cat([up.forward(h), skip], 1));
+    });
+    return this.conv.forward(h);
+  }
+}
+
+/** Pixel probabilities. */
+export function unetProbabilities(net: UNet, x: Tensor): Tensor {
+  return F.sigmoid(net.forward(x));
+}
