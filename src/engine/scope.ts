@@ -27,15 +27,19 @@ export function keep<T extends Disposable>(t: T): T {
 
 /** Runs fn and disposes every tensor it created that is not in its result (tensors, arrays or plain objects). */
 export function tidy<T>(fn: () => T): T {
-  scopes.push(new Set());
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
   let result: T;
-  let scope: Set<Disposable>;
   try {
     result = fn();
+  } catch (err) {
+    for (const t of scope) t.dispose(); // a failed step must not leak its intermediates
+    throw err;
   } finally {
-    scope = scopes.pop()!;
+    scopes.pop();
   }
   if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
     throw new Error('tidy() takes a synchronous function: tensors of an async function cannot be tracked');
   }
   const returned = new Set<Disposable>();
@@ -43,7 +47,7 @@ export function tidy<T>(fn: () => T): T {
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
     if (returned.has(t)) parent?.add(t);
-    else if (!t.isDisposed) t.dispose();
+    else t.dispose();
   }
   return result;
 }

@@ -119,7 +119,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Safeten
         );
       }
       // Copy into a fresh, aligned buffer: a file's bytes need not be aligned for a Float32Array view.
-      const copy = bytes.slice(dataStart + begin, dataStart + end);
+      // (Buffer.slice would share the pool's memory, so copy explicitly.)
+      const copy = new Uint8Array(end - begin);
+      copy.set(bytes.subarray(dataStart + begin, dataStart + end));
       const array = arrayFromBuffer(copy.buffer, CARRIER[dtype] ?? dtype);
       const expected = e.shape.reduce((a, b) => a * b, 1);
       if (array.length !== expected) {

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Regenerates test/fixtures/parity/*.safetensors with PyTorch (Debian's python3-torch, the same libtorch 1.13).
+
+For a small conv net and a small U-Net with seeded weights and inputs, stores the weights ("param.*"), the input
+and target, the forward output in train mode, the loss, every gradient ("grad.*"), the batch-norm buffers after
+that forward ("buffer.*") and the weights after one Adam step ("adam.*"). tests/engine/parity.test.ts rebuilds
+the same networks in tumorscope and compares. Run: /usr/bin/python3 scripts/make-parity-fixtures.py
+"""
+import json
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+from torch_reference import UNet, conv_net
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "parity")
+CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+
+
+def save_safetensors(path, tensors, metadata):
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().contiguous().cpu().numpy().tobytes()
+        header[name] = {"dtype": CODES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode()
+    head += b" " * ((8 - len(head) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
+
+
+def record(name, net, x, target, loss_fn):
+    tensors = {f"param.{k}": v.clone() for k, v in net.state_dict().items()}
+    net.train()
+    out = net(x)
+    loss = loss_fn(out, target)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2, weight_decay=1e-4)
+    opt.zero_grad()
+    loss.backward()
+    tensors.update({"input": x, "target": target, "output": out, "loss": loss.reshape(1)})
+    tensors.update({f"grad.{k}": p.grad for k, p in net.named_parameters()})
+    tensors.update({f"buffer.{k}": b for k, b in net.named_buffers()})
+    opt.step()
+    tensors.update({f"adam.{k}": p for k, p in net.named_parameters()})
+    save_safetensors(os.path.join(OUT, f"{name}.safetensors"), tensors,
+                     {"torch": torch.__version__, "threads": str(torch.get_num_threads()), "adam": "lr=1e-2,wd=1e-4"})
+    print(f"{name}: {len(tensors)} tensors, loss {loss.item():.6f}")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    net = conv_net()
+    x = torch.randn(4, 3, 16, 16)
+    y = torch.tensor([0, 1, 1, 0])
+    record("convnet", net, x, y, lambda out, t: F.cross_entropy(out, t))
+    torch.manual_seed(1)
+    unet = UNet(3, 1, 4, 2)
+    x = torch.rand(2, 3, 32, 32)
+    m = (torch.rand(2, 1, 32, 32) > 0.7).float()
+    record("unet", unet, x, m, lambda out, t: F.binary_cross_entropy_with_logits(out, t))
+
+
+if __name__ == "__main__":
+    main()
