@@ -1,0 +1,113 @@
+// The epoch loop shared by both stages: train, validate, log, keep the best model, checkpoint, stop early,
+// resume. What an epoch does is the caller's (trainEpoch / validate); this file owns the bookkeeping.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LrScheduler, type Module, manualSeed, type Optimizer, saveModel } from '../engine/index.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { appendEpoch, type EpochRecord, truncateLog } from './run-log.ts';
+
+export interface FitOptions {
+  runDir: string;
+  epochs: number;
+  seed: number;
+  model: Module;
+  optimizer: Optimizer;
+  scheduler?: LrScheduler;
+  /** Runs one training epoch; returns its metrics (e.g. { loss }). */
+  trainEpoch: (epoch: number) => Record<string, number>;
+  /** Runs validation; returns its metrics (e.g. { val_loss, val_auc }). */
+  validate: (epoch: number) => Record<string, number>;
+  /** The validation metric that picks the best epoch and drives early stopping and ReduceLROnPlateau. */
+  monitor: string;
+  mode: 'min' | 'max';
+  /** Epochs without improvement before stopping (Infinity: never). */
+  patience?: number;
+  resume?: boolean;
+  /** The config saved beside the best weights (architecture, preprocessing, ...); best epoch and score added. */
+  modelConfig: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+export interface FitResult {
+  bestEpoch: number;
+  bestScore: number;
+  epochsRun: number;
+  stoppedEarly: boolean;
+}
+
+interface LoopState extends Record<string, unknown> {
+  bestEpoch: number;
+  bestScore: number;
+  badEpochs: number;
+}
+
+export function fit(o: FitOptions): FitResult {
+  mkdirSync(o.runDir, { recursive: true });
+  const log = o.log ?? ((line: string) => console.log(line));
+  const logPath = join(o.runDir, 'log.jsonl');
+  const patience = o.patience ?? Number.POSITIVE_INFINITY;
+  let state: LoopState = {
+    bestEpoch: 0,
+    bestScore: o.mode === 'max' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+    badEpochs: 0,
+  };
+  let start = 1;
+  if (o.resume && hasCheckpoint(o.runDir)) {
+    const meta = loadCheckpoint(o.runDir, o.model, o.optimizer);
+    if (meta.scheduler && o.scheduler) o.scheduler.loadStateDict(meta.scheduler);
+    state = meta.loop as LoopState;
+    start = meta.epoch + 1;
+    truncateLog(logPath, meta.epoch);
+    log(
+      `resumed ${o.runDir} after epoch ${meta.epoch} (best ${o.monitor} ${state.bestScore} at epoch ${state.bestEpoch})`,
+    );
+  } else {
+    truncateLog(logPath, 0);
+  }
+  let epoch = start;
+  let stoppedEarly = false;
+  for (; epoch <= o.epochs; epoch++) {
+    // Reseeding per epoch makes a resumed run draw the same random numbers as an uninterrupted one.
+    manualSeed(o.seed * 100_003 + epoch);
+    const started = performance.now();
+    const lr = o.optimizer.lr;
+    o.model.train();
+    const trainMetrics = o.trainEpoch(epoch);
+    o.model.eval();
+    const valMetrics = o.validate(epoch);
+    const score = valMetrics[o.monitor];
+    if (score === undefined || Number.isNaN(score)) throw new Error(`validation did not report ${o.monitor}`);
+    const improved = o.mode === 'max' ? score > state.bestScore : score < state.bestScore;
+    if (improved) {
+      state = { bestEpoch: epoch, bestScore: score, badEpochs: 0 };
+      saveModel(join(o.runDir, 'best'), o.model, { ...o.modelConfig, bestEpoch: epoch, [o.monitor]: score });
+    } else {
+      state.badEpochs += 1;
+    }
+    if (o.scheduler) o.scheduler.step(score);
+    const record: EpochRecord = {
+      epoch,
+      lr,
+      seconds: (performance.now() - started) / 1000,
+      ...trainMetrics,
+      ...valMetrics,
+    };
+    appendEpoch(logPath, record);
+    log(`epoch ${epoch}/${o.epochs} ${formatMetrics(record)}${improved ? ' *' : ''}`);
+    saveCheckpoint(o.runDir, epoch, o.model, o.optimizer, o.scheduler?.stateDict() ?? null, state);
+    if (state.badEpochs >= patience) {
+      stoppedEarly = true;
+      log(`early stop: no better ${o.monitor} for ${patience} epochs`);
+      epoch += 1;
+      break;
+    }
+  }
+  return { bestEpoch: state.bestEpoch, bestScore: state.bestScore, epochsRun: epoch - 1, stoppedEarly };
+}
+
+function formatMetrics(r: EpochRecord): string {
+  return Object.entries(r)
+    .filter(([k]) => k !== 'epoch')
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join('  ');
+}
