@@ -111,7 +111,7 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DisposeTensor(const Napi::CallbackInfo& info) {
-  Dispose(info.Env(), CellArg(info, 0));
+  Dispose(CellArg(info, 0));
   return info.Env().Undefined();
 }
 

@@ -10,14 +10,7 @@ namespace {
 // Tags our Externals so that a foreign External (or a forged object) is refused instead of dereferenced.
 constexpr napi_type_tag kTensorTag = {0x7475'6d6f'7273'636fULL, 0x7065'2d74'656e'736fULL};
 
-int64_t ApproxBytes(const at::Tensor& t) {
-  return t.defined() ? static_cast<int64_t>(t.numel() * t.element_size()) : 0;
-}
-
-void Finalize(Napi::Env env, TensorCell* cell) {
-  Dispose(env, cell);
-  delete cell;
-}
+void Finalize(Napi::Env, TensorCell* cell) { delete cell; }
 
 Napi::TypeError ArgError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
@@ -26,9 +19,7 @@ Napi::TypeError ArgError(const Napi::CallbackInfo& info, size_t i, const char* e
 }  // namespace
 
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
-  auto* cell = new TensorCell{std::move(tensor), 0};
-  cell->accountedBytes = ApproxBytes(cell->tensor);
-  if (cell->accountedBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, cell->accountedBytes);
+  auto* cell = new TensorCell{std::move(tensor)};
   auto external = Napi::External<TensorCell>::New(env, cell, Finalize);
   external.TypeTag(&kTensorTag);
   return external;
@@ -45,11 +36,7 @@ Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
   return out;
 }
 
-void Dispose(Napi::Env env, TensorCell* cell) {
-  if (cell->accountedBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -cell->accountedBytes);
-  cell->accountedBytes = 0;
-  cell->tensor.reset();
-}
+void Dispose(TensorCell* cell) { cell->tensor.reset(); }
 
 TensorCell* CellArg(const Napi::CallbackInfo& info, size_t i) {
   auto v = info[i];

@@ -11,16 +11,17 @@
 namespace ts {
 
 // A tensor handed to JavaScript: a heap cell owned by a napi External. dispose() empties the cell at once (freeing
-// libtorch's storage if nothing else holds it); the GC later frees only the empty cell.
+// libtorch's storage if nothing else holds it); the GC later frees only the empty cell, or the whole tensor if
+// nobody disposed it. Tensor sizes are deliberately not reported to V8 (AdjustExternalMemory): activations of
+// hundreds of MB per step made V8 run several full collections per training step, on the cores libtorch needs.
 struct TensorCell {
   at::Tensor tensor;
-  int64_t accountedBytes = 0;  // what we told V8 about, so that an undisposed tensor still pressures the GC
 };
 
 Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
 Napi::Value WrapOptional(Napi::Env env, const at::Tensor& tensor);  // undefined tensor -> null
 Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
-void Dispose(Napi::Env env, TensorCell* cell);
+void Dispose(TensorCell* cell);
 
 // Argument readers: each names the argument position in its TypeError.
 TensorCell* CellArg(const Napi::CallbackInfo& info, size_t i);
