@@ -1,0 +1,125 @@
+// Typed errors of the data layer. Every one names the file (or folder) it is about, so that a user with 3,000
+// slices knows which one to look at; `code` lets callers (and the skip-bad-files option) tell them apart.
+
+export type DataErrorCode =
+  | 'unreadable-image'
+  | 'unsupported-image'
+  | 'mask-size-mismatch'
+  | 'mask-without-image'
+  | 'image-without-mask'
+  | 'empty-dataset'
+  | 'missing-metadata'
+  | 'bad-metadata'
+  | 'not-found'
+  | 'bad-manifest';
+
+export class DataError extends Error {
+  override name = 'DataError';
+  constructor(
+    readonly code: DataErrorCode,
+    /** The file or folder the problem is in. */
+    readonly file: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${problem}`, options);
+  }
+}
+
+/** A file that should be an image but cannot be decoded: truncated, corrupt or not an image at all. */
+export class ImageDecodeError extends DataError {
+  override name = 'ImageDecodeError';
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('unreadable-image', file, problem, options);
+  }
+}
+
+/** An image kind we recognise but do not read (e.g. 32-bit float TIFF). */
+export class UnsupportedImageError extends DataError {
+  override name = 'UnsupportedImageError';
+  constructor(file: string, problem: string) {
+    super('unsupported-image', file, problem);
+  }
+}
+
+/** A mask whose width × height differs from its image's; names both files. */
+export class MaskSizeMismatchError extends DataError {
+  override name = 'MaskSizeMismatchError';
+  constructor(
+    readonly imageFile: string,
+    readonly maskFile: string,
+    imageSize: [number, number],
+    maskSize: [number, number],
+  ) {
+    super(
+      'mask-size-mismatch',
+      maskFile,
+      `mask is ${maskSize[0]}×${maskSize[1]} but its image ${imageFile} is ${imageSize[0]}×${imageSize[1]}`,
+    );
+  }
+}
+
+/** A slice image without its mask, or a mask without its image. */
+export class UnpairedFileError extends DataError {
+  override name = 'UnpairedFileError';
+  constructor(code: 'mask-without-image' | 'image-without-mask', file: string, expected: string) {
+    super(
+      code,
+      file,
+      code === 'mask-without-image'
+        ? `mask has no image (expected ${expected})`
+        : `image has no mask (expected ${expected})`,
+    );
+  }
+}
+
+/** A folder (or list) with no slices in it. */
+export class EmptyDatasetError extends DataError {
+  override name = 'EmptyDatasetError';
+  constructor(file: string, problem = 'no slice images found (.tif, .tiff, .png, .jpg, .jpeg)') {
+    super('empty-dataset', file, problem);
+  }
+}
+
+/** data.csv is missing or cannot be parsed. */
+export class MetadataError extends DataError {
+  override name = 'MetadataError';
+  constructor(code: 'missing-metadata' | 'bad-metadata', file: string, problem: string) {
+    super(code, file, problem);
+  }
+}
+
+/** A split manifest that is not valid JSON or does not match the schema. */
+export class ManifestError extends DataError {
+  override name = 'ManifestError';
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('bad-manifest', file, problem, options);
+  }
+}
+
+/** One skipped file, as recorded when the user asked to skip bad files. */
+export interface Problem {
+  file: string;
+  message: string;
+  code: DataErrorCode;
+}
+
+/** Collects problems when the user asked to skip bad files; otherwise rethrows them. */
+export class ProblemLog {
+  readonly problems: Problem[] = [];
+  constructor(
+    readonly skipBadFiles: boolean,
+    private readonly warn: (message: string) => void = (m) => console.warn(m),
+  ) {}
+
+  /** Throws `error` unless bad files are being skipped, in which case it is logged as a warning. */
+  report(error: DataError): void {
+    if (!this.skipBadFiles) throw error;
+    this.problems.push({ file: error.file, message: error.message, code: error.code });
+    this.warn(`skipping: ${error.message}`);
+  }
+
+  get count(): number {
+    return this.problems.length;
+  }
+}

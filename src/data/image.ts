@@ -1,0 +1,103 @@
+// The decoded-image type every reader returns, and small pure helpers on it.
+
+export interface DecodedImage {
+  width: number;
+  height: number;
+  /** Samples per pixel after decoding: 1 (grayscale) or 3 (RGB). Alpha is dropped. */
+  channels: 1 | 3;
+  /** Interleaved HWC bytes, exactly width × height × channels of them. */
+  data: Uint8Array;
+  /** Bits per sample in the file (16-bit files are scaled to 8 bits; see `note`). */
+  sourceBits: number;
+  /** Set when decoding changed the values, e.g. how 16-bit samples were scaled to 8 bits. */
+  note?: string;
+}
+
+/** The same pixels with 3 channels: grayscale is repeated into R, G and B. */
+export function toRgb(image: DecodedImage): DecodedImage {
+  if (image.channels === 3) return image;
+  const n = image.width * image.height;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const v = image.data[i]!;
+    out[3 * i] = v;
+    out[3 * i + 1] = v;
+    out[3 * i + 2] = v;
+  }
+  return { ...image, channels: 3, data: out };
+}
+
+/**
+ * A mask as one byte per pixel, 0 or 1. Masks come as 0/255 or 0/1 (and JPEG masks with noise around 0 and
+ * 255), so the threshold is half the maximum when the maximum is above 1. Only the first channel counts.
+ */
+export function binariseMask(mask: DecodedImage): Uint8Array {
+  const n = mask.width * mask.height;
+  const c = mask.channels;
+  let max = 0;
+  for (let i = 0; i < n; i++) max = Math.max(max, mask.data[i * c]!);
+  const threshold = max > 1 ? 128 : 1;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = mask.data[i * c]! >= threshold ? 1 : 0;
+  return out;
+}
+
+/**
+ * Bilinear resize of interleaved HWC bytes with half-pixel centres (as torch's align_corners=false), for slices
+ * whose size differs from the model's input.
+ */
+export function resizeBilinear(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  if (width === outWidth && height === outHeight) return data;
+  const out = new Uint8Array(outWidth * outHeight * channels);
+  const sx = width / outWidth;
+  const sy = height / outHeight;
+  for (let y = 0; y < outHeight; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), height - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < outWidth; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), width - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, width - 1);
+      const wx = fx - x0;
+      for (let k = 0; k < channels; k++) {
+        const a = data[(y0 * width + x0) * channels + k]!;
+        const b = data[(y0 * width + x1) * channels + k]!;
+        const c = data[(y1 * width + x0) * channels + k]!;
+        const d = data[(y1 * width + x1) * channels + k]!;
+        const top = a + (b - a) * wx;
+        const bottom = c + (d - c) * wx;
+        out[(y * outWidth + x) * channels + k] = Math.round(top + (bottom - top) * wy);
+      }
+    }
+  }
+  return out;
+}
+
+/** Nearest-neighbour resize of a one-byte-per-pixel mask (keeps it binary). */
+export function resizeNearest(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  if (width === outWidth && height === outHeight) return mask;
+  const out = new Uint8Array(outWidth * outHeight);
+  for (let y = 0; y < outHeight; y++) {
+    const sy = Math.min(Math.floor(((y + 0.5) * height) / outHeight), height - 1);
+    for (let x = 0; x < outWidth; x++) {
+      const sx = Math.min(Math.floor(((x + 0.5) * width) / outWidth), width - 1);
+      out[y * outWidth + x] = mask[sy * width + sx]!;
+    }
+  }
+  return out;
+}

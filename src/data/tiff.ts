@@ -1,0 +1,179 @@
+// Decoding slice TIFFs with utif2: uncompressed, LZW and deflate; 1-, 8- and 16-bit; grayscale and RGB(A).
+// The LGG dataset's files pad the last strip's byte count to a full strip, so only the first
+// width × height × channels bytes are image, and a file shorter than its strips say is truncated.
+import { readFileSync } from 'node:fs';
+import UTIF from 'utif2';
+import { ImageDecodeError, UnsupportedImageError } from './errors.ts';
+import type { DecodedImage } from './image.ts';
+
+/** Compression codes utif2 decodes that we accept (1 none, 5 LZW, 8/32946 deflate, 32773 PackBits). */
+const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32946, 32773]);
+
+export function isTiff(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 4 &&
+    ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
+      (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))
+  );
+}
+
+/** Reads and decodes one TIFF file (the first image in it). */
+export function readTiff(path: string): DecodedImage {
+  return decodeTiff(readFileSync(path), path);
+}
+
+function tag(ifd: UTIF.IFD, id: number): number[] | undefined {
+  const v = ifd[`t${id}`];
+  return Array.isArray(v) ? (v as number[]) : undefined;
+}
+
+/** Decodes TIFF bytes; `path` only names the file in errors. */
+export function decodeTiff(bytes: Uint8Array, path: string): DecodedImage {
+  if (!isTiff(bytes)) throw new ImageDecodeError(path, 'not a TIFF (no II*/MM* header)');
+  const le = bytes[0] === 0x49;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const ifdOffset = bytes.length >= 8 ? view.getUint32(4, le) : bytes.length;
+  if (ifdOffset + 2 > bytes.length) {
+    throw new ImageDecodeError(
+      path,
+      `truncated or corrupt TIFF: its directory starts at byte ${ifdOffset} but the file has ${bytes.length}`,
+    );
+  }
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let ifd: UTIF.IFD | undefined;
+  try {
+    ifd = UTIF.decode(buffer)[0];
+  } catch (err) {
+    throw new ImageDecodeError(path, `corrupt TIFF header (${(err as Error).message})`, { cause: err });
+  }
+  const width = ifd && tag(ifd, 256)?.[0];
+  const height = ifd && tag(ifd, 257)?.[0];
+  if (!ifd || !width || !height)
+    throw new ImageDecodeError(path, 'corrupt TIFF: its first directory has no width/height');
+  const bits = tag(ifd, 258)?.[0] ?? 1;
+  const samples = tag(ifd, 277)?.[0] ?? 1;
+  const compression = tag(ifd, 259)?.[0] ?? 1;
+  const photometric = tag(ifd, 262)?.[0] ?? 1;
+  const sampleFormat = tag(ifd, 339)?.[0] ?? 1;
+  if (!SUPPORTED_COMPRESSION.has(compression)) {
+    throw new UnsupportedImageError(
+      path,
+      `TIFF compression ${compression} is not supported (use none, LZW or deflate)`,
+    );
+  }
+  if (bits !== 1 && bits !== 8 && bits !== 16)
+    throw new UnsupportedImageError(path, `${bits}-bit TIFF is not supported`);
+  if (sampleFormat !== 1)
+    throw new UnsupportedImageError(path, 'only unsigned-integer TIFF samples are supported');
+  if ((tag(ifd, 284)?.[0] ?? 1) !== 1)
+    throw new UnsupportedImageError(path, 'planar (non-interleaved) TIFF is not supported');
+  if (photometric === 3) throw new UnsupportedImageError(path, 'palette TIFF is not supported');
+  if (samples < 1 || samples > 4) throw new UnsupportedImageError(path, `${samples} samples per pixel`);
+  checkStripsPresent(ifd, bytes.length, width, height, samples, bits, compression, path);
+  try {
+    UTIF.decodeImage(buffer, ifd);
+  } catch (err) {
+    throw new ImageDecodeError(path, `corrupt TIFF pixel data (${(err as Error).message})`, { cause: err });
+  }
+  const raw = ifd.data;
+  const rowBytes = Math.ceil((width * samples * bits) / 8);
+  if (!raw || raw.length < rowBytes * height) {
+    throw new ImageDecodeError(
+      path,
+      `truncated TIFF (${raw?.length ?? 0} of ${rowBytes * height} pixel bytes)`,
+    );
+  }
+  let samples8: Uint8Array;
+  let note: string | undefined;
+  if (bits === 8) samples8 = raw.subarray(0, width * height * samples);
+  else if (bits === 1) samples8 = unpackBits(raw, width, height, samples);
+  else {
+    const scaled = scale16(raw, width * height * samples);
+    samples8 = scaled.data;
+    note = `16-bit samples scaled to 8 bits by the slice maximum (${scaled.max})`;
+  }
+  if (photometric === 0) samples8 = samples8.map((v) => 255 - v); // WhiteIsZero
+  const image = dropAlpha(samples8, width, height, samples);
+  return { width, height, ...image, sourceBits: bits, ...(note ? { note } : {}) };
+}
+
+/**
+ * A truncated file still decodes in utif2 (missing strips come out black), so check that every strip the image
+ * needs lies inside the file. For uncompressed strips only the bytes the image needs count: the dataset's last
+ * strip claims a full strip's bytes but the image ends before.
+ */
+function checkStripsPresent(
+  ifd: UTIF.IFD,
+  fileLength: number,
+  width: number,
+  height: number,
+  samples: number,
+  bits: number,
+  compression: number,
+  path: string,
+): void {
+  const offsets = tag(ifd, 273) ?? tag(ifd, 324);
+  const counts = tag(ifd, 279) ?? tag(ifd, 325);
+  if (!offsets || offsets.length === 0) throw new ImageDecodeError(path, 'TIFF has no strip offsets');
+  const rowBytes = Math.ceil((width * samples * bits) / 8);
+  let remaining = rowBytes * height;
+  for (let i = 0; i < offsets.length; i++) {
+    const offset = offsets[i]!;
+    let count = counts?.[i] ?? remaining;
+    if (compression === 1) count = Math.min(count, remaining);
+    if (offset + count > fileLength) {
+      throw new ImageDecodeError(
+        path,
+        `truncated TIFF: strip ${i + 1} of ${offsets.length} needs bytes ${offset}–${offset + count} but the file has ${fileLength}`,
+      );
+    }
+    remaining -= count;
+  }
+  if (compression === 1 && remaining > 0) {
+    throw new ImageDecodeError(
+      path,
+      `truncated TIFF: strips hold ${remaining} bytes fewer than the image needs`,
+    );
+  }
+}
+
+function unpackBits(raw: Uint8Array, width: number, height: number, samples: number): Uint8Array {
+  const rowBytes = Math.ceil((width * samples) / 8);
+  const out = new Uint8Array(width * height * samples);
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < width * samples; i++) {
+      const bit = (raw[y * rowBytes + (i >> 3)]! >> (7 - (i & 7))) & 1;
+      out[y * width * samples + i] = bit * 255;
+    }
+  }
+  return out;
+}
+
+/** 16-bit samples (little-endian after utif2) to 8 bits, scaled so the slice maximum becomes 255. */
+function scale16(raw: Uint8Array, count: number): { data: Uint8Array; max: number } {
+  const values = new Uint16Array(count);
+  let max = 0;
+  for (let i = 0; i < count; i++) {
+    const v = raw[2 * i]! | (raw[2 * i + 1]! << 8);
+    values[i] = v;
+    if (v > max) max = v;
+  }
+  const data = new Uint8Array(count);
+  if (max > 0) for (let i = 0; i < count; i++) data[i] = Math.round((values[i]! * 255) / max);
+  return { data, max };
+}
+
+/** 2 samples are gray + alpha, 4 are RGBA: keep the colour. */
+function dropAlpha(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  samples: number,
+): { channels: 1 | 3; data: Uint8Array } {
+  if (samples === 1 || samples === 3) return { channels: samples, data };
+  const keep = samples === 2 ? 1 : 3;
+  const n = width * height;
+  const out = new Uint8Array(n * keep);
+  for (let i = 0; i < n; i++) for (let k = 0; k < keep; k++) out[i * keep + k] = data[i * samples + k]!;
+  return { channels: keep, data: out };
+}

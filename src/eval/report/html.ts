@@ -1,0 +1,285 @@
+// report.html: one self-contained page (inline SVG, images as data: URIs, no script, no network reference) that
+// a reader can open offline or attach to a review. It shows only what metrics.json and curves.json hold.
+import { type CurvesJson, curvesJsonSchema } from '../curves-json.ts';
+import { metricDefinitions } from '../definitions.ts';
+import { type MetricsJson, metricsJsonSchema } from '../metrics-json.ts';
+import type { Figure } from '../plots/render.ts';
+import {
+  buildReportFigures,
+  type ReportFigureName,
+  type ReportFigures,
+  type TrainingLogs,
+} from './figures.ts';
+
+export const DISCLAIMER =
+  'Research tool, not a diagnostic device: these results must not be used to diagnose, treat or make any clinical decision.';
+
+/** One gallery row: an MRI slice, its true mask and the predicted mask, each a PNG file's bytes. */
+export interface GalleryItem {
+  kind: 'best' | 'worst';
+  patient: string;
+  slice: number;
+  /** End-to-end Dice of this slice. */
+  dice: number | null;
+  mri: Uint8Array;
+  trueMask: Uint8Array;
+  predMask: Uint8Array;
+}
+
+export interface ReportInput {
+  metrics: MetricsJson;
+  curves: CurvesJson;
+  trainingLogs?: TrainingLogs;
+  gallery?: readonly GalleryItem[];
+  title?: string;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length > PNG_SIGNATURE.length && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
+}
+
+/** Three decimals, or 'n/a' for an undefined figure. */
+export function formatMetric(value: number | null): string {
+  return value === null ? 'n/a' : value.toFixed(3);
+}
+
+/**
+ * Prefixes every id of an SVG (and the url(#id) / href="#id" that point at it): Vega numbers its gradients and
+ * clip paths from 0 in every figure, and inline SVGs share one id space, so two figures would steal each
+ * other's gradients.
+ */
+export function namespaceSvgIds(svg: string, prefix: string): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!));
+  if (ids.size === 0) return svg;
+  const rename = (id: string) => (ids.has(id) ? `${prefix}-${id}` : id);
+  return svg
+    .replace(/(\sid=")([^"]+)(")/g, (_, a: string, id: string, b: string) => `${a}${rename(id)}${b}`)
+    .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${rename(id)})`)
+    .replace(/(href=")#([^"]+)(")/g, (_, a: string, id: string, b: string) => `${a}#${rename(id)}${b}`);
+}
+
+function inlineFigure(name: ReportFigureName, figure: Figure | undefined, missing: string): string {
+  if (figure === undefined) return `<p class="missing">${escapeHtml(missing)}</p>`;
+  const svg = namespaceSvgIds(figure.svg.replace(/^<\?xml[^>]*>\s*/, ''), `fig-${name}`);
+  return `<figure class="plot" id="figure-${name}">${svg}</figure>`;
+}
+
+function pngDataUri(bytes: Uint8Array, what: string): string {
+  if (!isPng(bytes)) throw new TypeError(`gallery ${what} is not a PNG file`);
+  return `data:image/png;base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[], className = ''): string {
+  const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const trs = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table${className === '' ? '' : ` class="${className}"`}><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+}
+
+function summarySection(m: MetricsJson, curves: CurvesJson): string {
+  const c = m.classification;
+  const e = m.endToEnd;
+  return `<section id="summary"><h2>Summary</h2>
+${table(
+  ['Figure', 'Value'],
+  [
+    ['End-to-end Dice per patient volume, mean (primary)', formatMetric(e.meanPatientDice)],
+    ['End-to-end Dice per patient volume, median', formatMetric(e.medianPatientDice)],
+    ['End-to-end IoU per patient volume, mean', formatMetric(e.meanPatientIoU)],
+    ['Patients with undefined Dice (left out)', String(e.undefinedDicePatients)],
+    ['False negative slices (end to end)', String(e.falseNegativeSlices)],
+    ['False positive slices (end to end)', String(e.falsePositiveSlices)],
+    ['Segmenter alone: mean slice Dice (tumour slices)', formatMetric(m.segmentation.meanSliceDice)],
+    ['Segmenter alone: mean slice IoU (tumour slices)', formatMetric(m.segmentation.meanSliceIoU)],
+    ['Classifier slice accuracy', formatMetric(c.accuracy)],
+    ['Classifier precision', formatMetric(c.precision)],
+    ['Classifier recall (sensitivity)', formatMetric(c.recall)],
+    ['Classifier specificity', formatMetric(c.specificity)],
+    ['Classifier F1', formatMetric(c.f1)],
+    ['Classifier ROC-AUC', formatMetric(c.auc)],
+    ['Classifier average precision', formatMetric(curves.precisionRecall.averagePrecision)],
+    ['Classifier threshold (from validation)', formatMetric(c.threshold)],
+  ],
+  'figures',
+)}
+</section>`;
+}
+
+function classificationSection(m: MetricsJson, figures: ReportFigures): string {
+  const c = m.classification;
+  const row = (name: string, s: MetricsJson['classification']['macroAvg']) => [
+    name,
+    formatMetric(s.precision),
+    formatMetric(s.recall),
+    formatMetric(s.f1),
+    String(s.support),
+  ];
+  const p = c.patientLevel;
+  return `<section id="classification"><h2>Stage 1: tumour / no tumour per slice</h2>
+<h3>Classification report (threshold ${formatMetric(c.threshold)})</h3>
+${table(
+  ['', 'precision', 'recall', 'f1-score', 'support'],
+  [
+    row('no tumour', c.perClass.noTumour),
+    row('tumour', c.perClass.tumour),
+    [
+      'accuracy',
+      '',
+      '',
+      formatMetric(c.accuracy),
+      String(c.perClass.noTumour.support + c.perClass.tumour.support),
+    ],
+    row('macro avg', c.macroAvg),
+    row('weighted avg', c.weightedAvg),
+  ],
+  'report',
+)}
+<p>Confusion counts: TP ${c.confusion.tp}, FP ${c.confusion.fp}, TN ${c.confusion.tn}, FN ${c.confusion.fn}.
+Specificity ${formatMetric(c.specificity)}, ROC-AUC ${formatMetric(c.auc)}.</p>
+<div class="plots">
+${inlineFigure('roc', figures.roc, 'No ROC curve.')}
+${inlineFigure('precision-recall', figures['precision-recall'], 'No precision-recall curve.')}
+${inlineFigure('confusion-matrix', figures['confusion-matrix'], 'No confusion matrix.')}
+</div>
+<h3>Per patient (a patient is positive if any slice is)</h3>
+${table(
+  ['patients', 'accuracy', 'precision', 'recall', 'specificity', 'f1', 'TP', 'FP', 'TN', 'FN'],
+  [
+    [
+      String(p.patients),
+      formatMetric(p.accuracy),
+      formatMetric(p.precision),
+      formatMetric(p.recall),
+      formatMetric(p.specificity),
+      formatMetric(p.f1),
+      String(p.confusion.tp),
+      String(p.confusion.fp),
+      String(p.confusion.tn),
+      String(p.confusion.fn),
+    ],
+  ],
+)}
+</section>`;
+}
+
+function segmentationSection(m: MetricsJson, figures: ReportFigures): string {
+  const e = m.endToEnd;
+  const rows = [...e.perPatient]
+    .sort((a, b) => (b.dice ?? -1) - (a.dice ?? -1) || (a.id < b.id ? -1 : 1))
+    .map((p) => [
+      p.id,
+      formatMetric(p.dice),
+      formatMetric(p.iou),
+      String(p.trueVoxels),
+      String(p.predVoxels),
+    ]);
+  return `<section id="segmentation"><h2>Stage 2 and end to end: tumour outline</h2>
+<p>Segmenter alone on ${m.segmentation.slices} ground-truth tumour slices: mean Dice ${formatMetric(m.segmentation.meanSliceDice)},
+mean IoU ${formatMetric(m.segmentation.meanSliceIoU)}.</p>
+<p>End to end (classifier gating, post-processing, every slice): mean Dice per patient volume
+<strong>${formatMetric(e.meanPatientDice)}</strong>, median ${formatMetric(e.medianPatientDice)}, mean IoU
+${formatMetric(e.meanPatientIoU)} over ${e.perPatient.length - e.undefinedDicePatients} patients;
+${e.undefinedDicePatients} patient(s) with neither true nor predicted tumour left out.
+${e.falseNegativeSlices} tumour slice(s) with an empty output, ${e.falsePositiveSlices} tumour-free slice(s) with a non-empty one.</p>
+${inlineFigure('patient-dice', figures['patient-dice'], 'No per-patient figure.')}
+${table(['patient', 'Dice', 'IoU', 'true tumour voxels', 'predicted tumour voxels'], rows, 'patients')}
+</section>`;
+}
+
+function trainingSection(figures: ReportFigures): string {
+  return `<section id="training"><h2>Training</h2>
+${inlineFigure('training-classifier', figures['training-classifier'], 'No classifier training log.')}
+${inlineFigure('training-segmenter', figures['training-segmenter'], 'No segmenter training log.')}
+</section>`;
+}
+
+function gallerySection(gallery: readonly GalleryItem[]): string {
+  if (gallery.length === 0)
+    return '<section id="gallery"><h2>Gallery</h2><p class="missing">No gallery.</p></section>';
+  const item = (g: GalleryItem) => {
+    const where = `${g.patient}, slice ${g.slice}`;
+    const img = (bytes: Uint8Array, label: string) =>
+      `<figure><img src="${pngDataUri(bytes, `${label} of ${where}`)}" alt="${escapeHtml(`${label}, ${where}`)}"><figcaption>${escapeHtml(label)}</figcaption></figure>`;
+    return `<div class="gallery-item ${g.kind}"><h4>${escapeHtml(`${g.kind === 'best' ? 'Best' : 'Worst'}: ${where}, Dice ${formatMetric(g.dice)}`)}</h4>
+${img(g.mri, 'MRI')}${img(g.trueMask, 'true mask')}${img(g.predMask, 'predicted mask')}</div>`;
+  };
+  return `<section id="gallery"><h2>Gallery: best and worst tumour slices (end-to-end Dice)</h2>
+${gallery.map(item).join('\n')}
+</section>`;
+}
+
+function provenanceSection(m: MetricsJson): string {
+  const model = (role: string, info: MetricsJson['models']['classifier']) => [
+    role,
+    info.name,
+    JSON.stringify(info.config),
+    info.files.map((f) => `${f.path} sha256:${f.sha256}`).join('; '),
+  ];
+  return `<section id="provenance"><h2>Data, models, run</h2>
+<p>${m.data.patients} patients, ${m.data.slices} slices, ${m.data.tumourSlices} with tumour.
+Commit ${escapeHtml(m.commit ?? 'unknown')}, seed ${m.seed ?? 'unknown'}.</p>
+${table(['role', 'model', 'config', 'files'], [model('classifier', m.models.classifier), model('segmenter', m.models.segmenter)])}
+${table(
+  ['phase', 'seconds'],
+  Object.entries(m.timings).map(([k, v]) => [k, v.toFixed(1)]),
+)}
+</section>`;
+}
+
+function definitionsSection(): string {
+  const items = metricDefinitions
+    .map((d) => `<dt>${escapeHtml(d.term)}</dt><dd>${escapeHtml(d.definition)}</dd>`)
+    .join('\n');
+  return `<section id="definitions"><h2>Definitions</h2><dl>\n${items}\n</dl></section>`;
+}
+
+const STYLE = `body{font-family:'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+.disclaimer{border:2px solid #b00020;background:#fdecea;padding:.6em 1em;font-weight:bold}
+table{border-collapse:collapse;margin:.8em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th:first-child,td:first-child{text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}
+figure{margin:0}figure.plot svg{max-width:100%;height:auto}.missing{color:#777;font-style:italic}
+.gallery-item{display:flex;flex-wrap:wrap;gap:.5em;align-items:flex-end;margin-bottom:1em}.gallery-item h4{width:100%;margin:.2em 0}
+.gallery-item img{width:192px;image-rendering:pixelated}dt{font-weight:bold;margin-top:.6em}`;
+
+/** The page, from already drawn figures (so a writer can save the same figures as files). */
+export function renderReportHtml(input: ReportInput, figures: ReportFigures): string {
+  const metrics = metricsJsonSchema.parse(input.metrics);
+  const curves = curvesJsonSchema.parse(input.curves);
+  const title = input.title ?? 'tumorscope evaluation report';
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="disclaimer">${escapeHtml(DISCLAIMER)}</p>
+${summarySection(metrics, curves)}
+${classificationSection(metrics, figures)}
+${segmentationSection(metrics, figures)}
+${trainingSection(figures)}
+${gallerySection(input.gallery ?? [])}
+${provenanceSection(metrics)}
+${definitionsSection()}
+<footer><p>Data: LGG MRI Segmentation dataset (Buda et al., Computers in Biology and Medicine 2019; Mazurowski et al.,
+Journal of Neuro-Oncology 2017), non-commercial research use. ${escapeHtml(DISCLAIMER)}</p></footer>
+</body>
+</html>
+`;
+}
+
+/** Draws the figures and renders the page. */
+export async function buildReportHtml(input: ReportInput): Promise<string> {
+  return renderReportHtml(input, await buildReportFigures(input.metrics, input.curves, input.trainingLogs));
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { selectGallerySlices } from '../../src/eval/gallery.ts';
+import { galleryItem } from '../../src/eval/report/gallery-images.ts';
+import { isPng } from '../../src/eval/report/html.ts';
+import type { SliceRecord } from '../../src/eval/slices.ts';
+
+const slice = (patient: string, n: number, intersection: number, trueLabel: 0 | 1 = 1): SliceRecord => ({
+  patient,
+  slice: n,
+  score: 0.9,
+  trueLabel,
+  endToEnd: { intersection, trueVoxels: trueLabel ? 10 : 0, predVoxels: 10 },
+});
+
+describe('gallery selection', () => {
+  const records = [
+    slice('A', 1, 9),
+    slice('A', 2, 2),
+    slice('B', 1, 10),
+    slice('B', 2, 0),
+    slice('C', 1, 5),
+    slice('C', 2, 0, 0),
+  ];
+  it('takes the best and the worst tumour slices by Dice, never a tumour-free slice', () => {
+    const { best, worst } = selectGallerySlices(records, 2);
+    assert.deepEqual(
+      best.map((r) => `${r.patient}${r.slice}`),
+      ['B1', 'A1'],
+    );
+    assert.deepEqual(
+      worst.map((r) => `${r.patient}${r.slice}`),
+      ['B2', 'A2'],
+    );
+  });
+  it('never shows a slice twice when there are few', () => {
+    const { best, worst } = selectGallerySlices(records.slice(0, 3), 5);
+    assert.equal(best.length + worst.length, 3);
+    assert.equal(new Set([...best, ...worst]).size, 3);
+    assert.deepEqual(selectGallerySlices([], 3), { best: [], worst: [] });
+  });
+});
+
+describe('gallery images', () => {
+  it('encodes the MRI and both masks as PNG files of the slice size, masks in black and white', async () => {
+    const width = 4;
+    const height = 2;
+    const mri = {
+      data: Uint8Array.from({ length: width * height * 3 }, (_, i) => i * 10),
+      width,
+      height,
+      channels: 3 as const,
+    };
+    const trueMask = new Uint8Array([0, 255, 255, 0, 0, 0, 0, 0]);
+    const predMask = new Uint8Array([0, 1, 0, 0, 0, 0, 0, 1]);
+    const record = slice('P', 7, 1);
+    const item = await galleryItem('worst', record, mri, trueMask, predMask);
+    assert.equal(item.kind, 'worst');
+    assert.equal(item.patient, 'P');
+    assert.equal(item.dice, 0.1); // 2 * 1 / (10 + 10)
+    for (const png of [item.mri, item.trueMask, item.predMask]) assert.ok(isPng(png));
+    const decoded = await sharp(item.predMask).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(decoded.info.width, width);
+    assert.equal(decoded.info.height, height);
+    const grey = [...decoded.data].filter((_, i) => i % decoded.info.channels === 0);
+    assert.deepEqual(grey, [0, 255, 0, 0, 0, 0, 0, 255]);
+    const rgb = await sharp(item.mri).raw().toBuffer();
+    assert.deepEqual([...rgb], [...mri.data]);
+  });
+  it('rejects pixels that do not match the size', async () => {
+    const mri = { data: new Uint8Array(5), width: 2, height: 2, channels: 1 as const };
+    await assert.rejects(
+      galleryItem('best', slice('P', 1, 1), mri, new Uint8Array(4), new Uint8Array(4)),
+      RangeError,
+    );
+  });
+});
