@@ -6,4 +6,14 @@ bash scripts/setup.sh
 npx --no-install tsc --noEmit -p .
 npx --no-install biome check src test bench bin scripts
 mapfile -t files < <(find test -name '*.test.ts' | sort)
-exec node --import tsx --test --test-reporter=spec "$@" "${files[@]}"
+mkdir -p .tmp
+tap=.tmp/test-results.tap
+status=0
+node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" "$@" "${files[@]}" || status=$?
+# One plain closing line that any CI can read.
+pass=$(grep -E '^# pass ' "$tap" | tail -1 | awk '{print $3}')
+fail=$(grep -E '^# fail ' "$tap" | tail -1 | awk '{print $3}')
+skip=$(grep -E '^# skipped ' "$tap" | tail -1 | awk '{print $3}')
+echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+exit "$status"

@@ -2,7 +2,6 @@
 // inference must repeat (preprocessing, threshold, post-processing). Both written atomically.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Module } from '../nn/module.ts';
-import type { Tensor } from '../tensor.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import { loadSafetensors, saveSafetensors } from './safetensors.ts';
 
