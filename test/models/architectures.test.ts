@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { noGrad, rand } from '../../src/engine/index.ts';
 import { DENSENET121, DenseNet } from '../../src/models/densenet.ts';
+import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
 
 describe('architectures', () => {
@@ -25,5 +26,17 @@ describe('architectures', () => {
       new UNet({ inChannels: 3, outChannels: 1, features: 4, depth: 3 }).forward(rand([2, 3, 32, 32])),
     );
     assert.deepEqual(out.shape, [2, 1, 32, 32]);
+  });
+
+  it('the reference ResUNet has 1,206,129 trainable parameters and 4,384 batch-norm statistics', () => {
+    const net = new ResUNet();
+    assert.equal(net.parameterCount(), 1_206_129);
+    const stats = net
+      .namedBuffers()
+      .filter(([k]) => !k.endsWith('num_batches_tracked'))
+      .reduce((n, [, t]) => n + t.numel, 0);
+    assert.equal(stats, 4_384);
+    const small = new ResUNet({ inChannels: 3, outChannels: 1, features: 4, depth: 3 });
+    assert.deepEqual(noGrad(() => small.eval().forward(rand([2, 3, 32, 32]))).shape, [2, 1, 32, 32]);
   });
 });

@@ -1,0 +1,110 @@
+// ResUNet of the reference design (the Kaggle "brain MRI detection and segmentation" notebooks): a stem of two
+// 3×3 convolutions (conv → ReLU → BN, 16 filters), residual encoder blocks (32, 64, 128, 256) separated by 2×
+// max-pooling, a decoder that upsamples 2× (nearest), concatenates the skip and applies a residual block
+// (128, 64, 32, 16), and a 1×1 output convolution. 1,206,129 trainable parameters at width 1 (1,210,513 in
+// Keras's count, which adds the 4,384 batch-norm running statistics). Returns logits; sigmoid for probabilities.
+import { BatchNorm2d, Conv2d, cat, F, init, Module, type Tensor } from '../engine/index.ts';
+
+export interface ResUNetConfig {
+  inChannels: number;
+  outChannels: number;
+  /** Filters of the stem; each level doubles them (reference: 16 → 32, 64, 128, 256). */
+  features: number;
+  /** Residual encoder levels below the stem (reference: 4, the last one being the bottleneck). */
+  depth: number;
+}
+
+export const REFERENCE_RESUNET: ResUNetConfig = { inChannels: 3, outChannels: 1, features: 16, depth: 4 };
+
+/** 1×1 conv-BN-ReLU, 3×3 conv-BN, plus a 1×1 conv-BN shortcut; summed, then ReLU. */
+class ResidualBlock extends Module {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly shortcut: Conv2d;
+  readonly shortcutBn: BatchNorm2d;
+
+  constructor(inChannels: number, filters: number) {
+    super();
+    this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, filters, 1));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(filters));
+    this.conv2 = this.registerModule('conv2', new Conv2d(filters, filters, 3, { padding: 1 }));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(filters));
+    this.shortcut = this.registerModule('shortcut', new Conv2d(inChannels, filters, 1));
+    this.shortcutBn = this.registerModule('shortcut_bn', new BatchNorm2d(filters));
+  }
+
+  forward(x: Tensor): Tensor {
+    const main = this.bn2.forward(this.conv2.forward(F.relu(this.bn1.forward(this.conv1.forward(x)))));
+    const skip = this.shortcutBn.forward(this.shortcut.forward(x));
+    return F.relu(main.add(skip));
+  }
+}
+
+/** Conv → ReLU → BN twice (the reference stem puts the activation before batch norm). */
+class Stem extends Module {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+
+  constructor(inChannels: number, filters: number) {
+    super();
+    this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, filters, 3, { padding: 1 }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(filters));
+    this.conv2 = this.registerModule('conv2', new Conv2d(filters, filters, 3, { padding: 1 }));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(filters));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.bn2.forward(F.relu(this.conv2.forward(this.bn1.forward(F.relu(this.conv1.forward(x))))));
+  }
+}
+
+export class ResUNet extends Module {
+  readonly stem: Stem;
+  readonly encoders: ResidualBlock[] = [];
+  readonly decoders: ResidualBlock[] = [];
+  readonly head: Conv2d;
+
+  constructor(readonly config: ResUNetConfig = REFERENCE_RESUNET) {
+    super();
+    const { inChannels, outChannels, features, depth } = config;
+    this.stem = this.registerModule('stem', new Stem(inChannels, features));
+    const widths = [features];
+    for (let level = 1; level <= depth; level++) {
+      const width = features * 2 ** level;
+      this.encoders.push(
+        this.registerModule(`encoder${level}`, new ResidualBlock(widths[level - 1]!, width)),
+      );
+      widths.push(width);
+    }
+    let channels = widths[depth]!;
+    for (let level = depth - 1; level >= 0; level--) {
+      const width = widths[level]!;
+      this.decoders.push(
+        this.registerModule(`decoder${level + 1}`, new ResidualBlock(channels + width, width)),
+      );
+      channels = width;
+    }
+    this.head = this.registerModule('head', new Conv2d(channels, outChannels, 1));
+    // He-normal, as the reference's kernel_initializer='he_normal' (Keras: fan-in, truncated; close enough).
+    for (const [, m] of this.namedModules())
+      if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { nonlinearity: 'relu' });
+  }
+
+  forward(x: Tensor): Tensor {
+    const skips = [this.stem.forward(x)];
+    let h = skips[0]!;
+    for (const encoder of this.encoders) {
+      h = encoder.forward(F.maxPool2d(h, 2));
+      skips.push(h);
+    }
+    this.decoders.forEach((decoder, i) => {
+      const skip = skips[skips.length - 2 - i]!;
+      h = decoder.forward(cat([F.interpolate(h, { scaleFactor: 2, mode: 'nearest' }), skip], 1));
+    });
+    return this.head.forward(h);
+  }
+}
