@@ -1,10 +1,10 @@
 // curves.json: the ROC and precision-recall points behind the report's curves, one object per point so a
 // plotting tool can read them as they are. A +Infinity threshold (the curve's start) is written as null.
 import { z } from 'zod';
-import { averagePrecisionOfCurve, precisionRecallCurve } from './precision-recall.ts';
-import { rocAucOfCurve, rocCurve } from './roc.ts';
+import { averagePrecisionOfCurve, precisionRecallCurve } from '../metrics/precision-recall.ts';
+import { rocAucOfCurve, rocCurve } from '../metrics/roc.ts';
+import { orNull } from '../metrics/stats.ts';
 import type { SliceRecord } from './slices.ts';
-import { orNull } from './stats.ts';
 
 const unit = z.number().min(0).max(1).nullable();
 const threshold = z.number().nullable();

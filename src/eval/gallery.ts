@@ -1,6 +1,6 @@
 // Picks the slices the report shows: the best and the worst true tumour slices by end-to-end Dice, so a reader
 // sees typical successes and failures, not hand-picked ones.
-import { dice } from './segmentation.ts';
+import { dice } from '../metrics/segmentation.ts';
 import type { SliceRecord } from './slices.ts';
 
 export interface GallerySelection {

@@ -1,22 +1,7 @@
 // The public entry point of eval: metric functions, the metrics.json / curves.json builders, plots and report.
 // Everything above plots/ and report/ is pure (no I/O, no engine) and runs in a browser as well.
 
-export { checkBinaryInputs, countPositives } from './binary-inputs.ts';
-export {
-  accuracy,
-  type BinaryScores,
-  binaryScores,
-  f1,
-  precision,
-  recall,
-  specificity,
-} from './classification.ts';
-export {
-  type ClassificationReport,
-  type ClassScores,
-  classificationReport,
-} from './classification-report.ts';
-export { type ConfusionCounts, confusionAtThreshold, confusionFromLabels } from './confusion.ts';
+export * from '../metrics/index.ts';
 export {
   buildCurvesJson,
   type CurvesJson,
@@ -41,15 +26,6 @@ export {
   patientLabels,
 } from './patients.ts';
 export {
-  averagePrecision,
-  averagePrecisionOfCurve,
-  type PrecisionRecallCurve,
-  precisionRecallCurve,
-} from './precision-recall.ts';
-export { type Ranking, rankByScore, type ThresholdStep } from './ranking.ts';
-export { type RocCurve, rocAuc, rocAucOfCurve, rocCurve, trapezoid } from './roc.ts';
-export { dice, emptyOverlap, iou, maskOverlap, type Overlap, sumOverlaps } from './segmentation.ts';
-export {
   type EndToEndSummary,
   endToEndSummary,
   type PatientSegmentation,
@@ -64,8 +40,6 @@ export {
   type SliceRecord,
   toSliceRecord,
 } from './slices.ts';
-export { mean, median, orNull, ratio } from './stats.ts';
-export { chooseThresholdYouden, type ThresholdChoice } from './threshold.ts';
 export {
   parseTrainingLog,
   type TrainingLogRecord,

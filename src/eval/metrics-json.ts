@@ -2,15 +2,15 @@
 // Undefined figures (0/0) are null. The ROC and PR points live in curves.json (curves-json.ts), so that every
 // plot of the report can be redrawn from these two files.
 import { z } from 'zod';
-import { binaryScores } from './classification.ts';
-import type { ClassScores } from './classification-report.ts';
-import { classificationReport } from './classification-report.ts';
-import { confusionAtThreshold } from './confusion.ts';
+import { binaryScores } from '../metrics/classification.ts';
+import type { ClassScores } from '../metrics/classification-report.ts';
+import { classificationReport } from '../metrics/classification-report.ts';
+import { confusionAtThreshold } from '../metrics/confusion.ts';
+import { rocAuc } from '../metrics/roc.ts';
+import { orNull } from '../metrics/stats.ts';
 import { patientClassification } from './patients.ts';
-import { rocAuc } from './roc.ts';
 import { endToEndSummary, segmenterSliceSummary } from './segmentation-summary.ts';
 import { checkSliceRecords, type SliceRecord } from './slices.ts';
-import { orNull } from './stats.ts';
 
 /** A figure in [0, 1], or null when undefined. */
 const unit = z.number().min(0).max(1).nullable();

@@ -1,8 +1,8 @@
 // Patient-level classification: a patient is truly positive if any slice holds tumour, and predicted positive
 // if any slice scores at or above the threshold. Every patient of this dataset has tumour, so only recall is
 // informative there; the other figures are NaN or trivial and are reported as such.
-import { type BinaryScores, binaryScores } from './classification.ts';
-import { type ConfusionCounts, confusionFromLabels } from './confusion.ts';
+import { type BinaryScores, binaryScores } from '../metrics/classification.ts';
+import { type ConfusionCounts, confusionFromLabels } from '../metrics/confusion.ts';
 import { groupByPatient, type SliceRecord } from './slices.ts';
 
 export interface PatientLabels {

@@ -1,8 +1,8 @@
 // The two segmentation summaries of the issue: the segmenter alone on true tumour slices, and the whole
 // pipeline per patient volume (the primary figure).
-import { dice, iou, sumOverlaps } from './segmentation.ts';
+import { dice, iou, sumOverlaps } from '../metrics/segmentation.ts';
+import { mean, median } from '../metrics/stats.ts';
 import { groupByPatient, type SliceRecord } from './slices.ts';
-import { mean, median } from './stats.ts';
 
 export interface SegmenterSliceSummary {
   /** Mean over ground-truth tumour slices of the per-slice Dice (never 0/0 there: the truth is non-empty). */

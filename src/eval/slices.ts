@@ -1,6 +1,6 @@
 // What the evaluator records per slice. Masks are reduced to voxel counts at once, so evaluating thousands of
 // 256x256 slices never holds their masks in memory, and every metric is a function of these records.
-import { maskOverlap, type Overlap } from './segmentation.ts';
+import { maskOverlap, type Overlap } from '../metrics/segmentation.ts';
 
 /** One slice as the models saw it, with full masks. */
 export interface SlicePrediction {

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accuracy, binaryScores, f1, precision, recall, specificity } from '../../src/eval/classification.ts';
-import { classificationReport } from '../../src/eval/classification-report.ts';
-import { confusionAtThreshold, confusionFromLabels } from '../../src/eval/confusion.ts';
+import {
+  accuracy,
+  binaryScores,
+  f1,
+  precision,
+  recall,
+  specificity,
+} from '../../src/metrics/classification.ts';
+import { classificationReport } from '../../src/metrics/classification-report.ts';
+import { confusionAtThreshold, confusionFromLabels } from '../../src/metrics/confusion.ts';
 
 const close = (actual: number, expected: number) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} is not ${expected}`);

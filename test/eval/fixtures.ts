@@ -1,7 +1,7 @@
 // Synthetic evaluation data for the eval tests: a tiny hand-computed set and a larger seeded random one.
 import type { ModelInfo } from '../../src/eval/metrics-json.ts';
-import type { Overlap } from '../../src/eval/segmentation.ts';
 import type { SliceRecord } from '../../src/eval/slices.ts';
+import type { Overlap } from '../../src/metrics/segmentation.ts';
 
 function o(trueVoxels: number, predVoxels: number, intersection: number): Overlap {
   return { intersection, trueVoxels, predVoxels };

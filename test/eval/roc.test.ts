@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averagePrecision, precisionRecallCurve } from '../../src/eval/precision-recall.ts';
-import { rocAuc, rocAucOfCurve, rocCurve, trapezoid } from '../../src/eval/roc.ts';
+import { averagePrecision, precisionRecallCurve } from '../../src/metrics/precision-recall.ts';
+import { rocAuc, rocAucOfCurve, rocCurve, trapezoid } from '../../src/metrics/roc.ts';
 import { seededRandom } from './fixtures.ts';
 
 /** The probability that a random positive outscores a random negative, ties counting half: the AUC by definition. */

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { patientClassification, patientLabels } from '../../src/eval/patients.ts';
-import { dice, iou, maskOverlap, sumOverlaps } from '../../src/eval/segmentation.ts';
 import {
   endToEndSummary,
   patientSegmentation,
   segmenterSliceSummary,
 } from '../../src/eval/segmentation-summary.ts';
 import { checkSliceRecords, groupByPatient, toSliceRecord } from '../../src/eval/slices.ts';
+import { dice, iou, maskOverlap, sumOverlaps } from '../../src/metrics/segmentation.ts';
 import { handRecords } from './fixtures.ts';
 
 const close = (actual: number, expected: number) =>

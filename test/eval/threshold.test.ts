@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseThresholdYouden } from '../../src/eval/threshold.ts';
+import { chooseThresholdYouden } from '../../src/metrics/threshold.ts';
 
 describe('threshold chooser (max Youden J, ties to the higher threshold)', () => {
   it('picks the threshold of largest tpr - fpr', () => {

@@ -1,5 +1,5 @@
 // Confusion matrix heatmap with the count written in each cell; rows are the truth, columns the prediction.
-import type { ConfusionCounts } from '../confusion.ts';
+import type { ConfusionCounts } from '../../metrics/confusion.ts';
 import { type Figure, renderVegaLite } from './render.ts';
 
 const classes = ['no tumour', 'tumour'];

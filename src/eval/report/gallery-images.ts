@@ -1,7 +1,7 @@
 // PNG files for a gallery row from raw pixels: the MRI slice as stored (RGB = pre-contrast, FLAIR,
 // post-contrast, or one grey channel) and the two masks in black and white.
 import sharp from 'sharp';
-import { dice } from '../segmentation.ts';
+import { dice } from '../../metrics/segmentation.ts';
 import type { SliceRecord } from '../slices.ts';
 import type { GalleryItem } from './html.ts';
 
