@@ -29,6 +29,8 @@ export interface DenseNetConfig {
   headDropout: number;
   /** Hidden units of an extra head layer (0: a single linear layer, as torchvision). */
   headHidden: number;
+  /** Batch-norm epsilon: 1e-5 as torchvision; 1.001e-5 matches Keras Applications' weights. */
+  bnEps?: number;
 }
 
 export const DENSENET121: DenseNetConfig = {
@@ -53,15 +55,16 @@ class DenseLayer extends Module {
     growthRate: number,
     bnSize: number,
     readonly dropRate: number,
+    eps: number,
   ) {
     super();
-    this.norm1 = this.registerModule('norm1', new BatchNorm2d(inputFeatures));
+    this.norm1 = this.registerModule('norm1', new BatchNorm2d(inputFeatures, { eps }));
     this.registerModule('relu1', new ReLU());
     this.conv1 = this.registerModule(
       'conv1',
       new Conv2d(inputFeatures, bnSize * growthRate, 1, { bias: false }),
     );
-    this.norm2 = this.registerModule('norm2', new BatchNorm2d(bnSize * growthRate));
+    this.norm2 = this.registerModule('norm2', new BatchNorm2d(bnSize * growthRate, { eps }));
     this.registerModule('relu2', new ReLU());
     this.conv2 = this.registerModule(
       'conv2',
@@ -86,10 +89,11 @@ class DenseBlock extends Module {
     growthRate: number,
     bnSize: number,
     dropRate: number,
+    eps: number,
   ) {
     super();
     for (let i = 0; i < numLayers; i++) {
-      const layer = new DenseLayer(inputFeatures + i * growthRate, growthRate, bnSize, dropRate);
+      const layer = new DenseLayer(inputFeatures + i * growthRate, growthRate, bnSize, dropRate, eps);
       this.layers.push(this.registerModule(`denselayer${i + 1}`, layer));
     }
   }
@@ -102,9 +106,9 @@ class DenseBlock extends Module {
 }
 
 class Transition extends Sequential {
-  constructor(inputFeatures: number, outputFeatures: number) {
+  constructor(inputFeatures: number, outputFeatures: number, eps: number) {
     super([
-      ['norm', new BatchNorm2d(inputFeatures)],
+      ['norm', new BatchNorm2d(inputFeatures, { eps })],
       ['relu', new ReLU()],
       ['conv', new Conv2d(inputFeatures, outputFeatures, 1, { bias: false })],
       ['pool', new AvgPool2d(2, { stride: 2 })],
@@ -120,11 +124,12 @@ export class DenseNet extends Module {
   constructor(readonly config: DenseNetConfig = DENSENET121) {
     super();
     const c = config;
+    const eps = c.bnEps ?? 1e-5;
     this.features = this.registerModule(
       'features',
       new Sequential([
         ['conv0', new Conv2d(3, c.numInitFeatures, 7, { stride: 2, padding: 3, bias: false })],
-        ['norm0', new BatchNorm2d(c.numInitFeatures)],
+        ['norm0', new BatchNorm2d(c.numInitFeatures, { eps })],
         ['relu0', new ReLU()],
         ['pool0', new MaxPool2d(3, { stride: 2, padding: 1 })],
       ]),
@@ -133,15 +138,15 @@ export class DenseNet extends Module {
     c.blockConfig.forEach((numLayers, i) => {
       this.features.add(
         `denseblock${i + 1}`,
-        new DenseBlock(numLayers, channels, c.growthRate, c.bnSize, c.dropRate),
+        new DenseBlock(numLayers, channels, c.growthRate, c.bnSize, c.dropRate, eps),
       );
       channels += numLayers * c.growthRate;
       if (i !== c.blockConfig.length - 1) {
-        this.features.add(`transition${i + 1}`, new Transition(channels, Math.floor(channels / 2)));
+        this.features.add(`transition${i + 1}`, new Transition(channels, Math.floor(channels / 2), eps));
         channels = Math.floor(channels / 2);
       }
     });
-    this.features.add('norm5', new BatchNorm2d(channels));
+    this.features.add('norm5', new BatchNorm2d(channels, { eps }));
     this.numFeatures = channels;
     this.classifier = this.registerModule('classifier', buildHead(channels, c));
     this.#initialise();
