@@ -1,10 +1,6 @@
-// Training logs (log.jsonl, one JSON object a line) turned into long-format points for plotting. The trainer's
-// log format is not fixed yet, so three shapes are read; each line needs a numeric `epoch`, other lines are
-// skipped:
-//   { "epoch": 3, "split": "train", "loss": 0.41, "dice": 0.7 }        ("phase" works as well as "split")
-//   { "epoch": 3, "train": { "loss": 0.41 }, "val": { "loss": 0.52 } }  ("validation" works as well as "val")
-//   { "epoch": 3, "train_loss": 0.41, "val_loss": 0.52 }               ("trainLoss", "val/loss", "val.loss" too)
-// When several lines give the same epoch, split and metric, the last one wins (the epoch summary comes last).
+// Training logs (log.jsonl, one JSON object a line, as src/train/fit.ts writes them) turned into long-format
+// points for plotting: { "epoch": 3, "lr": 1e-4, "seconds": 610, "train_loss": 0.41, "val_loss": 0.52,
+// "val_auc": 0.93 } gives train/loss, validation/loss and validation/auc at epoch 3.
 
 export type TrainingLogRecord = Readonly<Record<string, unknown>>;
 
@@ -36,48 +32,20 @@ export function parseTrainingLog(text: string): TrainingLogRecord[] {
   return records;
 }
 
-function splitName(name: unknown): TrainingSplit | undefined {
-  if (name === 'train' || name === 'training') return 'train';
-  if (name === 'val' || name === 'valid' || name === 'validation') return 'validation';
-  return undefined;
-}
-
-/** Keys that describe the record rather than measure the model. */
-const bookkeeping =
-  /^(epoch|step|iter|iteration|batch|split|phase|time|timestamp|elapsed|seconds|wall|lr|learning_?rate)/i;
-
-const prefixed = /^(train|training|val|valid|validation)(?:[_./]([A-Za-z].*)|([A-Z].*))$/;
-
-function numericEntries(obj: Readonly<Record<string, unknown>>): [string, number][] {
-  return Object.entries(obj).filter(
-    (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
-  );
-}
+/** `train_<metric>` and `val_<metric>` keys; everything else (epoch, lr, seconds) is bookkeeping. */
+const splitKey = /^(train|val)_(.+)$/;
 
 export function trainingPoints(records: readonly TrainingLogRecord[]): TrainingPoint[] {
   const points = new Map<string, TrainingPoint>();
-  const add = (epoch: number, split: TrainingSplit, metric: string, value: number) => {
-    points.set(`${epoch}\u0000${split}\u0000${metric}`, { epoch, split, metric, value });
-  };
   for (const r of records) {
     const epoch = r['epoch'];
     if (typeof epoch !== 'number' || !Number.isFinite(epoch)) continue;
-    const ownSplit = splitName(r['split'] ?? r['phase']);
     for (const [key, value] of Object.entries(r)) {
-      const nestedSplit = splitName(key);
-      if (nestedSplit !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        for (const [metric, v] of numericEntries(value as Record<string, unknown>))
-          add(epoch, nestedSplit, metric, v);
-      }
-    }
-    for (const [key, value] of numericEntries(r)) {
-      const match = prefixed.exec(key);
-      if (match !== null) {
-        const metric = match[2] ?? `${match[3]!.charAt(0).toLowerCase()}${match[3]!.slice(1)}`;
-        add(epoch, splitName(match[1]) ?? 'train', metric, value);
-      } else if (ownSplit !== undefined && !bookkeeping.test(key)) {
-        add(epoch, ownSplit, key, value);
-      }
+      const match = splitKey.exec(key);
+      if (match === null || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      const split: TrainingSplit = match[1] === 'train' ? 'train' : 'validation';
+      // A resumed run may log an epoch again; the last line wins.
+      points.set(`${epoch}\u0000${split}\u0000${match[2]}`, { epoch, split, metric: match[2]!, value });
     }
   }
   return [...points.values()].sort(

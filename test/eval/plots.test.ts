@@ -72,8 +72,10 @@ describe('figures', () => {
   it('training curves: one panel per metric, train and validation', async () => {
     const log = Array.from({ length: 6 }, (_, e) => ({
       epoch: e + 1,
-      train: { loss: 1 / (e + 1), dice: 0.5 + e * 0.05 },
-      val: { loss: 1.3 / (e + 1), dice: 0.45 + e * 0.04 },
+      train_loss: 1 / (e + 1),
+      train_dice: 0.5 + e * 0.05,
+      val_loss: 1.3 / (e + 1),
+      val_dice: 0.45 + e * 0.04,
     }));
     const figure = await trainingCurvesFigure(log, 'Segmenter training');
     assert.ok(figure !== null);
