@@ -1,6 +1,7 @@
 // bench/engine: the same networks, batch and threads through tumorscope's engine and through PyTorch
 // (/usr/bin/python3 with Debian's python3-torch: the same libtorch), alternating in one run, so that the ratio
-// measures only our binding. Prints each time and ours/PyTorch; the last line is the worst ratio.
+// measures only our binding. Prints each time and ours/PyTorch; the last line is the worst ratio against PyTorch
+// run with the same allocator settings.
 //
 //   npm run bench:engine -- [--threads 2] [--rounds 2] [--iterations 3] [--size 256] [--batch 8] [--cases a,b]
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   Adam,
+  buildInfo,
   F,
   type Module,
   manualSeed,
@@ -82,43 +84,56 @@ function ours(name: string): number[] {
   return times;
 }
 
-function pytorch(name: string): number[] {
+// PyTorch twice: as users run it, and with the glibc settings our addon applies at load (native/src/addon.cc),
+// so that the second ratio measures the binding alone.
+const SAME_ALLOCATOR = { MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '2147483647' };
+
+function pytorch(name: string, sameAllocator: boolean): number[] {
   const script = join(import.meta.dirname, 'reference.py');
   const args = [script, name, threads, iterations, warmup, size, batch].map(String);
+  const env = sameAllocator ? { ...process.env, ...SAME_ALLOCATOR } : process.env;
   const out = execFileSync('/usr/bin/python3', args, {
     encoding: 'utf8',
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return (JSON.parse(out.trim().split('\n').pop()!) as { times: number[] }).times;
 }
 
+type Side = 'ours' | 'torch' | 'torchSameAlloc';
+const label: Record<Side, string> = { ours: 'tumorscope', torch: 'pytorch', torchSameAlloc: 'pytorch+alloc' };
+
 console.log(
-  `bench/engine: ${cases.join(', ')}; ${size}×${size}, batch ${batch}, ${threads} threads, ${rounds} rounds × ${iterations} timed iterations (+${warmup} warm-up), alternating ours / PyTorch`,
+  `bench/engine: ${cases.join(', ')}; ${size}×${size}, batch ${batch}, ${threads} threads, ${rounds} rounds × ${iterations} timed iterations (+${warmup} warm-up), rotating ours / PyTorch / PyTorch with our allocator settings; tumorscope allocator tuned: ${buildInfo().allocatorTuned}`,
 );
-const results = new Map<string, { ours: number[]; torch: number[] }>(
-  cases.map((c) => [c, { ours: [], torch: [] }]),
+const results = new Map<string, Record<Side, number[]>>(
+  cases.map((c) => [c, { ours: [], torch: [], torchSameAlloc: [] }]),
 );
 for (let r = 1; r <= rounds; r++) {
   for (const c of cases) {
     const entry = results.get(c)!;
-    // Alternate which side goes first, so that neither always runs on a warmer machine.
-    const order = r % 2 ? (['ours', 'torch'] as const) : (['torch', 'ours'] as const);
+    // Rotate which side goes first, so that none always runs on a warmer (or more tired) machine.
+    const sides: Side[] = ['ours', 'torch', 'torchSameAlloc'];
+    const order = [...sides.slice((r - 1) % 3), ...sides.slice(0, (r - 1) % 3)];
     for (const side of order) {
-      const t = side === 'ours' ? ours(c) : pytorch(c);
+      const t = side === 'ours' ? ours(c) : pytorch(c, side === 'torchSameAlloc');
       entry[side].push(median(t));
       console.log(
-        `round ${r}  ${c.padEnd(15)} ${side === 'ours' ? 'tumorscope' : 'pytorch   '}  ${median(t).toFixed(3)} s/step  (${t.map((v) => v.toFixed(3)).join(' ')})`,
+        `round ${r}  ${c.padEnd(15)} ${label[side].padEnd(13)} ${median(t).toFixed(3)} s/step  (${t.map((v) => v.toFixed(3)).join(' ')})`,
       );
     }
   }
 }
 let worst = 0;
-console.log('\ncase             tumorscope s  pytorch s  ratio');
+console.log(
+  '\ncase             tumorscope s  pytorch s  pytorch+alloc s  ours/pytorch  ours/(pytorch+alloc)',
+);
 for (const [c, r] of results) {
-  const ratio = median(r.ours) / median(r.torch);
-  worst = Math.max(worst, ratio);
+  const [o, t, ta] = [median(r.ours), median(r.torch), median(r.torchSameAlloc)];
+  worst = Math.max(worst, o / ta);
   console.log(
-    `${c.padEnd(16)} ${median(r.ours).toFixed(3).padStart(12)} ${median(r.torch).toFixed(3).padStart(10)}  ${ratio.toFixed(3)}`,
+    `${c.padEnd(16)} ${o.toFixed(3).padStart(12)} ${t.toFixed(3).padStart(10)} ${ta.toFixed(3).padStart(16)}  ${(o / t).toFixed(3).padStart(12)}  ${(o / ta).toFixed(3).padStart(20)}`,
   );
 }
+// The target compares like with like: PyTorch given the same allocator settings as our addon.
 console.log(`worst ratio ours/pytorch: ${worst.toFixed(3)}`);

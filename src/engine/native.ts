@@ -189,6 +189,8 @@ export interface NativeBinding {
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   buildInfo(): { version: string; config: string; parallel: string };
+  /** Whether the addon kept freed memory in the heap at load (see native/src/addon.cc). */
+  readonly allocatorTuned: boolean;
 }
 
 function findAddon(): string {

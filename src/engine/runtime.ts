@@ -36,8 +36,8 @@ export function defaultDevice(): string {
   return native.cudaAvailable() ? 'cuda' : 'cpu';
 }
 
-export function buildInfo(): { version: string; config: string; parallel: string } {
-  return native.buildInfo();
+export function buildInfo(): { version: string; config: string; parallel: string; allocatorTuned: boolean } {
+  return { ...native.buildInfo(), allocatorTuned: native.allocatorTuned };
 }
 
 let initialised = false;
