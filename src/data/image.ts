@@ -32,14 +32,44 @@ export function toRgb(image: DecodedImage): DecodedImage {
  * 255), so the threshold is half the maximum when the maximum is above 1. Only the first channel counts.
  */
 export function binariseMask(mask: DecodedImage): Uint8Array {
+  const out = new Uint8Array(mask.width * mask.height);
+  binariseMaskInto(mask, out);
+  return out;
+}
+
+/**
+ * binariseMask writing into `out` (width × height bytes); returns the number of mask pixels. One-channel masks
+ * are done four pixels at a time: decoding a dataset's masks is otherwise a second of byte loops.
+ */
+export function binariseMaskInto(mask: DecodedImage, out: Uint8Array): number {
   const n = mask.width * mask.height;
   const c = mask.channels;
+  const data = mask.data;
+  if (c === 1 && n % 4 === 0 && data.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, n / 4);
+    const outWords = new Uint32Array(out.buffer, out.byteOffset, n / 4);
+    let any = 0;
+    for (let i = 0; i < words.length; i++) any |= words[i]!;
+    // Some byte above 1 ⇔ some byte has a bit other than its lowest set: then threshold at 128 (its top bit).
+    const wide = (any & 0xfefefefe) !== 0;
+    let count = 0;
+    for (let i = 0; i < words.length; i++) {
+      const bits = wide ? (words[i]! >>> 7) & 0x01010101 : words[i]!;
+      outWords[i] = bits;
+      count += Math.imul(bits, 0x01010101) >>> 24; // sum of the four 0/1 bytes
+    }
+    return count;
+  }
   let max = 0;
-  for (let i = 0; i < n; i++) max = Math.max(max, mask.data[i * c]!);
+  for (let i = 0; i < n; i++) max = Math.max(max, data[i * c]!);
   const threshold = max > 1 ? 128 : 1;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = mask.data[i * c]! >= threshold ? 1 : 0;
-  return out;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[i * c]! >= threshold ? 1 : 0;
+    out[i] = v;
+    count += v;
+  }
+  return count;
 }
 
 /**

@@ -1,0 +1,130 @@
+// `tumorscope data inspect <dir>`: what a dataset holds (patients, slices, tumour slices per institution,
+// tumour-area statistics, slices per patient) and a PNG grid of random slices with their masks overlaid.
+// Research tool, not a medical device.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { scanDataset } from '../../data/dataset-index.ts';
+import { formatSummary, summariseDataset } from '../../data/dataset-summary.ts';
+import { DataError } from '../../data/errors.ts';
+import { chooseGridSlices, overlayGrid, writeRgbPng } from '../../data/overlay-grid.ts';
+import { mulberry32 } from '../../data/random.ts';
+import { loadSlices } from '../../data/slice-cache.ts';
+
+interface InspectOptions {
+  grid: string;
+  gridSlices: string;
+  columns: string;
+  size: string;
+  seed: string;
+  json?: string;
+  skipBadFiles?: boolean;
+  metadata: boolean;
+}
+
+export function registerDataInspect(program: Command): void {
+  const data =
+    program.commands.find((c) => c.name() === 'data') ??
+    program.command('data').description('look at, check and split MRI slice datasets');
+  data
+    .command('inspect')
+    .description('count patients, slices and tumour slices and draw random slices with their masks')
+    .argument('<dir...>', 'a kaggle_3m folder, a patient folder, or slice files')
+    .option('--grid <png>', 'where to write the picture of random slices', 'data-inspect.png')
+    .option('--grid-slices <n>', 'slices in the picture', '16')
+    .option('--columns <n>', 'columns in the picture', '4')
+    .option('--size <px>', 'slice size to decode to (slices of another size are resized)', '256')
+    .option('--seed <n>', 'seed for choosing the slices', '0')
+    .option('--json <path>', 'also write the summary as JSON')
+    .option('--skip-bad-files', 'warn about unreadable or unpaired files and go on without them')
+    .option('--no-metadata', 'do not require data.csv in a kaggle_3m folder')
+    .action(async (dirs: string[], o: InspectOptions) => {
+      try {
+        await inspect(dirs, o);
+      } catch (err) {
+        // Bad input is the user's to fix: say what and where, without a stack trace.
+        if (!(err instanceof DataError)) throw err;
+        console.error(`error: ${err.message}`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+/** A progress bar on a terminal, a line every 10% otherwise (cli-progress prints nothing without a TTY). */
+function progressReporter(label: string): {
+  update: (done: number, total: number) => void;
+  stop: () => void;
+} {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {value}/{total} slices, {eta}s left`, stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(done, total) {
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(done);
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let lastTenth = -1;
+  return {
+    update(done, total) {
+      const tenth = Math.floor((10 * done) / total);
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        console.error(`${label}: ${done}/${total} slices`);
+      }
+    },
+    stop: () => {},
+  };
+}
+
+async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
+  const started = Date.now();
+  const skipBadFiles = o.skipBadFiles ?? false;
+  const warn = (m: string) => console.error(`warning: ${m}`);
+  const index = scanDataset(dirs.length === 1 ? dirs[0]! : dirs, {
+    skipBadFiles,
+    requireMetadata: o.metadata,
+    warn,
+  });
+  const progress = progressReporter('decoding');
+  const size = Number(o.size);
+  let cache: Awaited<ReturnType<typeof loadSlices>>;
+  try {
+    cache = await loadSlices(index, {
+      width: size,
+      height: size,
+      skipBadFiles,
+      warn,
+      onProgress: progress.update,
+    });
+  } finally {
+    progress.stop();
+  }
+  const summary = summariseDataset(index, cache);
+  console.log(formatSummary(summary));
+  const picked = chooseGridSlices(cache, Number(o.gridSlices), mulberry32(Number(o.seed)));
+  const grid = overlayGrid(cache, picked, { columns: Number(o.columns) });
+  const gridPath = resolve(o.grid);
+  await writeRgbPng(gridPath, grid);
+  console.log(
+    `picture: ${gridPath} (${picked.length} random slice${picked.length === 1 ? '' : 's'}${cache.masks ? ', masks in red' : ''}, seed ${o.seed})`,
+  );
+  if (o.json) {
+    writeFileSync(resolve(o.json), `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(`summary: ${resolve(o.json)}`);
+  }
+  if (summary.skippedFiles > 0)
+    console.error(`skipped ${summary.skippedFiles} bad files (see warnings above)`);
+  console.log(
+    `done in ${((Date.now() - started) / 1000).toFixed(1)} s. Research tool, not a medical device.`,
+  );
+}

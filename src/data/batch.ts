@@ -1,0 +1,167 @@
+// Cutting training batches from the slice cache: gather the slices' bytes, one copy into libtorch, geometric
+// augmentation on the raw intensities (so the black outside stays black), then the saved preprocessing, then
+// brightness/contrast. Labels (tumour or not) are read from the augmented masks, so a tumour rotated out of view
+// is not called present.
+import { type Tensor, tensor } from '../engine/index.ts';
+import { type AugmentConfig, type AugmentParams, drawAugmentParams, warpBatch } from './augment.ts';
+import type { PreprocessConfig, VolumeStats } from './preprocess.ts';
+import { volumeStats } from './preprocess.ts';
+import type { Rng } from './random.ts';
+import type { SliceCache } from './slice-cache.ts';
+
+export interface Batch {
+  /** [N,3,H,W] float32, preprocessed (and augmented). */
+  images: Tensor;
+  /** [N,1,H,W] float32 of 0/1, when the cache has masks. */
+  masks: Tensor | undefined;
+  /** [N] int64: 1 where the (augmented) mask holds tumour, when the cache has masks. */
+  labels: Tensor | undefined;
+  /** Cache indices of the slices. */
+  indices: Uint32Array;
+}
+
+export interface BatchOptions {
+  preprocess: PreprocessConfig;
+  /** Per patient, in cache.patients order; needed for 'volume-zscore' (see cacheVolumeStats). */
+  volumeStats?: readonly VolumeStats[];
+  /** Training-time augmentation; needs `rng`. */
+  augment?: AugmentConfig;
+  rng?: Rng;
+}
+
+/** 'volume-zscore' statistics of every patient in the cache (patients' slices are contiguous in it). */
+export function cacheVolumeStats(cache: SliceCache, preprocess: PreprocessConfig): VolumeStats[] | undefined {
+  const intensity = preprocess.intensity;
+  if (intensity.kind !== 'volume-zscore') return undefined;
+  const px = cache.width * cache.height * 3;
+  return cache.patients.map((_, p) => {
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < cache.count; i++) {
+      if (cache.patientIndex[i] === p) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    if (first < 0) return { low: 0, high: 255, mean: [0, 0, 0], std: [1, 1, 1] };
+    return volumeStats(cache.images.subarray(first * px, (last + 1) * px), intensity);
+  });
+}
+
+/** Gathers bytes of the given slices: images N×H×W×3, masks N×H×W. */
+export function gatherBytes(
+  cache: SliceCache,
+  indices: ArrayLike<number>,
+): { images: Uint8Array; masks?: Uint8Array } {
+  const px = cache.width * cache.height;
+  const n = indices.length;
+  const images = new Uint8Array(n * px * 3);
+  const masks = cache.masks ? new Uint8Array(n * px) : undefined;
+  for (let k = 0; k < n; k++) {
+    const i = indices[k]!;
+    if (!(i >= 0 && i < cache.count))
+      throw new RangeError(`slice index ${i} outside the cache (${cache.count})`);
+    images.set(cache.images.subarray(i * px * 3, (i + 1) * px * 3), k * px * 3);
+    masks?.set(cache.masks!.subarray(i * px, (i + 1) * px), k * px);
+  }
+  return masks ? { images, masks } : { images };
+}
+
+/** out = x · scale + shift, per slice and channel ([N·3] each): the whole intensity step in two tensor ops. */
+interface ChannelAffine {
+  scale: Float32Array;
+  shift: Float32Array;
+}
+
+function applyAffine(images: Tensor, a: ChannelAffine): Tensor {
+  const n = images.shape[0]!;
+  return images.mul(tensor(a.scale, [n, 3, 1, 1])).add(tensor(a.shift, [n, 3, 1, 1]));
+}
+
+/**
+ * x / 255, then contrast c about the slice mean m and brightness b: (x/255 − m)·c + m + b, folded into one
+ * affine map (every full-size tensor costs an allocation, and page faults cost more than the arithmetic).
+ */
+function rescaleAffine(raw: Tensor, params: readonly AugmentParams[] | undefined): ChannelAffine {
+  const n = raw.shape[0]!;
+  const scale = new Float32Array(n * 3).fill(1 / 255);
+  const shift = new Float32Array(n * 3);
+  if (params && needsIntensity(params)) {
+    const means = raw.mean([1, 2, 3]).data() as Float32Array;
+    for (let k = 0; k < n; k++) {
+      const { contrast: c, brightness: b } = params[k]!;
+      const m = means[k]! / 255;
+      for (let ch = 0; ch < 3; ch++) {
+        scale[3 * k + ch] = c / 255;
+        shift[3 * k + ch] = (1 - c) * m + b;
+      }
+    }
+  }
+  return { scale, shift };
+}
+
+/**
+ * (x − μ_ch) / σ_ch of the clipped image, then contrast about the normalised slice mean and brightness, folded
+ * into one affine map per slice and channel.
+ */
+function zscoreAffine(
+  clipped: Tensor,
+  stats: readonly VolumeStats[],
+  params: readonly AugmentParams[] | undefined,
+): ChannelAffine {
+  const n = clipped.shape[0]!;
+  const scale = new Float32Array(n * 3);
+  const shift = new Float32Array(n * 3);
+  const adjust = params && needsIntensity(params);
+  const channelMeans = adjust ? (clipped.mean([2, 3]).data() as Float32Array) : undefined;
+  for (let k = 0; k < n; k++) {
+    const s = stats[k]!;
+    const c = adjust ? params[k]!.contrast : 1;
+    const b = adjust ? params[k]!.brightness : 0;
+    // The normalised slice's mean over all channels (each channel has the same number of pixels).
+    let m = 0;
+    if (channelMeans)
+      for (let ch = 0; ch < 3; ch++) m += (channelMeans[3 * k + ch]! - s.mean[ch]!) / s.std[ch]! / 3;
+    for (let ch = 0; ch < 3; ch++) {
+      scale[3 * k + ch] = c / s.std[ch]!;
+      shift[3 * k + ch] = (-s.mean[ch]! / s.std[ch]!) * c + (1 - c) * m + b;
+    }
+  }
+  return { scale, shift };
+}
+
+function needsIntensity(params: readonly AugmentParams[]): boolean {
+  return params.some((p) => p.contrast !== 1 || p.brightness !== 0);
+}
+
+/** One batch of the given cache slices. Creates tensors: call inside tidy() and keep what you return. */
+export function assembleBatch(cache: SliceCache, indices: ArrayLike<number>, o: BatchOptions): Batch {
+  const { width, height, intensity } = o.preprocess;
+  if (width !== cache.width || height !== cache.height) {
+    throw new RangeError(
+      `cache is ${cache.width}×${cache.height} but the preprocessing wants ${width}×${height}`,
+    );
+  }
+  const n = indices.length;
+  const bytes = gatherBytes(cache, indices);
+  let images = tensor(bytes.images, [n, height, width, 3]).permute(0, 3, 1, 2).float();
+  let masks = bytes.masks ? tensor(bytes.masks, [n, 1, height, width]).float() : undefined;
+  const params = o.augment
+    ? Array.from({ length: n }, () => {
+        if (!o.rng) throw new Error('augmentation needs a seeded rng');
+        return drawAugmentParams(o.augment!, o.rng);
+      })
+    : undefined;
+  if (params) ({ images, masks } = warpBatch(images, masks, params));
+  if (intensity.kind === 'volume-zscore') {
+    const stats = o.volumeStats;
+    if (!stats) throw new Error("'volume-zscore' preprocessing needs volumeStats (cacheVolumeStats)");
+    const per = Array.from(indices, (i) => stats[cache.patientIndex[i]!]!);
+    images = images
+      .maximum(tensor(Float32Array.from(per.map((s) => s.low)), [n, 1, 1, 1]))
+      .minimum(tensor(Float32Array.from(per.map((s) => s.high)), [n, 1, 1, 1]));
+    images = applyAffine(images, zscoreAffine(images, per, params));
+  } else images = applyAffine(images, rescaleAffine(images, params));
+  const labels = masks ? masks.amax([1, 2, 3]).gt(0).long() : undefined;
+  return { images, masks, labels, indices: Uint32Array.from(indices) };
+}

@@ -1,0 +1,232 @@
+// Bad input becomes a clear error naming the file and the problem, or, with skipBadFiles, one warning per file
+// and a count. Every bad file here is made by the test.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { scanDataset } from '../../src/data/dataset-index.ts';
+import {
+  DataError,
+  EmptyDatasetError,
+  ImageDecodeError,
+  MaskSizeMismatchError,
+  MetadataError,
+  UnpairedFileError,
+} from '../../src/data/errors.ts';
+import { mulberry32 } from '../../src/data/random.ts';
+import { readImage } from '../../src/data/read-image.ts';
+import { loadSlices } from '../../src/data/slice-cache.ts';
+import { readTiff } from '../../src/data/tiff.ts';
+import { boxMask, encodeTiff, pattern, tempDir, writeKaggleFolder, writePng, writeTiff } from './fixtures.ts';
+
+const P = 'TCGA_CS_0001_20000101';
+
+function assertNames(err: unknown, type: new (...args: never[]) => Error, ...needles: (string | RegExp)[]) {
+  assert.ok(err instanceof type, `expected ${type.name}, got ${err}`);
+  assert.ok(err instanceof DataError);
+  for (const needle of needles) {
+    if (typeof needle === 'string')
+      assert.ok(err.message.includes(needle), `"${err.message}" names ${needle}`);
+    else assert.match(err.message, needle);
+  }
+  return true;
+}
+
+test('a truncated TIFF is an ImageDecodeError naming the file and "truncated"', (t) => {
+  const dir = tempDir(t);
+  const whole = encodeTiff({ width: 16, height: 16, channels: 3, samples: pattern(768), rowsPerStrip: 4 });
+  // Keep the header and IFD (written after the strips) but drop the strips' second half.
+  const cut = Uint8Array.from(whole);
+  const path = join(dir, 'cut.tif');
+  writeFileSync(path, cut.subarray(0, 300));
+  assert.throws(
+    () => readTiff(path),
+    (e) => assertNames(e, ImageDecodeError, path, /truncated|corrupt/),
+  );
+  // A TIFF whose strip offsets point past the end of the file (IFD intact).
+  const view = new DataView(cut.buffer);
+  const ifd = view.getUint32(4, true);
+  const entries = view.getUint16(ifd, true);
+  for (let i = 0; i < entries; i++) {
+    if (view.getUint16(ifd + 2 + i * 12, true) === 273) {
+      const at = view.getUint32(ifd + 2 + i * 12 + 8, true);
+      view.setUint32(at + 12, whole.length + 1000, true); // the 4th strip
+    }
+  }
+  const far = join(dir, 'far.tif');
+  writeFileSync(far, cut);
+  assert.throws(
+    () => readTiff(far),
+    (e) => assertNames(e, ImageDecodeError, far, 'truncated TIFF: strip 4 of 4'),
+  );
+});
+
+test('a corrupt TIFF (garbage IFD) and a non-image named .tif are ImageDecodeErrors', async (t) => {
+  const dir = tempDir(t);
+  const garbage = join(dir, 'garbage.tif');
+  const bytes = new Uint8Array(64).fill(0xee);
+  bytes.set([0x49, 0x49, 42, 0, 200, 0, 0, 0]); // IFD offset beyond the file
+  writeFileSync(garbage, bytes);
+  await assert.rejects(readImage(garbage), (e) => assertNames(e, ImageDecodeError, garbage));
+  const text = join(dir, 'notes.tif');
+  writeFileSync(text, 'patient notes, not a slice\n');
+  await assert.rejects(readImage(text), (e) => assertNames(e, ImageDecodeError, text, 'not an image'));
+  const empty = join(dir, 'empty.png');
+  writeFileSync(empty, '');
+  await assert.rejects(readImage(empty), (e) => assertNames(e, ImageDecodeError, empty, 'empty file'));
+});
+
+test('a truncated PNG is an ImageDecodeError naming the file', async (t) => {
+  const dir = tempDir(t);
+  const good = await writePng(join(dir, 'good.png'), 32, 32, 3, pattern(32 * 32 * 3));
+  const bad = join(dir, 'bad.png');
+  const bytes = readFileSync(good);
+  writeFileSync(bad, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  await assert.rejects(readImage(bad), (e) => assertNames(e, ImageDecodeError, bad, 'corrupt PNG'));
+});
+
+test('a mask without its image, and an image without its mask, name the file and the one missing', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 3 }]);
+  const image2 = join(root, P, `${P}_2.tif`);
+  rmSync(image2);
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, UnpairedFileError, `${P}_2_mask.tif`, 'mask has no image', `${P}_2.tif`),
+  );
+  writeTiff(image2, { width: 16, height: 16, channels: 3, samples: pattern(768) });
+  rmSync(join(root, P, `${P}_3_mask.tif`));
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, UnpairedFileError, `${P}_3.tif`, 'image has no mask', `${P}_3_mask.tif`),
+  );
+});
+
+test('a mask whose size differs from its image names both files and both sizes', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 2 }]);
+  const mask = join(root, P, `${P}_2_mask.tif`);
+  writeTiff(mask, { width: 8, height: 16, channels: 1, samples: boxMask(8, 16) });
+  await assert.rejects(loadSlices(scanDataset(root), { width: 16 }), (e) =>
+    assertNames(e, MaskSizeMismatchError, mask, `${P}_2.tif`, '8×16', '16×16'),
+  );
+});
+
+test('an empty folder, a missing path and a folder of non-images are EmptyDatasetErrors', (t) => {
+  const dir = tempDir(t);
+  assert.throws(
+    () => scanDataset(dir),
+    (e) => assertNames(e, EmptyDatasetError, dir, 'no slice images'),
+  );
+  mkdirSync(join(dir, 'TCGA_CS_0002_20000101'));
+  writeFileSync(join(dir, 'TCGA_CS_0002_20000101', 'readme.txt'), 'x');
+  assert.throws(
+    () => scanDataset(dir),
+    (e) => assertNames(e, EmptyDatasetError, dir),
+  );
+  assert.throws(
+    () => scanDataset(join(dir, 'nope')),
+    (e) => assertNames(e, EmptyDatasetError, 'no such file'),
+  );
+  assert.throws(() => scanDataset([]), EmptyDatasetError);
+});
+
+test('a kaggle_3m folder without data.csv is a MetadataError unless metadata is optional', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 1 }], false);
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, MetadataError, join(root, 'data.csv'), 'not found'),
+  );
+  assert.equal(scanDataset(root, { requireMetadata: false }).patients.length, 1);
+  writeFileSync(join(root, 'data.csv'), 'Name,Age\nx,1\n');
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, MetadataError, 'no "Patient" column'),
+  );
+});
+
+test('skipBadFiles: one warning per bad file, a count, and the good slices loaded', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [
+    { id: P, slices: 4, tumour: [1] },
+    { id: 'TCGA_DU_0002_20000101', slices: 2 },
+  ]);
+  rmSync(join(root, 'data.csv'));
+  rmSync(join(root, P, `${P}_4.tif`)); // mask without image
+  const truncated = join(root, P, `${P}_2.tif`);
+  writeFileSync(truncated, readFileSync(truncated).subarray(0, 100));
+  const notImage = join(root, 'TCGA_DU_0002_20000101', 'TCGA_DU_0002_20000101_1_mask.tif');
+  writeFileSync(notImage, 'oops');
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  const index = scanDataset(root, { skipBadFiles: true, warn });
+  const cache = await loadSlices(index, { width: 16, skipBadFiles: true, warn });
+  assert.equal(cache.count, 3); // P_1, P_3, DU_2
+  assert.deepEqual(
+    cache.slices.map((s) => s.sliceNumber),
+    [1, 3, 2],
+  );
+  assert.equal(cache.problems.length, 4);
+  assert.equal(warnings.length, 4);
+  assert.deepEqual(cache.problems.map((p) => p.code).sort(), [
+    'mask-without-image',
+    'missing-metadata',
+    'unreadable-image',
+    'unreadable-image',
+  ]);
+  assert.ok(warnings.some((w) => w.includes(truncated)));
+  assert.ok(warnings.some((w) => w.includes(notImage)));
+  assert.equal(cache.tumourPixels[0], 4); // slice 1's box: x 2..3, y 2..6
+});
+
+test('damaged TIFFs (random bytes changed or cut) either decode or fail with a DataError, never anything else', async (t) => {
+  const dir = tempDir(t);
+  const rng = mulberry32(11);
+  const kinds = [
+    encodeTiff({
+      width: 12,
+      height: 9,
+      channels: 3,
+      samples: pattern(324),
+      rowsPerStrip: 4,
+      padLastStrip: true,
+    }),
+    encodeTiff({
+      width: 12,
+      height: 9,
+      channels: 1,
+      samples: pattern(108),
+      compression: 'deflate',
+      rowsPerStrip: 3,
+    }),
+    encodeTiff({ width: 5, height: 4, channels: 1, bits: 16, samples: Uint16Array.from(pattern(20)) }),
+  ];
+  const path = join(dir, 'damaged.tif');
+  let failures = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const bytes = Uint8Array.from(kinds[trial % kinds.length]!);
+    for (let k = 0; k < 1 + rng.int(4); k++) bytes[rng.int(bytes.length)] = rng.int(256);
+    const cut = rng.chance(0.3) ? bytes.subarray(0, rng.int(bytes.length)) : bytes;
+    writeFileSync(path, cut);
+    try {
+      const image = await readImage(path);
+      assert.equal(image.data.length, image.width * image.height * image.channels);
+    } catch (err) {
+      assert.ok(err instanceof DataError, `trial ${trial}: ${err}`);
+      assert.ok(err.message.startsWith(path));
+      failures++;
+    }
+  }
+  assert.ok(failures > 30, `${failures} of 300 damaged files were refused`);
+});
+
+test('a slice removed between scanning and loading is a DataError naming it (or a skipped file)', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 3 }]);
+  const index = scanDataset(root);
+  const gone = join(root, P, `${P}_2.tif`);
+  rmSync(gone);
+  await assert.rejects(loadSlices(index, { width: 16 }), (e) =>
+    assertNames(e, DataError, gone, 'cannot read'),
+  );
+  const warnings: string[] = [];
+  const cache = await loadSlices(index, { width: 16, skipBadFiles: true, warn: (m) => warnings.push(m) });
+  assert.equal(cache.count, 2);
+  assert.equal(warnings.length, 1);
+});

@@ -1,0 +1,216 @@
+// Files the data tests make for themselves: hand-built TIFFs (every compression, bit depth and strip layout the
+// reader claims to handle), PNGs and JPEGs through sharp, and small kaggle_3m-shaped folders.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const sharedLgg = resolve(repoRoot, '..', 'shared', 'lgg');
+
+/** A fresh temporary folder, removed when the test ends. */
+export function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tumorscope-data-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TiffSpec {
+  width: number;
+  height: number;
+  channels: number;
+  bits?: 1 | 8 | 16;
+  /** Samples, interleaved; for 16-bit a Uint16Array. For 1-bit, rows packed MSB first. */
+  samples: Uint8Array | Uint16Array;
+  compression?: 'none' | 'deflate';
+  rowsPerStrip?: number;
+  /** Make the last strip's byte count (and bytes) a full strip, as the LGG dataset does. */
+  padLastStrip?: boolean;
+  photometric?: number;
+  bigEndian?: boolean;
+}
+
+/** A TIFF built byte by byte: pixel strips first, then the IFD and its arrays. */
+export function encodeTiff(spec: TiffSpec): Uint8Array {
+  const bits = spec.bits ?? 8;
+  const { width, height, channels } = spec;
+  const rowBytes = Math.ceil((width * channels * bits) / 8);
+  let raw: Uint8Array;
+  if (bits === 16) {
+    raw = new Uint8Array(spec.samples.length * 2);
+    const view = new DataView(raw.buffer);
+    spec.samples.forEach((v, i) => {
+      view.setUint16(2 * i, v, !spec.bigEndian);
+    });
+  } else raw = spec.samples as Uint8Array;
+  const rps = spec.rowsPerStrip ?? height;
+  const strips: Uint8Array[] = [];
+  for (let y = 0; y < height; y += rps) {
+    let strip = raw.subarray(y * rowBytes, Math.min(height, y + rps) * rowBytes);
+    if (spec.padLastStrip && strip.length < rps * rowBytes) {
+      const padded = new Uint8Array(rps * rowBytes);
+      padded.set(strip);
+      strip = padded;
+    }
+    strips.push(spec.compression === 'deflate' ? deflateSync(strip) : strip);
+  }
+  const dataBytes = strips.reduce((a, s) => a + s.length, 0);
+  const stripOffsets: number[] = [];
+  let at = 8;
+  for (const s of strips) {
+    stripOffsets.push(at);
+    at += s.length;
+  }
+  if (at % 2) at++;
+  const tags: [number, number, number[]][] = [
+    [256, 4, [width]],
+    [257, 4, [height]],
+    [258, 3, new Array(channels).fill(bits)],
+    [259, 3, [spec.compression === 'deflate' ? 8 : 1]],
+    [262, 3, [spec.photometric ?? (channels >= 3 ? 2 : 1)]],
+    [273, 4, stripOffsets],
+    [277, 3, [channels]],
+    [278, 4, [rps]],
+    [279, 4, strips.map((s) => s.length)],
+    [284, 3, [1]],
+  ];
+  const ifdOffset = at;
+  const ifdSize = 2 + tags.length * 12 + 4;
+  let extra = ifdOffset + ifdSize;
+  const total =
+    extra + tags.reduce((a, [, type, v]) => a + (v.length * (type === 3 ? 2 : 4) > 4 ? v.length * 4 : 0), 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  const le = !spec.bigEndian;
+  out.set(le ? [0x49, 0x49] : [0x4d, 0x4d], 0);
+  view.setUint16(2, 42, le);
+  view.setUint32(4, ifdOffset, le);
+  let p = 8;
+  for (const s of strips) {
+    out.set(s, p);
+    p += s.length;
+  }
+  void dataBytes;
+  view.setUint16(ifdOffset, tags.length, le);
+  tags.forEach(([id, type, values], i) => {
+    const e = ifdOffset + 2 + i * 12;
+    view.setUint16(e, id, le);
+    view.setUint16(e + 2, type, le);
+    view.setUint32(e + 4, values.length, le);
+    const size = values.length * (type === 3 ? 2 : 4);
+    let target = e + 8;
+    if (size > 4) {
+      view.setUint32(e + 8, extra, le);
+      target = extra;
+      extra += values.length * 4;
+    }
+    values.forEach((v, k) => {
+      if (type === 3) view.setUint16(target + 2 * k, v, le);
+      else view.setUint32(target + 4 * k, v, le);
+    });
+  });
+  return out;
+}
+
+export function writeTiff(path: string, spec: TiffSpec): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, encodeTiff(spec));
+  return path;
+}
+
+/** Deterministic pixel values that differ everywhere, so that a misplaced byte shows. */
+export function pattern(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 37 + seed * 11 + (i >> 5)) & 255;
+  return out;
+}
+
+/** A square mask (0/255) with a filled box from (x0,y0) to (x1,y1), exclusive. */
+export function boxMask(width: number, height: number, box?: [number, number, number, number], on = 255) {
+  const out = new Uint8Array(width * height);
+  if (box) {
+    const [x0, y0, x1, y1] = box;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) out[y * width + x] = on;
+  }
+  return out;
+}
+
+export async function writePng(
+  path: string,
+  width: number,
+  height: number,
+  channels: 1 | 3 | 4,
+  data: Uint8Array,
+) {
+  mkdirSync(dirname(path), { recursive: true });
+  await sharp(data, { raw: { width, height, channels } }).png().toFile(path);
+  return path;
+}
+
+export async function writeJpeg(path: string, width: number, height: number, data: Uint8Array) {
+  mkdirSync(dirname(path), { recursive: true });
+  await sharp(data, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 100 })
+    .toFile(path);
+  return path;
+}
+
+/** A TIFF written by libvips with LZW compression (and horizontal predictor), the commonest compressed kind. */
+export async function writeLzwTiff(
+  path: string,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  data: Uint8Array,
+) {
+  mkdirSync(dirname(path), { recursive: true });
+  await sharp(data, { raw: { width, height, channels } })
+    .tiff({ compression: 'lzw', predictor: 'horizontal' })
+    .toFile(path);
+  return path;
+}
+
+export interface FakePatient {
+  id: string;
+  slices: number;
+  /** Slice numbers (1-based) that get a tumour box. */
+  tumour?: number[];
+  size?: number;
+}
+
+/**
+ * A kaggle_3m-shaped folder: <root>/<patient>/<patient>_<n>.tif and _mask.tif, plus data.csv (unless told not
+ * to). Images are a pattern, masks 0/255 with a box on the tumour slices.
+ */
+export function writeKaggleFolder(root: string, patients: FakePatient[], withCsv = true): string {
+  for (const p of patients) {
+    const size = p.size ?? 16;
+    for (let n = 1; n <= p.slices; n++) {
+      const base = join(root, p.id, `${p.id}_${n}`);
+      writeTiff(`${base}.tif`, {
+        width: size,
+        height: size,
+        channels: 3,
+        samples: pattern(size * size * 3, n),
+      });
+      const tumour = p.tumour?.includes(n)
+        ? ([2, 2, 2 + n, 6] as [number, number, number, number])
+        : undefined;
+      writeTiff(`${base}_mask.tif`, {
+        width: size,
+        height: size,
+        channels: 1,
+        samples: boxMask(size, size, tumour),
+      });
+    }
+  }
+  if (withCsv) {
+    const rows = patients.map(
+      (p, i) => `${p.id.replace(/_\d{8}$/, '')},${i + 1},,${40 + i},"G${i % 2 ? 2 : 3}"`,
+    );
+    writeFileSync(join(root, 'data.csv'), ['Patient,RNASeqCluster,CNCluster,age,grade', ...rows].join('\n'));
+  }
+  return root;
+}

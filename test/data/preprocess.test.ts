@@ -1,0 +1,129 @@
+// Preprocessing: the percentile arithmetic against a sort, Buda et al.'s per-volume normalisation against a
+// direct computation, the config's round trip, and batches (tensor path) against the per-slice reference.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { assembleBatch, cacheVolumeStats } from '../../src/data/batch.ts';
+import { quantile } from '../../src/data/dataset-summary.ts';
+import {
+  BUDA_VOLUME_ZSCORE,
+  histogramPercentile,
+  type PreprocessConfig,
+  parsePreprocessConfig,
+  preprocessSlice,
+  RESCALE_256,
+  volumeStats,
+} from '../../src/data/preprocess.ts';
+import { mulberry32 } from '../../src/data/random.ts';
+import type { SliceCache } from '../../src/data/slice-cache.ts';
+import { tidy } from '../../src/engine/index.ts';
+
+function randomBytes(n: number, seed: number, max = 256): Uint8Array {
+  const rng = mulberry32(seed);
+  return Uint8Array.from({ length: n }, () => rng.int(max));
+}
+
+/** A cache of `perPatient` slices for each of two patients, w × w, with random pixels and a mask box. */
+function fakeCache(w: number, perPatient: number): SliceCache {
+  const count = 2 * perPatient;
+  const images = randomBytes(count * w * w * 3, 5);
+  // The second patient is darker, so per-volume statistics differ.
+  for (let i = perPatient * w * w * 3; i < images.length; i++) images[i] = images[i]! >> 1;
+  const masks = new Uint8Array(count * w * w);
+  masks[w * w + w + 1] = 1; // one tumour pixel on slice 1
+  return {
+    width: w,
+    height: w,
+    count,
+    images,
+    masks,
+    slices: [],
+    tumourPixels: Uint32Array.from({ length: count }, (_, i) => (i === 1 ? 1 : 0)),
+    patients: ['A', 'B'],
+    patientIndex: Uint32Array.from({ length: count }, (_, i) => (i < perPatient ? 0 : 1)),
+    notes: [],
+    problems: [],
+  };
+}
+
+test('histogram percentiles equal numpy-style percentiles of the sorted values', () => {
+  const values = randomBytes(1001, 1, 200);
+  const histogram = new Float64Array(256);
+  for (const v of values) histogram[v]!++;
+  const sorted = [...values].sort((a, b) => a - b);
+  for (const p of [0, 1, 10, 37.5, 50, 99, 100]) {
+    assert.ok(
+      Math.abs(histogramPercentile(histogram, values.length, p) - quantile(sorted, p / 100)) < 1e-9,
+      `p${p}`,
+    );
+  }
+});
+
+test('volume statistics: clip to the volume 10th–99th percentiles, then mean and std per channel', () => {
+  const volume = randomBytes(3 * 500, 2);
+  const stats = volumeStats(volume, BUDA_VOLUME_ZSCORE);
+  const sorted = [...volume].sort((a, b) => a - b);
+  assert.equal(stats.low, quantile(sorted, 0.1));
+  assert.equal(stats.high, quantile(sorted, 0.99));
+  for (let c = 0; c < 3; c++) {
+    const xs = [...volume]
+      .filter((_, i) => i % 3 === c)
+      .map((v) => Math.min(Math.max(v, stats.low), stats.high));
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    assert.ok(Math.abs(stats.mean[c]! - mean) < 1e-9);
+    assert.ok(Math.abs(stats.std[c]! - std) < 1e-9);
+  }
+  const slice = preprocessSlice(volume, BUDA_VOLUME_ZSCORE, stats);
+  const n = 500;
+  const ch1 = slice.subarray(n, 2 * n);
+  const mean1 = ch1.reduce((a, b) => a + b, 0) / n;
+  assert.ok(Math.abs(mean1) < 1e-5, 'each channel has mean 0 over the volume');
+  const flat = volumeStats(new Uint8Array(30).fill(7), BUDA_VOLUME_ZSCORE);
+  assert.deepEqual(flat.std, [1, 1, 1], 'a flat volume does not divide by zero');
+});
+
+test('the preprocessing config is plain JSON that round-trips; a wrong one is refused', () => {
+  const config: PreprocessConfig = { ...RESCALE_256, width: 128, height: 128, intensity: BUDA_VOLUME_ZSCORE };
+  assert.deepEqual(parsePreprocessConfig(JSON.parse(JSON.stringify(config))), config);
+  assert.throws(() => parsePreprocessConfig({ ...config, intensity: { kind: 'volume-zscore' } }));
+  assert.throws(() => parsePreprocessConfig({ ...config, width: 0 }));
+});
+
+test('rescale batches are bytes / 255 in NCHW, with masks and labels', () => {
+  const cache = fakeCache(8, 2);
+  tidy(() => {
+    const batch = assembleBatch(cache, [1, 3], { preprocess: { ...RESCALE_256, width: 8, height: 8 } });
+    assert.deepEqual(batch.images.shape, [2, 3, 8, 8]);
+    const x = batch.images.data() as Float32Array;
+    const expected = preprocessSlice(cache.images.subarray(1 * 192, 2 * 192), { kind: 'rescale' });
+    assert.ok(expected.every((v, i) => Math.abs(v - x[i]!) < 1e-6));
+    assert.deepEqual([...(batch.labels!.data() as BigInt64Array)], [1n, 0n]);
+    assert.equal((batch.masks!.data() as Float32Array)[9], 1);
+  });
+});
+
+test('volume-zscore batches equal the per-slice reference with each patient’s own statistics', () => {
+  const cache = fakeCache(8, 3);
+  const preprocess: PreprocessConfig = { ...RESCALE_256, width: 8, height: 8, intensity: BUDA_VOLUME_ZSCORE };
+  const stats = cacheVolumeStats(cache, preprocess)!;
+  assert.equal(stats.length, 2);
+  assert.ok(stats[1]!.mean[0]! < stats[0]!.mean[0]!);
+  tidy(() => {
+    const batch = assembleBatch(cache, [0, 4], { preprocess, volumeStats: stats });
+    const x = batch.images.data() as Float32Array;
+    [0, 4].forEach((slice, k) => {
+      const patient = slice < 3 ? 0 : 1;
+      const ref = preprocessSlice(
+        cache.images.subarray(slice * 192, (slice + 1) * 192),
+        BUDA_VOLUME_ZSCORE,
+        stats[patient],
+      );
+      const got = x.subarray(k * 192, (k + 1) * 192);
+      assert.ok(
+        ref.every((v, i) => Math.abs(v - got[i]!) < 1e-5),
+        `slice ${slice}`,
+      );
+    });
+  });
+  assert.throws(() => tidy(() => assembleBatch(cache, [0], { preprocess })), /volumeStats/);
+});
