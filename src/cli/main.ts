@@ -1,6 +1,8 @@
 // The `tumorscope` command line: each subcommand lives in its own file under commands/.
 import { Command } from 'commander';
+import { registerDataInspect } from './commands/data-inspect.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerTrain } from './commands/train.ts';
 
 const program = new Command()
   .name('tumorscope')
@@ -8,5 +10,15 @@ const program = new Command()
   .version('0.1.0');
 
 registerDemo(program);
+registerDataInspect(program);
+registerTrain(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Expected failures (bad input, missing files) read best as one line; TUMORSCOPE_DEBUG=1 shows the stack.
+  console.error(
+    `tumorscope: ${process.env['TUMORSCOPE_DEBUG'] ? (err as Error).stack : (err as Error).message}`,
+  );
+  process.exitCode = 1;
+}

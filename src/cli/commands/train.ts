@@ -1,0 +1,187 @@
+// `tumorscope train classifier|segmenter`: the two stages' training runs. Each writes into --out: split.json,
+// log.jsonl (one line per epoch), checkpoint-<epoch>.safetensors + checkpoint.json (every epoch, atomic;
+// --resume continues from them) and best.safetensors + best.json (the model to use).
+import { mkdirSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { SamplingConfig } from '../../data/sampler.ts';
+import { setNumThreads } from '../../engine/index.ts';
+import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
+import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
+import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+/** 'uniform', 'class-balanced', 'tumour-only' or 'oversample:<factor>'. */
+export function parseSampling(v: string): SamplingConfig {
+  if (v === 'uniform' || v === 'class-balanced' || v === 'tumour-only') return { kind: v };
+  const m = /^oversample:(\d+(?:\.\d+)?)$/.exec(v);
+  if (m) return { kind: 'tumour-oversampling', factor: Number(m[1]) };
+  throw new InvalidArgumentError('use uniform, class-balanced, tumour-only or oversample:<factor>');
+}
+
+function commonOptions(
+  cmd: Command,
+  defaults: { epochs: number; batch: number; lr: number; size: number; patience: number },
+): Command {
+  return cmd
+    .requiredOption('--data <dir>', 'a kaggle_3m folder (patient folders with slices and masks)')
+    .requiredOption('--out <dir>', 'the run folder (e.g. runs/classifier-256)')
+    .option(
+      '--split <manifest.json>',
+      'a split manifest to follow (default: a patient split made and saved in --out)',
+    )
+    .option('--epochs <n>', 'epochs', int('--epochs'), defaults.epochs)
+    .option('--batch <n>', 'batch size', int('--batch'), defaults.batch)
+    .option('--lr <x>', 'initial learning rate (cosine-annealed)', positive('--lr'), defaults.lr)
+    .option('--size <px>', 'input size (slices are resized)', int('--size'), defaults.size)
+    .option('--seed <n>', 'seed of split, sampling, augmentation and initialisation', int('--seed'), 0)
+    .option('--threads <n>', 'libtorch threads (default: all cores)', int('--threads'))
+    .option(
+      '--patience <n>',
+      'early stopping: epochs without a better validation score',
+      int('--patience'),
+      defaults.patience,
+    )
+    .option('--resume', 'continue from the last checkpoint in --out', false)
+    .option('--no-augment', 'train without augmentation')
+    .option('--skip-bad-files', 'warn about unreadable files and go on without them', false);
+}
+
+interface CommonValues {
+  data: string;
+  out: string;
+  split?: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  size: number;
+  seed: number;
+  threads?: number;
+  patience: number;
+  resume: boolean;
+  augment: boolean;
+  skipBadFiles: boolean;
+}
+
+function begin(o: CommonValues): { log: (line: string) => void; command: string } {
+  if (o.threads) setNumThreads(o.threads);
+  mkdirSync(o.out, { recursive: true });
+  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  return { log, command: ['tumorscope', ...process.argv.slice(2)].join(' ') };
+}
+
+export function registerTrain(program: Command): void {
+  const train = program.command('train').description('train a stage of the pipeline');
+
+  commonOptions(
+    train.command('classifier').description('stage 1: DenseNet121 tumour / no-tumour classifier'),
+    CLASSIFIER_DEFAULTS,
+  )
+    .option(
+      '--sampling <kind>',
+      'uniform, class-balanced or oversample:<factor>',
+      parseSampling,
+      CLASSIFIER_DEFAULTS.sampling,
+    )
+    .option(
+      '--class-weights <w>',
+      "cross-entropy class weights: 'balanced' or '<no tumour>,<tumour>'",
+      (v: string) => {
+        if (v === 'balanced') return v;
+        const w = v.split(',').map(Number);
+        if (w.length !== 2 || w.some((x) => !(x > 0)))
+          throw new InvalidArgumentError("use 'balanced' or two positive numbers");
+        return w as [number, number];
+      },
+    )
+    .option(
+      '--head-dropout <p>',
+      'dropout before the classifier layer',
+      Number,
+      CLASSIFIER_DEFAULTS.headDropout,
+    )
+    .addOption(
+      new Option(
+        '--slice-level-split',
+        "the reference design's slice-level split (leaks patients; for comparison only)",
+      ),
+    )
+    .action(
+      async (
+        o: CommonValues & {
+          sampling: SamplingConfig;
+          classWeights?: [number, number] | 'balanced';
+          headDropout: number;
+          sliceLevelSplit?: boolean;
+        },
+      ) => {
+        const { log, command } = begin(o);
+        const run = await trainClassifier({
+          ...o,
+          sliceLevel: o.sliceLevelSplit ?? false,
+          augment: o.augment ? CLASSIFIER_DEFAULTS.augment : null,
+          command,
+          log,
+        });
+        log(
+          `best epoch ${run.bestEpoch} (validation AUC ${run.bestScore.toFixed(4)}); model: ${run.modelPath}.safetensors/.json`,
+        );
+      },
+    );
+
+  commonOptions(
+    train.command('segmenter').description('stage 2: ResUNet (or U-Net) tumour segmentation'),
+    SEGMENTER_DEFAULTS,
+  )
+    .addOption(
+      new Option('--arch <name>', 'architecture')
+        .choices(['resunet', 'unet'])
+        .default(SEGMENTER_DEFAULTS.architecture),
+    )
+    .option(
+      '--width <x>',
+      'filter multiplier (1 = the reference network)',
+      positive('--width'),
+      SEGMENTER_DEFAULTS.width,
+    )
+    .addOption(
+      new Option('--loss <name>', 'loss').choices([...SEGMENTATION_LOSSES]).default(SEGMENTER_DEFAULTS.loss),
+    )
+    .option(
+      '--sampling <kind>',
+      'tumour-only, oversample:<factor> or uniform',
+      parseSampling,
+      SEGMENTER_DEFAULTS.sampling,
+    )
+    .action(
+      async (
+        o: CommonValues & {
+          arch: SegmenterArchitecture;
+          width: number;
+          loss: SegmentationLossName;
+          sampling: SamplingConfig;
+        },
+      ) => {
+        const { log, command } = begin(o);
+        const run = await trainSegmenter({
+          ...o,
+          architecture: o.arch,
+          augment: o.augment ? SEGMENTER_DEFAULTS.augment : null,
+          command,
+          log,
+        });
+        log(
+          `best epoch ${run.bestEpoch} (validation per-patient Dice ${run.bestScore.toFixed(4)}); model: ${o.out}/best.safetensors/.json`,
+        );
+      },
+    );
+}

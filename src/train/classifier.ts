@@ -1,0 +1,206 @@
+// Stage 1 training: DenseNet121 says whether a slice holds a tumour. Categorical cross-entropy over a 2-way
+// softmax, Adam, inputs rescaled to [0,1] (the reference design), augmentation, validation every epoch
+// (loss, accuracy, precision, recall, F1, ROC-AUC), the best epoch by validation AUC, and a decision threshold
+// chosen on validation (max Youden J) saved with the model.
+import { join } from 'node:path';
+import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
+import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
+import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
+import { mulberry32 } from '../data/random.ts';
+import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
+import {
+  Adam,
+  CosineAnnealingLR,
+  F,
+  loadWeightsInto,
+  readModelConfig,
+  saveModel,
+  tensor,
+} from '../engine/index.ts';
+import { binaryScores } from '../metrics/classification.ts';
+import { confusionAtThreshold } from '../metrics/confusion.ts';
+import { rocAuc } from '../metrics/roc.ts';
+import { chooseThresholdYouden } from '../metrics/threshold.ts';
+import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
+import { forEachBatch } from './batches.ts';
+import { type FitResult, fit } from './fit.ts';
+import { classifierScores } from './inference.ts';
+import { progress } from './progress.ts';
+import { prepareTrainingData } from './training-data.ts';
+
+export interface ClassifierTrainOptions {
+  data: string;
+  split?: string;
+  sliceLevel?: boolean;
+  out: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  size: number;
+  seed: number;
+  resume: boolean;
+  patience: number;
+  /** Cross-entropy weights [no tumour, tumour]; 'balanced' weighs by inverse class frequency. */
+  classWeights?: [number, number] | 'balanced';
+  sampling: SamplingConfig;
+  augment: AugmentConfig | null;
+  headDropout: number;
+  skipBadFiles?: boolean;
+  /** The command line, stored with the model. */
+  command: string;
+  log: (line: string) => void;
+}
+
+export const CLASSIFIER_DEFAULTS = {
+  epochs: 20,
+  batch: 16,
+  lr: 1e-4,
+  size: 256,
+  seed: 0,
+  patience: 6,
+  sampling: { kind: 'uniform' } as SamplingConfig,
+  augment: DEFAULT_AUGMENT,
+  headDropout: 0.2,
+};
+
+export interface ClassifierRun extends FitResult {
+  threshold: number;
+  modelPath: string;
+}
+
+export async function trainClassifier(o: ClassifierTrainOptions): Promise<ClassifierRun> {
+  const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
+  const { cache } = data;
+  const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
+  const volumeStats = cacheVolumeStats(cache, preprocess);
+  const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
+  const valLabels = Uint8Array.from(data.val, (i) => (cache.tumourPixels[i]! > 0 ? 1 : 0));
+  const densenet: DenseNetConfig = { ...DENSENET121, numClasses: 2, headDropout: o.headDropout };
+  const model = new DenseNet(densenet);
+  const optimizer = new Adam(model.parameters(), { lr: o.lr });
+  const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
+  const weights = classWeights(o.classWeights, positive);
+  const weightTensor = weights ? tensor(Float32Array.from(weights)).keep() : null;
+  const modelConfig = {
+    kind: 'classifier',
+    architecture: 'densenet121',
+    densenet,
+    classes: ['no tumour', 'tumour'],
+    preprocess,
+    training: {
+      command: o.command,
+      split: data.manifestPath,
+      seed: o.seed,
+      epochs: o.epochs,
+      batch: o.batch,
+      lr: o.lr,
+      classWeights: weights,
+      sampling: o.sampling,
+      augment: o.augment,
+    },
+  };
+  o.log(
+    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}`,
+  );
+
+  const result = fit({
+    runDir: o.out,
+    epochs: o.epochs,
+    seed: o.seed,
+    model,
+    optimizer,
+    scheduler,
+    resume: o.resume,
+    patience: o.patience,
+    monitor: 'val_auc',
+    mode: 'max',
+    modelConfig,
+    log: o.log,
+    trainEpoch: (epoch) => {
+      const rng = mulberry32(o.seed * 7919 + epoch);
+      const order = epochIndices(positive, o.sampling, rng).map((k) => data.train[k]!);
+      const steps = Math.floor(order.length / o.batch); // drop the last partial batch: BN needs a real batch
+      const bar = progress(`epoch ${epoch} train`, steps, o.log);
+      let total = 0;
+      forEachBatch(order.subarray(0, steps * o.batch), o.batch, (batch) => {
+        const b = assembleBatch(cache, batch, {
+          preprocess,
+          volumeStats,
+          ...(o.augment ? { augment: o.augment, rng } : {}),
+        });
+        optimizer.zeroGrad();
+        const loss = F.crossEntropy(model.forward(b.images), b.labels!, { weight: weightTensor });
+        loss.backward();
+        optimizer.step();
+        const value = loss.item();
+        total += value;
+        bar.tick({ loss: value });
+      });
+      bar.stop();
+      return { train_loss: total / steps };
+    },
+    validate: () => {
+      const scores = classifierScores(model, {
+        cache,
+        indices: data.val,
+        preprocess,
+        volumeStats,
+        batchSize: o.batch,
+      });
+      const c = binaryScores(confusionAtThreshold(scores, valLabels, 0.5));
+      return {
+        val_loss: crossEntropyOfScores(scores, valLabels),
+        val_accuracy: c.accuracy,
+        val_precision: c.precision,
+        val_recall: c.recall,
+        val_f1: c.f1,
+        val_auc: rocAuc(scores, valLabels),
+      };
+    },
+  });
+
+  // The decision threshold is chosen on validation with the best weights, then saved with them.
+  const modelPath = join(o.out, 'best');
+  loadWeightsInto(modelPath, model);
+  const scores = classifierScores(model, {
+    cache,
+    indices: data.val,
+    preprocess,
+    volumeStats,
+    batchSize: o.batch,
+  });
+  const choice = chooseThresholdYouden(scores, valLabels);
+  const saved = readModelConfig(modelPath);
+  saveModel(modelPath, model, {
+    ...saved,
+    threshold: choice.threshold,
+    thresholdRule: 'max Youden J (TPR − FPR) on the validation split; ties to the higher threshold',
+    validation: { youdenJ: choice.youdenJ, tpr: choice.tpr, fpr: choice.fpr },
+  });
+  o.log(
+    `threshold ${choice.threshold.toFixed(4)} (validation TPR ${choice.tpr.toFixed(3)}, FPR ${choice.fpr.toFixed(3)})`,
+  );
+  weightTensor?.dispose();
+  return { ...result, threshold: choice.threshold, modelPath };
+}
+
+function classWeights(
+  w: ClassifierTrainOptions['classWeights'],
+  positive: boolean[],
+): [number, number] | null {
+  if (w === undefined) return null;
+  if (w !== 'balanced') return w;
+  const pos = positive.filter(Boolean).length;
+  const neg = positive.length - pos;
+  return [positive.length / (2 * Math.max(1, neg)), positive.length / (2 * Math.max(1, pos))];
+}
+
+/** Mean binary cross-entropy of P(tumour) scores (the same quantity as the 2-way softmax cross-entropy). */
+function crossEntropyOfScores(scores: Float32Array, labels: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const p = Math.min(Math.max(scores[i]!, 1e-7), 1 - 1e-7);
+    sum -= labels[i] ? Math.log(p) : Math.log(1 - p);
+  }
+  return sum / scores.length;
+}

@@ -1,0 +1,189 @@
+// Stage 2 training: a ResUNet (or Buda et al.'s U-Net) outlines the tumour. Validation every epoch gives Dice
+// and IoU over tumour slices and the primary figure, Dice per patient volume (every validation slice of a
+// patient pooled, segmenter alone); the best epoch by that per-volume Dice is kept.
+
+import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
+import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
+import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
+import { mulberry32 } from '../data/random.ts';
+import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
+import { Adam, CosineAnnealingLR, type Module } from '../engine/index.ts';
+import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
+import { mean, median } from '../metrics/stats.ts';
+import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
+import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
+import { forEachBatch } from './batches.ts';
+import { type FitResult, fit } from './fit.ts';
+import { segmenterMasks } from './inference.ts';
+import { progress } from './progress.ts';
+import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
+import { prepareTrainingData, type TrainingData } from './training-data.ts';
+
+export type SegmenterArchitecture = 'resunet' | 'unet';
+
+export interface SegmenterTrainOptions {
+  data: string;
+  split?: string;
+  out: string;
+  architecture: SegmenterArchitecture;
+  /** Multiplies every layer's filters (1 = the reference network). */
+  width: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  size: number;
+  seed: number;
+  resume: boolean;
+  patience: number;
+  loss: SegmentationLossName;
+  sampling: SamplingConfig;
+  augment: AugmentConfig | null;
+  skipBadFiles?: boolean;
+  command: string;
+  log: (line: string) => void;
+}
+
+export const SEGMENTER_DEFAULTS = {
+  architecture: 'resunet' as SegmenterArchitecture,
+  width: 1,
+  epochs: 40,
+  batch: 16,
+  lr: 1e-3,
+  size: 256,
+  seed: 0,
+  patience: 8,
+  loss: 'bce-dice' as SegmentationLossName,
+  sampling: { kind: 'tumour-oversampling', factor: 3 } as SamplingConfig,
+  augment: DEFAULT_AUGMENT,
+};
+
+export function buildSegmenter(
+  architecture: SegmenterArchitecture,
+  width: number,
+): { model: Module; config: ResUNetConfig | UNetConfig } {
+  if (architecture === 'resunet') {
+    const config = { ...REFERENCE_RESUNET, features: Math.round(REFERENCE_RESUNET.features * width) };
+    return { model: new ResUNet(config), config };
+  }
+  const config = { ...BUDA_UNET, features: Math.round(BUDA_UNET.features * width) };
+  return { model: new UNet(config), config };
+}
+
+export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResult> {
+  const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
+  const { cache } = data;
+  const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
+  const volumeStats = cacheVolumeStats(cache, preprocess);
+  const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
+  const { model, config } = buildSegmenter(o.architecture, o.width);
+  const optimizer = new Adam(model.parameters(), { lr: o.lr });
+  const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
+  // Weighted sampling draws as many slices per epoch as there are tumour slices, times two: an epoch then costs
+  // about the same whatever the oversampling factor.
+  const epochLength =
+    o.sampling.kind === 'tumour-oversampling' ? 2 * positive.filter(Boolean).length : undefined;
+  o.log(
+    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}`,
+  );
+
+  return fit({
+    runDir: o.out,
+    epochs: o.epochs,
+    seed: o.seed,
+    model,
+    optimizer,
+    scheduler,
+    resume: o.resume,
+    patience: o.patience,
+    monitor: 'val_patient_dice',
+    mode: 'max',
+    log: o.log,
+    modelConfig: {
+      kind: 'segmenter',
+      architecture: o.architecture,
+      network: config,
+      preprocess,
+      threshold: 0.5,
+      postprocess: { threshold: 0.5 },
+      training: {
+        command: o.command,
+        split: data.manifestPath,
+        seed: o.seed,
+        epochs: o.epochs,
+        batch: o.batch,
+        lr: o.lr,
+        loss: o.loss,
+        sampling: o.sampling,
+        augment: o.augment,
+      },
+    },
+    trainEpoch: (epoch) => {
+      const rng = mulberry32(o.seed * 7919 + epoch);
+      const order = epochIndices(positive, o.sampling, rng, epochLength).map((k) => data.train[k]!);
+      const steps = Math.floor(order.length / o.batch);
+      const bar = progress(`epoch ${epoch} train`, steps, o.log);
+      let total = 0;
+      forEachBatch(order.subarray(0, steps * o.batch), o.batch, (batch) => {
+        const b = assembleBatch(cache, batch, {
+          preprocess,
+          volumeStats,
+          ...(o.augment ? { augment: o.augment, rng } : {}),
+        });
+        optimizer.zeroGrad();
+        const loss = segmentationLoss(o.loss, model.forward(b.images), b.masks!);
+        loss.backward();
+        optimizer.step();
+        const value = loss.item();
+        total += value;
+        bar.tick({ loss: value });
+      });
+      bar.stop();
+      return { train_loss: total / steps };
+    },
+    validate: () => validateSegmenter(model, data, preprocess, volumeStats, o.batch),
+  });
+}
+
+/** Slice Dice/IoU over tumour slices, and Dice/IoU per patient volume over every slice. */
+export function validateSegmenter(
+  model: Module,
+  data: Pick<TrainingData, 'cache' | 'val'>,
+  preprocess: PreprocessConfig,
+  volumeStats: ReturnType<typeof cacheVolumeStats>,
+  batchSize: number,
+): Record<string, number> {
+  const { cache, val } = data;
+  const px = cache.width * cache.height;
+  const masks = segmenterMasks(model, {
+    cache,
+    indices: val,
+    preprocess,
+    volumeStats,
+    batchSize,
+    threshold: 0.5,
+  });
+  const perPatient = new Map<number, Overlap[]>();
+  const sliceDice: number[] = [];
+  const sliceIou: number[] = [];
+  val.forEach((i, k) => {
+    const overlap = maskOverlap(
+      cache.masks!.subarray(i * px, (i + 1) * px),
+      masks.subarray(k * px, (k + 1) * px),
+    );
+    const patient = cache.patientIndex[i]!;
+    perPatient.set(patient, [...(perPatient.get(patient) ?? []), overlap]);
+    if (overlap.trueVoxels > 0) {
+      sliceDice.push(dice(overlap));
+      sliceIou.push(iou(overlap));
+    }
+  });
+  const volumes = [...perPatient.values()].map((o) => sumOverlaps(o));
+  const patientDice = volumes.map(dice).filter((d) => !Number.isNaN(d));
+  return {
+    val_patient_dice: mean(patientDice),
+    val_patient_dice_median: median(patientDice),
+    val_patient_iou: mean(volumes.map(iou).filter((d) => !Number.isNaN(d))),
+    val_slice_dice: mean(sliceDice),
+    val_slice_iou: mean(sliceIou),
+  };
+}
