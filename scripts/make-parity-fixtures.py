@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates test/fixtures/parity/*.safetensors with PyTorch (Debian's python3-torch, the same libtorch 1.13).
 
-For a small conv net and a small U-Net with seeded weights and inputs, stores the weights ("param.*"), the input
+For a small conv net, a small U-Net and a small DenseNet (torchvision's own code) with seeded weights and inputs, stores the weights ("param.*"), the input
 and target, the forward output in train mode, the loss, every gradient ("grad.*"), the batch-norm buffers after
 that forward ("buffer.*") and the weights after one Adam step ("adam.*"). tests/engine/parity.test.ts rebuilds
 the same networks in tumorscope and compares. Run: /usr/bin/python3 scripts/make-parity-fixtures.py
@@ -62,6 +62,14 @@ def main():
     x = torch.rand(2, 3, 32, 32)
     m = (torch.rand(2, 1, 32, 32) > 0.7).float()
     record("unet", unet, x, m, lambda out, t: F.binary_cross_entropy_with_logits(out, t))
+    import torchvision
+
+    torch.manual_seed(2)
+    densenet = torchvision.models.DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, bn_size=2,
+                                           num_classes=2)
+    x = torch.rand(4, 3, 32, 32)
+    y = torch.tensor([1, 0, 0, 1])
+    record("densenet", densenet, x, y, lambda out, t: F.cross_entropy(out, t))
 
 
 if __name__ == "__main__":

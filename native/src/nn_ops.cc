@@ -31,6 +31,12 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Relu(const Napi::CallbackInfo& info) { return Wrap(info.Env(), at::relu(TensorArg(info, 0))); }
+// In place, as torchvision's nn.ReLU(inplace=True): no new activation to allocate and fill. Autograd allows it
+// where the overwritten input is not needed for backward (after batch norm, for instance) and says so otherwise.
+Napi::Value Relu_(const Napi::CallbackInfo& info) {
+  TensorArg(info, 0).relu_();
+  return info.Env().Undefined();
+}
 Napi::Value Sigmoid(const Napi::CallbackInfo& info) { return Wrap(info.Env(), at::sigmoid(TensorArg(info, 0))); }
 Napi::Value Tanh(const Napi::CallbackInfo& info) { return Wrap(info.Env(), at::tanh(TensorArg(info, 0))); }
 Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
@@ -132,6 +138,7 @@ void RegisterNnOps(Napi::Env env, Napi::Object exports) {
   TS_EXPORT(exports, "batchNorm", BatchNorm);
   TS_EXPORT(exports, "linear", Linear);
   TS_EXPORT(exports, "relu", Relu);
+  TS_EXPORT(exports, "relu_", Relu_);
   TS_EXPORT(exports, "sigmoid", Sigmoid);
   TS_EXPORT(exports, "tanh", Tanh);
   TS_EXPORT(exports, "leakyRelu", LeakyRelu);

@@ -80,6 +80,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
 }
 
 export const relu = (x: Tensor): Tensor => new Tensor(native.relu(x.handle));
+/** ReLU overwriting x (torch.relu_): for activations nothing else reads, e.g. a batch norm's output. */
+export function relu_(x: Tensor): Tensor {
+  native.relu_(x.handle);
+  return x;
+}
 export const sigmoid = (x: Tensor): Tensor => new Tensor(native.sigmoid(x.handle));
 export const tanh = (x: Tensor): Tensor => new Tensor(native.tanh(x.handle));
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => new Tensor(native.leakyRelu(x.handle, slope));

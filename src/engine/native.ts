@@ -127,6 +127,7 @@ export interface NativeBinding {
   ): H;
   linear(x: H, w: H, b: Opt<H>): H;
   relu(t: H): H;
+  relu_(t: H): void;
   sigmoid(t: H): H;
   tanh(t: H): H;
   leakyRelu(t: H, slope: number): H;

@@ -74,8 +74,9 @@ class DenseLayer extends Module {
 
   /** Takes the concatenation of every earlier feature map of the block; returns growthRate new channels. */
   forward(concatenated: Tensor): Tensor {
-    const bottleneck = this.conv1.forward(F.relu(this.norm1.forward(concatenated)));
-    const out = this.conv2.forward(F.relu(this.norm2.forward(bottleneck)));
+    // In-place ReLUs on fresh batch-norm outputs, as torchvision's ReLU(inplace=True).
+    const bottleneck = this.conv1.forward(F.relu_(this.norm1.forward(concatenated)));
+    const out = this.conv2.forward(F.relu_(this.norm2.forward(bottleneck)));
     return this.dropRate > 0 ? F.dropout(out, this.dropRate, this.training) : out;
   }
 }
@@ -109,7 +110,7 @@ class Transition extends Sequential {
   constructor(inputFeatures: number, outputFeatures: number, eps: number) {
     super([
       ['norm', new BatchNorm2d(inputFeatures, { eps })],
-      ['relu', new ReLU()],
+      ['relu', new ReLU({ inplace: true })],
       ['conv', new Conv2d(inputFeatures, outputFeatures, 1, { bias: false })],
       ['pool', new AvgPool2d(2, { stride: 2 })],
     ]);
@@ -130,7 +131,7 @@ export class DenseNet extends Module {
       new Sequential([
         ['conv0', new Conv2d(3, c.numInitFeatures, 7, { stride: 2, padding: 3, bias: false })],
         ['norm0', new BatchNorm2d(c.numInitFeatures, { eps })],
-        ['relu0', new ReLU()],
+        ['relu0', new ReLU({ inplace: true })],
         ['pool0', new MaxPool2d(3, { stride: 2, padding: 1 })],
       ]),
     );
@@ -165,7 +166,7 @@ export class DenseNet extends Module {
 
   /** Pooled image features [N, numFeatures] (the backbone's output). */
   embed(x: Tensor): Tensor {
-    return F.adaptiveAvgPool2d(F.relu(this.features.forward(x)), 1).flatten(1);
+    return F.adaptiveAvgPool2d(F.relu_(this.features.forward(x)), 1).flatten(1);
   }
 
   /** Class logits [N, numClasses]; softmax gives tumour / no-tumour probabilities. */

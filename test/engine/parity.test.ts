@@ -19,6 +19,7 @@ import {
   setNumThreads,
   type Tensor,
 } from '../../src/engine/index.ts';
+import { DENSENET121, DenseNet } from '../../src/models/densenet.ts';
 import { UNet } from '../../src/models/unet.ts';
 import { assertClose } from '../helpers/assert-close.ts';
 
@@ -79,6 +80,17 @@ describe('parity with PyTorch 1.13', () => {
   it('small U-Net (Buda et al. layout): forward, loss, gradients, BN statistics, one Adam step', () => {
     const net = new UNet({ inChannels: 3, outChannels: 1, features: 4, depth: 2 });
     checkAgainstPyTorch('unet.safetensors', net, (out, t) => F.bceWithLogits(out, t));
+  });
+
+  it("small DenseNet (torchvision's code, in-place ReLUs): forward, loss, gradients, BN statistics, one Adam step", () => {
+    const net = new DenseNet({
+      ...DENSENET121,
+      growthRate: 4,
+      blockConfig: [2, 2],
+      numInitFeatures: 8,
+      bnSize: 2,
+    });
+    checkAgainstPyTorch('densenet.safetensors', net, (out, t) => F.crossEntropy(out, t));
   });
 
   it('notices a wrong weight: parity is not vacuous', () => {

@@ -6,8 +6,12 @@ import { Module } from './module.ts';
 type Pair = number | [number, number];
 
 export class ReLU extends Module {
+  /** inplace overwrites the input (torch's ReLU(inplace=True)); use it only where nothing else reads it. */
+  constructor(readonly options: { inplace?: boolean } = {}) {
+    super();
+  }
   forward(x: Tensor): Tensor {
-    return F.relu(x);
+    return this.options.inplace ? F.relu_(x) : F.relu(x);
   }
 }
 
