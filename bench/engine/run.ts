@@ -1,34 +1,21 @@
 // bench/engine: the same networks, batch and threads through tumorscope's engine and through PyTorch
-// (/usr/bin/python3 with Debian's python3-torch: the same libtorch), alternating in one run, so that the ratio
+// (/usr/bin/python3 with Debian's python3-torch: the same libtorch), taking turns in one run, so that the ratio
 // measures only our binding. Prints each time and ours/PyTorch; the last line is the worst ratio against PyTorch
 // run with the same allocator settings.
 //
-//   npm run bench:engine -- [--threads 2] [--rounds 2] [--iterations 3] [--size 256] [--batch 8] [--cases a,b]
+//   npm run bench:engine -- [--threads 2] [--rounds 2] [--iterations 3] [--warmup 2] [--size 256] [--batch 8]
+//                           [--cases unet-train,densenet-train,unet-infer,densenet-infer]
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  Adam,
-  buildInfo,
-  F,
-  type Module,
-  manualSeed,
-  noGrad,
-  rand,
-  randint,
-  setNumThreads,
-  type Tensor,
-  tidy,
-} from '../../src/engine/index.ts';
-import { DENSENET121, DenseNet } from '../../src/models/densenet.ts';
-import { UNet } from '../../src/models/unet.ts';
+import { buildInfo } from '../../src/engine/index.ts';
 
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '2' },
     iterations: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '2' },
     size: { type: 'string', default: '256' },
     batch: { type: 'string', default: '8' },
     cases: { type: 'string', default: 'unet-train,densenet-train,unet-infer,densenet-infer' },
@@ -48,40 +35,25 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+// Each measurement runs in a fresh process, ours as PyTorch's, so that neither side carries the heap or thread
+// state of an earlier case.
 function ours(name: string): number[] {
-  setNumThreads(threads);
-  manualSeed(0);
-  const [model, mode] = name.split('-') as ['unet' | 'densenet', 'train' | 'infer'];
-  const net: Module = model === 'unet' ? new UNet() : new DenseNet(DENSENET121);
-  const x = rand([batch, 3, size, size]).keep();
-  const target: Tensor = (
-    model === 'unet' ? rand([batch, 1, size, size]).gt(0.8).float() : randint(0, 2, [batch])
-  ).keep();
-  const loss = (out: Tensor) =>
-    model === 'unet' ? F.bceWithLogits(out, target) : F.crossEntropy(out, target);
-  const opt = new Adam(net.parameters(), { lr: 1e-4 });
-  const step =
-    mode === 'train'
-      ? () =>
-          tidy(() => {
-            opt.zeroGrad();
-            loss(net.forward(x)).backward();
-            opt.step();
-          })
-      : () => noGrad(() => tidy(() => void net.forward(x)));
-  net.train(mode === 'train');
-  for (let i = 0; i < warmup; i++) step();
-  const times: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    step();
-    times.push((performance.now() - t0) / 1000);
-  }
-  net.dispose();
-  opt.dispose();
-  x.dispose();
-  target.dispose();
-  return times;
+  const args = [
+    '--import',
+    'tsx',
+    join(import.meta.dirname, 'ours.ts'),
+    name,
+    threads,
+    iterations,
+    warmup,
+    size,
+    batch,
+  ].map(String);
+  const out = execFileSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return (JSON.parse(out.trim().split('\n').pop()!) as { times: number[] }).times;
 }
 
 // PyTorch twice: as users run it, and with the glibc settings our addon applies at load (native/src/addon.cc),
