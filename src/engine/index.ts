@@ -56,5 +56,5 @@ export {
   manualSeed,
   setNumThreads,
 } from './runtime.ts';
-export { dispose, keep, scopeDepth, tidy } from './scope.ts';
+export { dispose, keep, release, scopeDepth, tidy } from './scope.ts';
 export { type Device, Tensor } from './tensor.ts';

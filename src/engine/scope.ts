@@ -78,6 +78,16 @@ function collect(value: unknown, into: Set<Disposable>, depth: number): void {
   }
 }
 
+/**
+ * Returns `result` after disposing `consumed`, the intermediate it was computed from (unless it is the same
+ * tensor, as in-place ops return). Forward passes use it to free activations as soon as they are used, as
+ * PyTorch's reference counting does; autograd keeps what backward needs by itself.
+ */
+export function release<T>(consumed: Disposable, result: T): T {
+  if ((result as unknown) !== consumed) consumed.dispose();
+  return result;
+}
+
 /** How many tidy scopes are open (for tests and leak diagnostics). */
 export function scopeDepth(): number {
   return scopes.length;

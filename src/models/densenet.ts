@@ -14,6 +14,7 @@ import {
   MaxPool2d,
   Module,
   ReLU,
+  release,
   Sequential,
   type Tensor,
 } from '../engine/index.ts';
@@ -74,10 +75,13 @@ class DenseLayer extends Module {
 
   /** Takes the concatenation of every earlier feature map of the block; returns growthRate new channels. */
   forward(concatenated: Tensor): Tensor {
-    // In-place ReLUs on fresh batch-norm outputs, as torchvision's ReLU(inplace=True).
-    const bottleneck = this.conv1.forward(F.relu_(this.norm1.forward(concatenated)));
-    const out = this.conv2.forward(F.relu_(this.norm2.forward(bottleneck)));
-    return this.dropRate > 0 ? F.dropout(out, this.dropRate, this.training) : out;
+    // In-place ReLUs on fresh batch-norm outputs, as torchvision's ReLU(inplace=True); intermediates released
+    // as soon as they are consumed (see release() in the engine).
+    let h = F.relu_(this.norm1.forward(concatenated));
+    h = release(h, this.conv1.forward(h));
+    h = release(h, F.relu_(this.norm2.forward(h)));
+    h = release(h, this.conv2.forward(h));
+    return this.dropRate > 0 ? release(h, F.dropout(h, this.dropRate, this.training)) : h;
   }
 }
 
@@ -101,8 +105,13 @@ class DenseBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const features = [x];
-    for (const layer of this.layers) features.push(layer.forward(cat(features, 1)));
-    return cat(features, 1);
+    for (const layer of this.layers) {
+      const joined = cat(features, 1);
+      features.push(release(joined, layer.forward(joined)));
+    }
+    const out = cat(features, 1);
+    for (const f of features.slice(1)) f.dispose();
+    return out;
   }
 }
 
@@ -166,12 +175,15 @@ export class DenseNet extends Module {
 
   /** Pooled image features [N, numFeatures] (the backbone's output). */
   embed(x: Tensor): Tensor {
-    return F.adaptiveAvgPool2d(F.relu_(this.features.forward(x)), 1).flatten(1);
+    const features = F.relu_(this.features.forward(x));
+    const pooled = release(features, F.adaptiveAvgPool2d(features, 1));
+    return release(pooled, pooled.flatten(1));
   }
 
   /** Class logits [N, numClasses]; softmax gives tumour / no-tumour probabilities. */
   forward(x: Tensor): Tensor {
-    return this.classifier.forward(this.embed(x));
+    const embedding = this.embed(x);
+    return release(embedding, this.classifier.forward(embedding));
   }
 }
 

@@ -3,7 +3,7 @@
 // max-pooling, a decoder that upsamples 2× (nearest), concatenates the skip and applies a residual block
 // (128, 64, 32, 16), and a 1×1 output convolution. 1,206,129 trainable parameters at width 1 (1,210,513 in
 // Keras's count, which adds the 4,384 batch-norm running statistics). Returns logits; sigmoid for probabilities.
-import { BatchNorm2d, Conv2d, cat, F, init, Module, type Tensor } from '../engine/index.ts';
+import { BatchNorm2d, Conv2d, cat, F, init, Module, release, type Tensor } from '../engine/index.ts';
 
 export interface ResUNetConfig {
   inChannels: number;
@@ -36,9 +36,16 @@ class ResidualBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const main = this.bn2.forward(this.conv2.forward(F.relu(this.bn1.forward(this.conv1.forward(x)))));
-    const skip = this.shortcutBn.forward(this.shortcut.forward(x));
-    return F.relu(main.add(skip));
+    let main = this.conv1.forward(x);
+    main = release(main, F.relu_(this.bn1.forward(main)));
+    main = release(main, this.conv2.forward(main));
+    main = release(main, this.bn2.forward(main));
+    let skip = this.shortcut.forward(x);
+    skip = release(skip, this.shortcutBn.forward(skip));
+    const sum = main.add(skip);
+    main.dispose();
+    skip.dispose();
+    return F.relu_(sum);
   }
 }
 
@@ -58,7 +65,10 @@ class Stem extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.bn2.forward(F.relu(this.conv2.forward(this.bn1.forward(F.relu(this.conv1.forward(x))))));
+    let h = F.relu_(this.conv1.forward(x));
+    h = release(h, this.bn1.forward(h));
+    h = release(h, F.relu_(this.conv2.forward(h)));
+    return release(h, this.bn2.forward(h));
   }
 }
 
@@ -94,17 +104,24 @@ export class ResUNet extends Module {
       if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { nonlinearity: 'relu' });
   }
 
+  // Intermediates are released as soon as they are consumed (see release() in the engine); in-place ReLUs act
+  // on fresh outputs only, as nothing else reads them.
   forward(x: Tensor): Tensor {
     const skips = [this.stem.forward(x)];
     let h = skips[0]!;
     for (const encoder of this.encoders) {
-      h = encoder.forward(F.maxPool2d(h, 2));
+      const pooled = F.maxPool2d(h, 2);
+      h = release(pooled, encoder.forward(pooled));
       skips.push(h);
     }
     this.decoders.forEach((decoder, i) => {
       const skip = skips[skips.length - 2 - i]!;
-      h = decoder.forward(cat([F.interpolate(h, { scaleFactor: 2, mode: 'nearest' }), skip], 1));
+      const upsampled = release(h, F.interpolate(h, { scaleFactor: 2, mode: 'nearest' }));
+      const joined = cat([upsampled, skip], 1);
+      upsampled.dispose();
+      skip.dispose();
+      h = release(joined, decoder.forward(joined));
     });
-    return this.head.forward(h);
+    return release(h, this.head.forward(h));
   }
 }

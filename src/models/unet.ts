@@ -10,6 +10,7 @@ import {
   MaxPool2d,
   Module,
   ReLU,
+  release,
   Sequential,
   type Tensor,
 } from '../engine/index.ts';
@@ -67,20 +68,26 @@ export class UNet extends Module {
     this.conv = this.registerModule('conv', new Conv2d(channels, outChannels, 1));
   }
 
+  // Intermediates are released as soon as they are consumed (see release() in the engine).
   forward(x: Tensor): Tensor {
     const skips: Tensor[] = [];
     let h = x;
     for (const encoder of this.encoders) {
       const e = encoder.forward(h);
       skips.push(e);
+      if (h !== x) h.dispose();
       h = this.pool.forward(e);
     }
-    h = this.bottleneck.forward(h);
+    h = release(h, this.bottleneck.forward(h));
     this.upconvs.forEach((up, i) => {
       const skip = skips[skips.length - 1 - i]!;
-      h = this.decoders[i]!.forward(cat([up.forward(h), skip], 1));
+      const upsampled = release(h, up.forward(h));
+      const joined = cat([upsampled, skip], 1);
+      upsampled.dispose();
+      skip.dispose();
+      h = release(joined, this.decoders[i]!.forward(joined));
     });
-    return this.conv.forward(h);
+    return release(h, this.conv.forward(h));
   }
 }
 

@@ -25,7 +25,14 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const layer of this.layers) out = layer.forward(out);
+    for (const layer of this.layers) {
+      const next = layer.forward(out);
+      // Free each intermediate once the next layer has consumed it, so that inference holds one activation at a
+      // time as PyTorch does by reference counting (instead of all of them until the tidy scope ends); autograd
+      // keeps whatever backward needs by itself. A layer may hand back its input (in-place ReLU, Identity).
+      if (out !== x && next !== out) out.dispose();
+      out = next;
+    }
     return out;
   }
 }
