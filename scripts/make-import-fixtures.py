@@ -36,22 +36,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
+from torch_reference import save_safetensors
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "import")
 CONFIG = dict(growth_rate=4, block_config=(1, 2, 1, 1), num_init_features=8, bn_size=2, num_classes=1000)
-CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-
-
-def save_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": CODES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header).encode()
-    head += b" " * ((8 - len(head) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
 
 
 def build_net():

@@ -6,30 +6,14 @@ and target, the forward output in train mode, the loss, every gradient ("grad.*"
 that forward ("buffer.*") and the weights after one Adam step ("adam.*"). tests/engine/parity.test.ts rebuilds
 the same networks in tumorscope and compares. Run: /usr/bin/python3 scripts/make-parity-fixtures.py
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
 
-from torch_reference import UNet, conv_net
+from torch_reference import UNet, conv_net, save_safetensors
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "parity")
-CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-
-
-def save_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": CODES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header).encode()
-    head += b" " * ((8 - len(head) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
 
 
 def record(name, net, x, target, loss_fn):

@@ -1,4 +1,7 @@
-"""PyTorch twins of tumorscope's networks, for parity fixtures and benchmarks (same layout and parameter names)."""
+"""PyTorch twins of tumorscope's networks, for parity fixtures and benchmarks (same layout and parameter names),
+and a small safetensors writer for the fixtures (Debian has no python3-safetensors)."""
+import json
+import struct
 from collections import OrderedDict
 
 import torch
@@ -55,3 +58,21 @@ class UNet(nn.Module):
         for level in range(self.depth, 0, -1):
             x = getattr(self, f"decoder{level}")(torch.cat([getattr(self, f"upconv{level}")(x), skips[level - 1]], 1))
         return self.conv(x)
+
+
+SAFETENSORS_CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+
+
+def save_safetensors(path, tensors, metadata):
+    """Writes tensors as safetensors: 8-byte header length, JSON header (8-byte aligned), raw data."""
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().contiguous().cpu().numpy().tobytes()
+        header[name] = {"dtype": SAFETENSORS_CODES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode()
+    head += b" " * ((8 - len(head) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))

@@ -4,10 +4,9 @@
 // chosen on validation (max Youden J) saved with the model.
 import { join } from 'node:path';
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
-import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
+import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
-import { mulberry32 } from '../data/random.ts';
-import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
+import type { SamplingConfig } from '../data/sampler.ts';
 import {
   Adam,
   CosineAnnealingLR,
@@ -22,10 +21,9 @@ import { confusionAtThreshold } from '../metrics/confusion.ts';
 import { rocAuc } from '../metrics/roc.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
-import { forEachBatch } from './batches.ts';
+import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { classifierScores } from './inference.ts';
-import { progress } from './progress.ts';
 import { prepareTrainingData } from './training-data.ts';
 
 export interface ClassifierTrainOptions {
@@ -116,29 +114,21 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     mode: 'max',
     modelConfig,
     log: o.log,
-    trainEpoch: (epoch) => {
-      const rng = mulberry32(o.seed * 7919 + epoch);
-      const order = epochIndices(positive, o.sampling, rng).map((k) => data.train[k]!);
-      const steps = Math.floor(order.length / o.batch); // drop the last partial batch: BN needs a real batch
-      const bar = progress(`epoch ${epoch} train`, steps, o.log);
-      let total = 0;
-      forEachBatch(order.subarray(0, steps * o.batch), o.batch, (batch) => {
-        const b = assembleBatch(cache, batch, {
-          preprocess,
-          volumeStats,
-          ...(o.augment ? { augment: o.augment, rng } : {}),
-        });
-        optimizer.zeroGrad();
-        const loss = F.crossEntropy(model.forward(b.images), b.labels!, { weight: weightTensor });
-        loss.backward();
-        optimizer.step();
-        const value = loss.item();
-        total += value;
-        bar.tick({ loss: value });
-      });
-      bar.stop();
-      return { train_loss: total / steps };
-    },
+    trainEpoch: (epoch) =>
+      trainEpoch({
+        epoch,
+        seed: o.seed,
+        cache,
+        train: data.train,
+        sampling: o.sampling,
+        batch: o.batch,
+        preprocess,
+        volumeStats,
+        augment: o.augment,
+        optimizer,
+        loss: (b) => F.crossEntropy(model.forward(b.images), b.labels!, { weight: weightTensor }),
+        log: o.log,
+      }),
     validate: () => {
       const scores = classifierScores(model, {
         cache,

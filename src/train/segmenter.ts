@@ -3,19 +3,17 @@
 // patient pooled, segmenter alone); the best epoch by that per-volume Dice is kept.
 
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
-import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
+import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
-import { mulberry32 } from '../data/random.ts';
-import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
+import type { SamplingConfig } from '../data/sampler.ts';
 import { Adam, CosineAnnealingLR, type Module } from '../engine/index.ts';
 import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
 import { mean, median } from '../metrics/stats.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
 import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
-import { forEachBatch } from './batches.ts';
+import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { segmenterMasks } from './inference.ts';
-import { progress } from './progress.ts';
 import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
 import { prepareTrainingData, type TrainingData } from './training-data.ts';
 
@@ -117,29 +115,22 @@ export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResul
         augment: o.augment,
       },
     },
-    trainEpoch: (epoch) => {
-      const rng = mulberry32(o.seed * 7919 + epoch);
-      const order = epochIndices(positive, o.sampling, rng, epochLength).map((k) => data.train[k]!);
-      const steps = Math.floor(order.length / o.batch);
-      const bar = progress(`epoch ${epoch} train`, steps, o.log);
-      let total = 0;
-      forEachBatch(order.subarray(0, steps * o.batch), o.batch, (batch) => {
-        const b = assembleBatch(cache, batch, {
-          preprocess,
-          volumeStats,
-          ...(o.augment ? { augment: o.augment, rng } : {}),
-        });
-        optimizer.zeroGrad();
-        const loss = segmentationLoss(o.loss, model.forward(b.images), b.masks!);
-        loss.backward();
-        optimizer.step();
-        const value = loss.item();
-        total += value;
-        bar.tick({ loss: value });
-      });
-      bar.stop();
-      return { train_loss: total / steps };
-    },
+    trainEpoch: (epoch) =>
+      trainEpoch({
+        epoch,
+        seed: o.seed,
+        cache,
+        train: data.train,
+        sampling: o.sampling,
+        epochLength,
+        batch: o.batch,
+        preprocess,
+        volumeStats,
+        augment: o.augment,
+        optimizer,
+        loss: (b) => segmentationLoss(o.loss, model.forward(b.images), b.masks!),
+        log: o.log,
+      }),
     validate: () => validateSegmenter(model, data, preprocess, volumeStats, o.batch),
   });
 }

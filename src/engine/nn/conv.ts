@@ -16,27 +16,30 @@ export interface Conv2dOptions {
   device?: string;
 }
 
-/** 2-d convolution; weights [out, in/groups, kh, kw], initialised as PyTorch's Conv2d. */
-export class Conv2d extends Module {
+/** What Conv2d and ConvTranspose2d share: a weight, an optional bias, and PyTorch's initialisation of both. */
+abstract class Convolution extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
+  constructor(weightShape: number[], outChannels: number, options: Conv2dOptions) {
+    super();
+    this.weight = this.registerParameter('weight', empty(weightShape, options.device));
+    this.bias =
+      options.bias === false ? null : this.registerParameter('bias', empty([outChannels], options.device));
+    resetConvParameters(this.weight, this.bias);
+  }
+}
+
+/** 2-d convolution; weights [out, in/groups, kh, kw], initialised as PyTorch's Conv2d. */
+export class Conv2d extends Convolution {
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernelSize: Pair,
     readonly options: Conv2dOptions = {},
   ) {
-    super();
     const [kh, kw] = pair(kernelSize);
-    const groups = options.groups ?? 1;
-    this.weight = this.registerParameter(
-      'weight',
-      empty([outChannels, inChannels / groups, kh, kw], options.device),
-    );
-    this.bias =
-      options.bias === false ? null : this.registerParameter('bias', empty([outChannels], options.device));
-    resetConvParameters(this.weight, this.bias);
+    super([outChannels, inChannels / (options.groups ?? 1), kh, kw], outChannels, options);
   }
 
   forward(x: Tensor): Tensor {
@@ -49,26 +52,15 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 }
 
 /** Transposed 2-d convolution; weights [in, out/groups, kh, kw], as PyTorch's ConvTranspose2d. */
-export class ConvTranspose2d extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
-
+export class ConvTranspose2d extends Convolution {
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernelSize: Pair,
     readonly options: ConvTranspose2dOptions = {},
   ) {
-    super();
     const [kh, kw] = pair(kernelSize);
-    const groups = options.groups ?? 1;
-    this.weight = this.registerParameter(
-      'weight',
-      empty([inChannels, outChannels / groups, kh, kw], options.device),
-    );
-    this.bias =
-      options.bias === false ? null : this.registerParameter('bias', empty([outChannels], options.device));
-    resetConvParameters(this.weight, this.bias);
+    super([inChannels, outChannels / (options.groups ?? 1), kh, kw], outChannels, options);
   }
 
   forward(x: Tensor): Tensor {

@@ -1,0 +1,58 @@
+// One training epoch, shared by both stages: the epoch's slice order (seeded sampling), batches cut from the
+// cache with augmentation, forward, loss, backward, optimiser step, progress. What the loss is belongs to the
+// stage.
+import type { AugmentConfig } from '../data/augment.ts';
+import { assembleBatch, type Batch } from '../data/batch.ts';
+import type { PreprocessConfig, VolumeStats } from '../data/preprocess.ts';
+import { mulberry32 } from '../data/random.ts';
+import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
+import type { SliceCache } from '../data/slice-cache.ts';
+import type { Optimizer, Tensor } from '../engine/index.ts';
+import { forEachBatch } from './batches.ts';
+import { progress } from './progress.ts';
+
+export interface EpochInputs {
+  epoch: number;
+  seed: number;
+  cache: SliceCache;
+  /** Cache indices of the training slices. */
+  train: readonly number[];
+  sampling: SamplingConfig;
+  /** Slices drawn per epoch by the weighted samplers (default: as many as there are training slices). */
+  epochLength?: number;
+  batch: number;
+  preprocess: PreprocessConfig;
+  volumeStats: readonly VolumeStats[] | undefined;
+  augment: AugmentConfig | null;
+  optimizer: Optimizer;
+  loss: (batch: Batch) => Tensor;
+  log: (line: string) => void;
+}
+
+/** Trains one epoch; returns the mean training loss. */
+export function trainEpoch(o: EpochInputs): { train_loss: number } {
+  const rng = mulberry32(o.seed * 7919 + o.epoch);
+  const positive = Array.from(o.train, (i) => o.cache.tumourPixels[i]! > 0);
+  const order = epochIndices(positive, o.sampling, rng, o.epochLength).map((k) => o.train[k]!);
+  const steps = Math.floor(order.length / o.batch); // drop the last partial batch: batch norm needs a real batch
+  if (steps === 0)
+    throw new Error(`an epoch draws ${order.length} slices, fewer than one batch of ${o.batch}`);
+  const bar = progress(`epoch ${o.epoch} train`, steps, o.log);
+  let total = 0;
+  forEachBatch(order.subarray(0, steps * o.batch), o.batch, (indices) => {
+    const batch = assembleBatch(o.cache, indices, {
+      preprocess: o.preprocess,
+      volumeStats: o.volumeStats,
+      ...(o.augment ? { augment: o.augment, rng } : {}),
+    });
+    o.optimizer.zeroGrad();
+    const loss = o.loss(batch);
+    loss.backward();
+    o.optimizer.step();
+    const value = loss.item();
+    total += value;
+    bar.tick({ loss: value });
+  });
+  bar.stop();
+  return { train_loss: total / steps };
+}
