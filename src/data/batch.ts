@@ -82,7 +82,11 @@ function applyAffine(images: Tensor, a: ChannelAffine): Tensor {
  * x / 255, then contrast c about the slice mean m and brightness b: (x/255 − m)·c + m + b, folded into one
  * affine map (every full-size tensor costs an allocation, and page faults cost more than the arithmetic).
  */
-function rescaleAffine(raw: Tensor, params: readonly AugmentParams[] | undefined): ChannelAffine {
+function rescaleAffine(
+  raw: Tensor,
+  params: readonly AugmentParams[] | undefined,
+  normalize: { mean?: number[]; std?: number[] },
+): ChannelAffine {
   const n = raw.shape[0]!;
   const scale = new Float32Array(n * 3).fill(1 / 255);
   const shift = new Float32Array(n * 3);
@@ -94,6 +98,17 @@ function rescaleAffine(raw: Tensor, params: readonly AugmentParams[] | undefined
       for (let ch = 0; ch < 3; ch++) {
         scale[3 * k + ch] = c / 255;
         shift[3 * k + ch] = (1 - c) * m + b;
+      }
+    }
+  }
+  // Then (y − mean) / std per channel, folded into the same map.
+  if (normalize.mean || normalize.std) {
+    for (let k = 0; k < n; k++) {
+      for (let ch = 0; ch < 3; ch++) {
+        const mu = normalize.mean?.[ch] ?? 0;
+        const sigma = normalize.std?.[ch] ?? 1;
+        scale[3 * k + ch] = scale[3 * k + ch]! / sigma;
+        shift[3 * k + ch] = (shift[3 * k + ch]! - mu) / sigma;
       }
     }
   }
@@ -161,7 +176,7 @@ export function assembleBatch(cache: SliceCache, indices: ArrayLike<number>, o: 
       .maximum(tensor(Float32Array.from(per.map((s) => s.low)), [n, 1, 1, 1]))
       .minimum(tensor(Float32Array.from(per.map((s) => s.high)), [n, 1, 1, 1]));
     images = applyAffine(images, zscoreAffine(images, per, params));
-  } else images = applyAffine(images, rescaleAffine(images, params));
+  } else images = applyAffine(images, rescaleAffine(images, params, intensity));
   const labels = masks ? masks.amax([1, 2, 3]).gt(0).long() : undefined;
   return { images, masks, labels, indices: Uint32Array.from(indices) };
 }

@@ -1,11 +1,17 @@
 // Intensity preprocessing, described by a config object that is saved with the model so that inference repeats
-// it exactly: 'rescale' divides by 255 (the reference design); 'volume-zscore' is Buda et al.'s
+// it exactly: 'rescale' divides by 255 (the reference design), then optionally normalises each channel with a
+// fixed mean and standard deviation (ImageNet's, for weights pretrained on it); 'volume-zscore' is Buda et al.'s
 // normalize_volume: clip each patient volume to its 10th–99th intensity percentiles (over all channels), then
 // z-score each channel with the volume's mean and standard deviation.
 import { z } from 'zod';
 
 export const intensitySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('rescale') }),
+  z.object({
+    kind: z.literal('rescale'),
+    /** Per-channel (x/255 − mean) / std after rescaling, e.g. IMAGENET_NORMALIZATION. */
+    mean: z.array(z.number()).length(3).optional(),
+    std: z.array(z.number().positive()).length(3).optional(),
+  }),
   z.object({
     kind: z.literal('volume-zscore'),
     lowPercentile: z.number().min(0).max(100),
@@ -119,8 +125,9 @@ export function preprocessSlice(
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) {
       const v = rgb[3 * i + c]!;
-      if (intensity.kind === 'rescale') out[c * n + i] = v / 255;
-      else {
+      if (intensity.kind === 'rescale') {
+        out[c * n + i] = (v / 255 - (intensity.mean?.[c] ?? 0)) / (intensity.std?.[c] ?? 1);
+      } else {
         if (!stats) throw new Error('volume-zscore preprocessing needs the volume statistics');
         const x = Math.min(Math.max(v, stats.low), stats.high);
         out[c * n + i] = (x - stats.mean[c]!) / stats.std[c]!;

@@ -2,7 +2,7 @@
 // softmax, Adam, inputs rescaled to [0,1] (the reference design), augmentation, validation every epoch
 // (loss, accuracy, precision, recall, F1, ROC-AUC), the best epoch by validation AUC, and a decision threshold
 // chosen on validation (max Youden J) saved with the model.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
@@ -12,6 +12,7 @@ import {
   CosineAnnealingLR,
   F,
   loadWeightsInto,
+  manualSeed,
   readModelConfig,
   saveModel,
   tensor,
@@ -21,6 +22,7 @@ import { confusionAtThreshold } from '../metrics/confusion.ts';
 import { rocAuc } from '../metrics/roc.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
+import { importPretrained } from '../models/import/index.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { classifierScores } from './inference.ts';
@@ -43,6 +45,10 @@ export interface ClassifierTrainOptions {
   sampling: SamplingConfig;
   augment: AugmentConfig | null;
   headDropout: number;
+  /** Changes to DenseNet121's layout (smaller nets for tests or quick CPU runs); the head is set by headDropout. */
+  network?: Partial<DenseNetConfig>;
+  /** ImageNet DenseNet121 weights (torchvision .pth or Keras .h5) to start from; else from scratch. */
+  pretrained?: string;
   skipBadFiles?: boolean;
   /** The command line, stored with the model. */
   command: string;
@@ -69,12 +75,30 @@ export interface ClassifierRun extends FitResult {
 export async function trainClassifier(o: ClassifierTrainOptions): Promise<ClassifierRun> {
   const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
   const { cache } = data;
-  const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
-  const volumeStats = cacheVolumeStats(cache, preprocess);
+  let preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
   const valLabels = Uint8Array.from(data.val, (i) => (cache.tumourPixels[i]! > 0 ? 1 : 0));
-  const densenet: DenseNetConfig = { ...DENSENET121, numClasses: 2, headDropout: o.headDropout };
+  const densenet: DenseNetConfig = { ...DENSENET121, ...o.network, numClasses: 2, headDropout: o.headDropout };
+  manualSeed(o.seed); // --seed decides the initial weights too
   const model = new DenseNet(densenet);
+  let pretrained: Record<string, unknown> | null = null;
+  if (o.pretrained) {
+    const report = importPretrained(o.pretrained, model);
+    for (const w of report.warnings) o.log(`warning: ${w}`);
+    o.log(
+      `pretrained: ${report.loaded.length} tensors from ${report.file} (${report.format}); new: ${report.leftNew.join(', ')}`,
+    );
+    // The weights expect their own input normalisation: it becomes this model's preprocessing.
+    const { mean, std } = report.inputNormalization;
+    preprocess = { ...preprocess, intensity: { kind: 'rescale', mean, std } };
+    pretrained = {
+      file: basename(report.file),
+      format: report.format,
+      loaded: report.loaded.length,
+      normalization: report.inputNormalization.description,
+    };
+  }
+  const volumeStats = cacheVolumeStats(cache, preprocess);
   const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
   const weights = classWeights(o.classWeights, positive);
@@ -85,6 +109,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     densenet,
     classes: ['no tumour', 'tumour'],
     preprocess,
+    pretrained,
     training: {
       command: o.command,
       split: data.manifestPath,

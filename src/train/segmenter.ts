@@ -6,7 +6,7 @@ import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
-import { Adam, CosineAnnealingLR, type Module } from '../engine/index.ts';
+import { Adam, CosineAnnealingLR, type Module, manualSeed } from '../engine/index.ts';
 import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
 import { mean, median } from '../metrics/stats.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
@@ -73,6 +73,7 @@ export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResul
   const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
   const volumeStats = cacheVolumeStats(cache, preprocess);
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
+  manualSeed(o.seed); // --seed decides the initial weights too
   const { model, config } = buildSegmenter(o.architecture, o.width);
   const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);

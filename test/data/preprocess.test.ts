@@ -102,6 +102,26 @@ test('rescale batches are bytes / 255 in NCHW, with masks and labels', () => {
   });
 });
 
+test('rescale with a per-channel mean and std (ImageNet weights) equals the per-slice reference', () => {
+  const cache = fakeCache(8, 2);
+  const intensity = { kind: 'rescale' as const, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+  tidy(() => {
+    const batch = assembleBatch(cache, [1], {
+      preprocess: { ...RESCALE_256, width: 8, height: 8, intensity },
+    });
+    const x = batch.images.data() as Float32Array;
+    const expected = preprocessSlice(cache.images.subarray(192, 2 * 192), intensity);
+    assert.ok(expected.every((v, i) => Math.abs(v - x[i]!) < 1e-5));
+    assert.ok(
+      Math.abs(expected[0]! - (cache.images[192]! / 255 - 0.485) / 0.229) < 1e-6,
+      'channel 0 uses mean[0]/std[0]',
+    );
+  });
+  assert.throws(() =>
+    parsePreprocessConfig({ ...RESCALE_256, intensity: { kind: 'rescale', std: [1, 0, 1] } }),
+  );
+});
+
 test('volume-zscore batches equal the per-slice reference with each patient’s own statistics', () => {
   const cache = fakeCache(8, 3);
   const preprocess: PreprocessConfig = { ...RESCALE_256, width: 8, height: 8, intensity: BUDA_VOLUME_ZSCORE };

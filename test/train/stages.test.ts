@@ -101,6 +101,45 @@ describe('training stages', () => {
     );
   });
 
+  it('classifier from pretrained weights: backbone imported, their normalisation becomes the preprocessing', async (t) => {
+    const data = writeVisibleTumours(tempDir(t));
+    const out = join(tempDir(t), 'run');
+    const logs: string[] = [];
+    await trainClassifier({
+      data,
+      out,
+      epochs: 1,
+      batch: 8,
+      lr: 1e-3,
+      size: SIZE,
+      seed: 1,
+      resume: false,
+      patience: 100,
+      sampling: { kind: 'uniform' },
+      augment: null,
+      headDropout: 0,
+      // The small torchvision-format DenseNet that test/models/import's fixtures hold.
+      network: { growthRate: 4, blockConfig: [1, 2, 1, 1], numInitFeatures: 8, bnSize: 2 },
+      pretrained: join(import.meta.dirname, '..', 'fixtures', 'import', 'densenet-small.pth'),
+      command: 'test',
+      log: (line) => logs.push(line),
+    });
+    const config = readModelConfig<{
+      preprocess: { intensity: { kind: string; mean?: number[]; std?: number[] } };
+      pretrained: { format: string; file: string };
+    }>(join(out, 'best'));
+    assert.deepEqual(config.preprocess.intensity, {
+      kind: 'rescale',
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    });
+    assert.equal(config.pretrained.format, 'torch-zip');
+    assert.ok(
+      logs.some((l) => /pretrained: \d+ tensors/.test(l)),
+      logs.join('\n'),
+    );
+  });
+
   it('segmenter: loss falls and per-volume Dice is reported', async (t) => {
     const data = writeVisibleTumours(tempDir(t));
     const out = join(tempDir(t), 'run');
