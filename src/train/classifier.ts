@@ -78,7 +78,12 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
   let preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
   const valLabels = Uint8Array.from(data.val, (i) => (cache.tumourPixels[i]! > 0 ? 1 : 0));
-  const densenet: DenseNetConfig = { ...DENSENET121, ...o.network, numClasses: 2, headDropout: o.headDropout };
+  const densenet: DenseNetConfig = {
+    ...DENSENET121,
+    ...o.network,
+    numClasses: 2,
+    headDropout: o.headDropout,
+  };
   manualSeed(o.seed); // --seed decides the initial weights too
   const model = new DenseNet(densenet);
   let pretrained: Record<string, unknown> | null = null;

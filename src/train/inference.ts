@@ -5,6 +5,7 @@ import { assembleBatch } from '../data/batch.ts';
 import type { PreprocessConfig, VolumeStats } from '../data/preprocess.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { F, type Module, noGrad } from '../engine/index.ts';
+import { predictProbabilities, type TtaMode } from '../postprocess/index.ts';
 import { forEachBatch } from './batches.ts';
 
 export interface InferenceInputs {
@@ -48,4 +49,19 @@ export function segmenterMasks(model: Module, o: InferenceInputs & { threshold: 
     }),
   );
   return masks;
+}
+
+/** Tumour probability maps (H×W per slice, concatenated), optionally averaged over flips (test-time augmentation). */
+export function segmenterProbabilities(model: Module, o: InferenceInputs & { tta: TtaMode }): Float32Array {
+  const px = o.cache.width * o.cache.height;
+  const probs = new Float32Array(o.indices.length * px);
+  model.eval();
+  forEachBatch(o.indices, o.batchSize, (batch, first) => {
+    const { images } = assembleBatch(o.cache, batch, {
+      preprocess: o.preprocess,
+      volumeStats: o.volumeStats,
+    });
+    probs.set(predictProbabilities(model, images, o.tta).contiguous().toFloat32(), first * px);
+  });
+  return probs;
 }

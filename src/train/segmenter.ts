@@ -2,18 +2,34 @@
 // and IoU over tumour slices and the primary figure, Dice per patient volume (every validation slice of a
 // patient pooled, segmenter alone); the best epoch by that per-volume Dice is kept.
 
+import { join } from 'node:path';
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
-import { Adam, CosineAnnealingLR, type Module, manualSeed } from '../engine/index.ts';
+import {
+  Adam,
+  CosineAnnealingLR,
+  loadWeightsInto,
+  type Module,
+  manualSeed,
+  readModelConfig,
+  saveModel,
+  writeJsonAtomic,
+} from '../engine/index.ts';
 import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
 import { mean, median } from '../metrics/stats.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
 import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
+import {
+  choosePostprocessAndTta,
+  type PostprocessChoice,
+  type TtaMode,
+  type ValidationVolume,
+} from '../postprocess/index.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
-import { segmenterMasks } from './inference.ts';
+import { segmenterMasks, segmenterProbabilities } from './inference.ts';
 import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
 import { prepareTrainingData, type TrainingData } from './training-data.ts';
 
@@ -67,7 +83,9 @@ export function buildSegmenter(
   return { model: new UNet(config), config };
 }
 
-export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResult> {
+export async function trainSegmenter(
+  o: SegmenterTrainOptions,
+): Promise<FitResult & { postprocess: PostprocessChoice }> {
   const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
   const { cache } = data;
   const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
@@ -85,7 +103,7 @@ export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResul
     `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}`,
   );
 
-  return fit({
+  const result = fit({
     runDir: o.out,
     epochs: o.epochs,
     seed: o.seed,
@@ -102,8 +120,9 @@ export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResul
       architecture: o.architecture,
       network: config,
       preprocess,
+      // Replaced by the values chosen on validation when training ends.
       threshold: 0.5,
-      postprocess: { threshold: 0.5 },
+      postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
       training: {
         command: o.command,
         split: data.manifestPath,
@@ -133,6 +152,76 @@ export async function trainSegmenter(o: SegmenterTrainOptions): Promise<FitResul
         log: o.log,
       }),
     validate: () => validateSegmenter(model, data, preprocess, volumeStats, o.batch),
+  });
+
+  // Post-processing (threshold, small components, largest 3-D component, flip TTA) is chosen on validation with
+  // the best weights, by per-volume Dice of the segmenter alone, and saved with them.
+  const modelPath = join(o.out, 'best');
+  loadWeightsInto(modelPath, model);
+  const volumesFor = (tta: TtaMode) =>
+    validationVolumes(
+      data,
+      segmenterProbabilities(model, {
+        cache,
+        indices: data.val,
+        preprocess,
+        volumeStats,
+        batchSize: o.batch,
+        tta,
+      }),
+    );
+  const choice = choosePostprocessAndTta({ none: volumesFor('none'), flips: volumesFor('flips') });
+  const saved = readModelConfig(modelPath);
+  saveModel(modelPath, model, {
+    ...saved,
+    threshold: choice.config.threshold,
+    postprocess: choice.config,
+    postprocessRule:
+      'the grid candidate with the best mean per-patient Dice of the segmenter alone on the validation split',
+  });
+  writeJsonAtomic(join(o.out, 'postprocess-choice.json'), {
+    chosen: choice.config,
+    meanPatientDice: choice.meanPatientDice,
+    candidates: choice.candidates.map((c) => ({
+      ...c.config,
+      meanPatientDice: c.meanPatientDice,
+      scoredPatients: c.scoredPatients,
+    })),
+  });
+  const plain = choice.candidates.find(
+    (c) =>
+      c.config.threshold === 0.5 &&
+      c.config.minComponentArea === 0 &&
+      !c.config.largest3DComponent &&
+      c.config.tta === 'none',
+  );
+  o.log(
+    `post-processing: ${JSON.stringify(choice.config)}; validation per-patient Dice ${choice.meanPatientDice.toFixed(4)} (plain 0.5 threshold: ${plain?.meanPatientDice.toFixed(4) ?? 'n/a'})`,
+  );
+  return { ...result, postprocess: choice };
+}
+
+/** Validation slices grouped into patient volumes (a patient's slices are contiguous and ordered in the cache). */
+function validationVolumes(
+  data: Pick<TrainingData, 'cache' | 'val'>,
+  probs: Float32Array,
+): ValidationVolume[] {
+  const { cache, val } = data;
+  const px = cache.width * cache.height;
+  const groups = new Map<number, number[]>();
+  val.forEach((i, k) => {
+    const patient = cache.patientIndex[i]!;
+    groups.set(patient, [...(groups.get(patient) ?? []), k]);
+  });
+  return [...groups.values()].map((positions) => {
+    const d = positions.length;
+    const volumeProbs = new Float32Array(d * px);
+    const truth = new Uint8Array(d * px);
+    positions.forEach((k, z) => {
+      volumeProbs.set(probs.subarray(k * px, (k + 1) * px), z * px);
+      truth.set(cache.masks!.subarray(val[k]! * px, (val[k]! + 1) * px), z * px);
+    });
+    return { probs: volumeProbs, truth, d, h: cache.height, w: cache.width };
   });
 }
 

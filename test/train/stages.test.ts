@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readModelConfig } from '../../src/engine/index.ts';
+import { parsePostprocessConfig } from '../../src/postprocess/index.ts';
 import { trainClassifier } from '../../src/train/classifier.ts';
 import { readLog } from '../../src/train/run-log.ts';
 import { trainSegmenter } from '../../src/train/segmenter.ts';
@@ -169,6 +170,19 @@ describe('training stages', () => {
     for (const k of ['val_patient_dice', 'val_slice_dice', 'val_slice_iou', 'val_patient_iou'])
       assert.ok(k in log[0]!, k);
     assert.ok(existsSync(join(out, 'best.safetensors')));
-    assert.equal(readModelConfig<{ network: { features: number } }>(join(out, 'best')).network.features, 8);
+    const config = readModelConfig<{
+      network: { features: number };
+      postprocess: unknown;
+      threshold: number;
+    }>(join(out, 'best'));
+    assert.equal(config.network.features, 8);
+    // Post-processing chosen on validation and saved: a valid config, the table of every candidate beside it.
+    const postprocess = parsePostprocessConfig(config.postprocess);
+    assert.equal(config.threshold, postprocess.threshold);
+    const table = JSON.parse(readFileSync(join(out, 'postprocess-choice.json'), 'utf8'));
+    assert.equal(table.candidates.length, 80, '40 grid points × TTA none/flips');
+    assert.deepEqual(table.chosen, postprocess);
+    const best = Math.max(...table.candidates.map((c: { meanPatientDice: number }) => c.meanPatientDice));
+    assert.equal(table.meanPatientDice, best);
   });
 });
