@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerDataInspect } from './commands/data-inspect.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
 import { registerTrain } from './commands/train.ts';
 
 const program = new Command()
@@ -12,6 +13,7 @@ const program = new Command()
 registerDemo(program);
 registerDataInspect(program);
 registerTrain(program);
+registerEvaluate(program);
 
 try {
   await program.parseAsync(process.argv);

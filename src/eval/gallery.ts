@@ -20,6 +20,7 @@ export function selectGallerySlices(records: readonly SliceRecord[], count: numb
     )
     .map((x) => x.r);
   const best = ranked.slice(0, Math.min(count, Math.ceil(ranked.length / 2)));
-  const worst = ranked.slice(best.length).slice(-count).reverse();
+  // (slice(-0) would be the whole list, so count 0 is handled apart.)
+  const worst = count === 0 ? [] : ranked.slice(best.length).slice(-count).reverse();
   return { best, worst };
 }

@@ -76,3 +76,17 @@ describe('gallery images', () => {
     );
   });
 });
+
+it('a gallery of 0 slices is empty, not every slice', () => {
+  const none = selectGallerySlices(
+    [0, 1, 2, 3].map((k) => ({
+      patient: 'P',
+      slice: k + 1,
+      score: 0.9,
+      trueLabel: 1 as const,
+      endToEnd: { intersection: k, trueVoxels: 4, predVoxels: 4 },
+    })),
+    0,
+  );
+  assert.deepEqual(none, { best: [], worst: [] });
+});

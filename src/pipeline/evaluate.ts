@@ -1,0 +1,183 @@
+// `tumorscope evaluate`: the two-stage pipeline on slices with ground truth, scored as docs/METRICS.md defines,
+// written as metrics.json, curves.json, figures/ and report.html. The models may take different input sizes:
+// the slices are decoded once per size, and predicted masks are compared with the truth at the segmenter's
+// size (see two-stage.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { SplitName } from '../data/split.ts';
+import type { CurvesJson } from '../eval/curves-json.ts';
+import { buildEvaluation } from '../eval/evaluation.ts';
+import type { MetricsJson, ModelInfo } from '../eval/metrics-json.ts';
+import { formatMetric, type TrainingLogs, writeEvaluationReport } from '../eval/report/index.ts';
+import { parseTrainingLog, type TrainingLogRecord } from '../eval/training-log.ts';
+import { loadEvaluationData, sizeKey } from './evaluation-data.ts';
+import { galleryItems } from './gallery-items.ts';
+import {
+  buildModel,
+  type ClassifierSpec,
+  type LoadedModel,
+  readModelSpec,
+  type SegmenterSpec,
+} from './load-model.ts';
+import { sha256File, sourceCommit } from './provenance.ts';
+import { classifySlices, pipelineRecords, Segmentation } from './two-stage.ts';
+
+export interface EvaluateOptions {
+  data: string;
+  /** A split manifest; without it every slice of `data` is evaluated. */
+  split?: string;
+  /** The split's subset to evaluate (default 'test'). */
+  subset?: SplitName;
+  fold?: number;
+  /** Model base paths (`runs/x/best`, with or without .json / .safetensors); both are required. */
+  classifier?: string;
+  segmenter?: string;
+  out: string;
+  batch: number;
+  /** Best and worst tumour slices shown in the report, each (default 4). */
+  galleryCount?: number;
+  skipBadFiles?: boolean;
+  log: (line: string) => void;
+}
+
+export interface EvaluateResult {
+  metrics: MetricsJson;
+  curves: CurvesJson;
+  /** Files written, relative to `out`; report.html is the last. */
+  files: string[];
+  reportPath: string;
+  scope: string;
+}
+
+/** Seconds spent in each named phase, for metrics.json. */
+class PhaseTimer {
+  readonly timings: Record<string, number> = {};
+  async run<T>(phase: string, fn: () => T | Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[phase] = (this.timings[phase] ?? 0) + (performance.now() - started) / 1000;
+    }
+  }
+}
+
+function requireModels(o: EvaluateOptions): { classifier: string; segmenter: string } {
+  // metrics.json scores the pipeline end to end, which needs both stages; half an evaluation is refused rather
+  // than written with made-up figures for the missing stage.
+  const missing = [o.classifier === undefined && '--classifier', o.segmenter === undefined && '--segmenter'];
+  const names = missing.filter((m): m is string => m !== false);
+  if (names.length > 0) {
+    throw new Error(
+      `evaluate needs both models: ${names.join(' and ')} missing (the evaluation scores the two stages end to end)`,
+    );
+  }
+  return { classifier: o.classifier!, segmenter: o.segmenter! };
+}
+
+function modelInfo(loaded: LoadedModel): ModelInfo {
+  return {
+    name: loaded.config.architecture,
+    config: { ...loaded.config, base: loaded.base },
+    files: [loaded.files.weights, loaded.files.config].map((path) => ({ path, sha256: sha256File(path) })),
+  };
+}
+
+/** The run's log.jsonl beside the model, when there is one. */
+function trainingLogOf(loaded: LoadedModel, log: (line: string) => void): TrainingLogRecord[] | undefined {
+  const path = join(dirname(loaded.base), 'log.jsonl');
+  if (!existsSync(path)) return undefined;
+  try {
+    return parseTrainingLog(readFileSync(path, 'utf8'));
+  } catch (err) {
+    // A damaged log costs a figure, not the evaluation.
+    log(`warning: ${path}: ${(err as Error).message}; its training curves are left out`);
+    return undefined;
+  }
+}
+
+export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResult> {
+  const paths = requireModels(o);
+  const timer = new PhaseTimer();
+  // Both configs are checked before either network is built, so a bad --segmenter fails at once.
+  const specs = {
+    classifier: readModelSpec(paths.classifier, 'classifier') as ClassifierSpec,
+    segmenter: readModelSpec(paths.segmenter, 'segmenter') as SegmenterSpec,
+  };
+  const { classifier, segmenter } = await timer.run('load models', () => ({
+    classifier: buildModel(specs.classifier),
+    segmenter: buildModel(specs.segmenter),
+  }));
+  const classifierSize = { width: classifier.preprocess.width, height: classifier.preprocess.height };
+  const segmenterSize = { width: segmenter.preprocess.width, height: segmenter.preprocess.height };
+  o.log(
+    `classifier ${classifier.base} (${sizeKey(classifierSize)}, threshold ${classifier.config.threshold.toFixed(4)}); ` +
+      `segmenter ${segmenter.base} (${segmenter.config.architecture}, ${sizeKey(segmenterSize)}, post-processing ${JSON.stringify(segmenter.postprocess)})`,
+  );
+  const data = await timer.run('decode', () =>
+    loadEvaluationData({
+      data: o.data,
+      split: o.split,
+      subset: o.subset ?? 'test',
+      fold: o.fold,
+      sizes: [classifierSize, segmenterSize],
+      skipBadFiles: o.skipBadFiles,
+      log: o.log,
+    }),
+  );
+  o.log(`evaluating ${data.scope}`);
+  const { indices } = data;
+  const classifierCache = data.caches.get(sizeKey(classifierSize))!;
+  const segmenterCache = data.caches.get(sizeKey(segmenterSize))!;
+  const threshold = classifier.config.threshold;
+  const scores = await timer.run('classify', () =>
+    classifySlices(classifier, classifierCache, indices, o.batch, o.log),
+  );
+  const segmentation = new Segmentation(segmenter, segmenterCache, o.batch);
+  const { records, tumourFinalMasks } = await timer.run('segment', () =>
+    pipelineRecords(segmentation, indices, scores, threshold, o.log),
+  );
+  const gallery = await timer.run('gallery', () =>
+    galleryItems(records, o.galleryCount ?? 4, segmentation, tumourFinalMasks),
+  );
+
+  const { metrics, curves } = buildEvaluation({
+    slices: records,
+    threshold,
+    models: { classifier: modelInfo(classifier), segmenter: modelInfo(segmenter) },
+    commit: sourceCommit(),
+    seed: data.splitSeed,
+    timings: timer.timings,
+  });
+  const trainingLogs: TrainingLogs = {
+    classifier: trainingLogOf(classifier, o.log),
+    segmenter: trainingLogOf(segmenter, o.log),
+  };
+  const written = await writeEvaluationReport(o.out, {
+    metrics,
+    curves,
+    trainingLogs,
+    gallery,
+    title: `tumorscope evaluation: ${data.scope}`,
+  });
+  return {
+    metrics,
+    curves,
+    files: written.files,
+    reportPath: join(o.out, 'report.html'),
+    scope: data.scope,
+  };
+}
+
+/** The lines printed after an evaluation. */
+export function evaluationSummary(result: EvaluateResult): string[] {
+  const c = result.metrics.classification;
+  const e = result.metrics.endToEnd;
+  return [
+    `evaluated ${result.scope}`,
+    `classifier: accuracy ${formatMetric(c.accuracy)}, AUC ${formatMetric(c.auc)}, recall ${formatMetric(c.recall)}, specificity ${formatMetric(c.specificity)} at threshold ${c.threshold.toFixed(4)}`,
+    `end to end: Dice per patient volume mean ${formatMetric(e.meanPatientDice)}, median ${formatMetric(e.medianPatientDice)} (${e.perPatient.length} patients); segmenter alone on tumour slices: mean Dice ${formatMetric(result.metrics.segmentation.meanSliceDice)}`,
+    `report: ${result.reportPath}`,
+    'Research tool, not a medical device: nothing here is a diagnosis.',
+  ];
+}

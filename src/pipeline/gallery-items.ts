@@ -1,0 +1,35 @@
+// The report's gallery: the best and worst tumour slices by end-to-end Dice, with their MRI, true mask and
+// final output at the segmenter's size.
+import { selectGallerySlices } from '../eval/gallery.ts';
+import { type GalleryItem, galleryItem } from '../eval/report/index.ts';
+import type { SliceRecord } from '../eval/slices.ts';
+import type { Segmentation } from './two-stage.ts';
+
+export async function galleryItems(
+  records: readonly SliceRecord[],
+  count: number,
+  segmentation: Segmentation,
+  /** The final output of every true tumour slice, by cache index (see pipelineRecords). */
+  finalMasks: ReadonlyMap<number, Uint8Array>,
+): Promise<GalleryItem[]> {
+  const selection = selectGallerySlices(records, count);
+  const chosen = [
+    ...selection.best.map((r) => ['best', r] as const),
+    ...selection.worst.map((r) => ['worst', r] as const),
+  ];
+  const { cache, pixels } = segmentation;
+  const position = new Map(cache.slices.map((s, i) => [`${s.patientId}#${s.sliceNumber}`, i]));
+  const indices = chosen.map(([, r]) => position.get(`${r.patient}#${r.slice}`)!);
+  const items: GalleryItem[] = [];
+  for (const [k, [kind, record]] of chosen.entries()) {
+    const i = indices[k]!;
+    const mri = {
+      data: cache.images.subarray(i * pixels * 3, (i + 1) * pixels * 3),
+      width: cache.width,
+      height: cache.height,
+      channels: 3 as const,
+    };
+    items.push(await galleryItem(kind, record, mri, segmentation.trueMask(i), finalMasks.get(i)!));
+  }
+  return items;
+}

@@ -1,0 +1,178 @@
+// Rebuilding a trained model from what training saved: `<base>.json` (kind, architecture, network config,
+// preprocessing, threshold) and `<base>.safetensors` (weights, loaded strictly, so a config that does not match
+// the weights fails here rather than producing silent garbage). Every error names the file at fault.
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { type PreprocessConfig, preprocessConfigSchema } from '../data/preprocess.ts';
+import { loadWeightsInto, type Module, modelPaths, readModelConfig } from '../engine/index.ts';
+import { DenseNet } from '../models/densenet.ts';
+import { ResUNet } from '../models/resunet.ts';
+import { UNet } from '../models/unet.ts';
+import { NO_POSTPROCESS, type PostprocessConfig, parsePostprocessConfig } from '../postprocess/config.ts';
+
+const densenetSchema = z.object({
+  growthRate: z.number().int().positive(),
+  blockConfig: z.array(z.number().int().positive()).min(1),
+  numInitFeatures: z.number().int().positive(),
+  bnSize: z.number().int().positive(),
+  dropRate: z.number().min(0).max(1),
+  numClasses: z.literal(2),
+  headDropout: z.number().min(0).max(1),
+  headHidden: z.number().int().nonnegative(),
+  bnEps: z.number().positive().optional(),
+});
+
+const encoderDecoderSchema = z.object({
+  inChannels: z.literal(3),
+  outChannels: z.literal(1),
+  features: z.number().int().positive(),
+  depth: z.number().int().positive(),
+});
+
+const probability = z.number().min(0).max(1);
+
+const classifierConfigSchema = z.looseObject({
+  kind: z.literal('classifier'),
+  architecture: z.literal('densenet121'),
+  densenet: densenetSchema,
+  preprocess: preprocessConfigSchema,
+  /** Predict tumour iff P(tumour) >= threshold; chosen on validation after training. */
+  threshold: probability,
+});
+
+const segmenterConfigSchema = z.looseObject({
+  kind: z.literal('segmenter'),
+  architecture: z.enum(['resunet', 'unet']),
+  network: encoderDecoderSchema,
+  preprocess: preprocessConfigSchema,
+  threshold: probability,
+  /** Validated by parsePostprocessConfig (src/postprocess); absent in models saved before it existed. */
+  postprocess: z.unknown().optional(),
+});
+
+export type ClassifierConfig = z.infer<typeof classifierConfigSchema>;
+export type SegmenterConfig = z.infer<typeof segmenterConfigSchema>;
+
+/** A model's validated config and file paths: everything but the network itself. */
+interface Spec {
+  /** The base path without extension. */
+  base: string;
+  files: { config: string; weights: string };
+  preprocess: PreprocessConfig;
+}
+
+export interface ClassifierSpec extends Spec {
+  kind: 'classifier';
+  config: ClassifierConfig;
+}
+
+export interface SegmenterSpec extends Spec {
+  kind: 'segmenter';
+  config: SegmenterConfig;
+  /** Threshold, small components, largest 3-D component, TTA; the bare threshold for older models. */
+  postprocess: PostprocessConfig;
+}
+
+export type ModelSpec = ClassifierSpec | SegmenterSpec;
+export type ModelKind = ModelSpec['kind'];
+
+export type LoadedClassifier = ClassifierSpec & { model: Module };
+export type LoadedSegmenter = SegmenterSpec & { model: Module };
+export type LoadedModel = LoadedClassifier | LoadedSegmenter;
+
+/** A model base path (`runs/x/best`), accepted with or without `.json` / `.safetensors`. */
+export function modelBase(path: string): string {
+  return path.replace(/\.(safetensors|json)$/, '');
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 4)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * Reads and checks a saved model's config (and that its weights file exists) without building the network,
+ * so that every bad input is reported before any slow work; `expected` refuses the other kind.
+ */
+export function readModelSpec(path: string, expected?: ModelKind): ModelSpec {
+  const base = modelBase(path);
+  const files = modelPaths(base);
+  const raw = readModelConfig<unknown>(base);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`${files.config}: not a model config (a JSON object)`);
+  }
+  const kind = (raw as { kind?: unknown }).kind;
+  if (kind !== 'classifier' && kind !== 'segmenter') {
+    throw new Error(`${files.config}: kind ${JSON.stringify(kind)} is neither 'classifier' nor 'segmenter'`);
+  }
+  if (expected !== undefined && kind !== expected) {
+    throw new Error(`${files.config}: this is a ${kind} model, but a ${expected} was expected`);
+  }
+  if (!existsSync(files.weights)) throw new Error(`${files.weights}: model weights not found`);
+
+  if (kind === 'classifier') {
+    if (typeof (raw as { threshold?: unknown }).threshold !== 'number') {
+      // Training adds the threshold after its last epoch: a run still going has a best.json without one.
+      throw new Error(
+        `${files.config}: no decision threshold (training saves it when the run finishes; is it still running?)`,
+      );
+    }
+    const parsed = classifierConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new Error(
+        `${files.config}: not a classifier config this version can build (${describeIssues(parsed.error)})`,
+      );
+    }
+    return { kind, base, files, config: parsed.data, preprocess: parsed.data.preprocess };
+  }
+  const parsed = segmenterConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `${files.config}: not a segmenter config this version can build (${describeIssues(parsed.error)})`,
+    );
+  }
+  const config = parsed.data;
+  let postprocess: PostprocessConfig;
+  try {
+    postprocess =
+      config.postprocess === undefined
+        ? { ...NO_POSTPROCESS, threshold: config.threshold }
+        : parsePostprocessConfig(config.postprocess);
+  } catch (err) {
+    throw new Error(`${files.config}: ${(err as Error).message}`);
+  }
+  return { kind, base, files, config, preprocess: config.preprocess, postprocess };
+}
+
+/** Builds the network a spec describes and loads its weights strictly (every key, every shape). */
+export function buildModel(spec: ClassifierSpec): LoadedClassifier;
+export function buildModel(spec: SegmenterSpec): LoadedSegmenter;
+export function buildModel(spec: ModelSpec): LoadedModel;
+export function buildModel(spec: ModelSpec): LoadedModel {
+  if (spec.kind === 'classifier') {
+    const model = new DenseNet(spec.config.densenet);
+    loadWeightsInto(spec.base, model, { strict: true });
+    return { ...spec, model };
+  }
+  // Built from the saved network config itself (not from a width multiplier), so the layers are exactly the
+  // ones trained.
+  const { architecture, network } = spec.config;
+  const model = architecture === 'resunet' ? new ResUNet(network) : new UNet(network);
+  loadWeightsInto(spec.base, model, { strict: true });
+  return { ...spec, model };
+}
+
+/** readModelSpec, then buildModel: `{ model, config, … }` ready for inference. */
+export function loadModel(path: string, expected?: ModelKind): LoadedModel {
+  return buildModel(readModelSpec(path, expected));
+}
+
+export function loadClassifier(path: string): LoadedClassifier {
+  return buildModel(readModelSpec(path, 'classifier') as ClassifierSpec);
+}
+
+export function loadSegmenter(path: string): LoadedSegmenter {
+  return buildModel(readModelSpec(path, 'segmenter') as SegmenterSpec);
+}
