@@ -199,7 +199,9 @@ function scanFileList(
   const byPatient = new Map<string, string[]>();
   for (const file of files) {
     const id = parseSliceName(file).patientId;
-    byPatient.set(id, [...(byPatient.get(id) ?? []), file]);
+    const patientFiles = byPatient.get(id);
+    if (patientFiles) patientFiles.push(file);
+    else byPatient.set(id, [file]);
   }
   // Within a patient, a mask for one slice means every slice needs one; patients are judged separately.
   const patients = [...byPatient].map(([id, group]) => makePatient(id, pairSlices(group, id, false, log)));

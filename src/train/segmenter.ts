@@ -211,7 +211,9 @@ function validationVolumes(
   const groups = new Map<number, number[]>();
   val.forEach((i, k) => {
     const patient = cache.patientIndex[i]!;
-    groups.set(patient, [...(groups.get(patient) ?? []), k]);
+    const positions = groups.get(patient);
+    if (positions) positions.push(k);
+    else groups.set(patient, [k]);
   });
   return [...groups.values()].map((positions) => {
     const d = positions.length;
@@ -252,7 +254,9 @@ export function validateSegmenter(
       masks.subarray(k * px, (k + 1) * px),
     );
     const patient = cache.patientIndex[i]!;
-    perPatient.set(patient, [...(perPatient.get(patient) ?? []), overlap]);
+    const overlaps = perPatient.get(patient);
+    if (overlaps) overlaps.push(overlap);
+    else perPatient.set(patient, [overlap]);
     if (overlap.trueVoxels > 0) {
       sliceDice.push(dice(overlap));
       sliceIou.push(iou(overlap));
