@@ -46,10 +46,10 @@ export async function buildReportFigures(
   };
   const classifier = await trainingCurvesFigure(
     trainingLogs.classifier ?? [],
-    'Classifier (DenseNet121) training',
+    'Classifier training',
   );
   if (classifier !== null) figures['training-classifier'] = classifier;
-  const segmenter = await trainingCurvesFigure(trainingLogs.segmenter ?? [], 'Segmenter (ResUNet) training');
+  const segmenter = await trainingCurvesFigure(trainingLogs.segmenter ?? [], 'Segmenter training');
   if (segmenter !== null) figures['training-segmenter'] = segmenter;
   return figures;
 }
