@@ -31,16 +31,13 @@ import { postprocessMask } from '../../src/postprocess/apply.ts';
 import { parsePostprocessConfig } from '../../src/postprocess/config.ts';
 import { classifierScores, segmenterProbabilities } from '../../src/train/inference.ts';
 import { repoRoot } from '../data/fixtures.ts';
+import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import {
   CLASSIFIER_SIZE,
-  hasTumour,
-  PATIENTS,
   SEGMENTER_SIZE,
-  SLICES_PER_PATIENT,
   TEST_PATIENTS,
   type TrainedModels,
   trainTinyModels,
-  writeVisibleTumours,
 } from './fixtures.ts';
 
 const quiet = () => {};

@@ -2,7 +2,7 @@
 // the image where the mask has it): the loss falls, every promised file is written, the split is by patient,
 // and --resume continues after the last finished epoch.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readModelConfig } from '../../src/engine/index.ts';
@@ -10,49 +10,10 @@ import { parsePostprocessConfig } from '../../src/postprocess/index.ts';
 import { trainClassifier } from '../../src/train/classifier.ts';
 import { readLog } from '../../src/train/run-log.ts';
 import { trainSegmenter } from '../../src/train/segmenter.ts';
-import { tempDir, writeTiff } from '../data/fixtures.ts';
+import { tempDir } from '../data/fixtures.ts';
+import { IMAGE_SIZE, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 
-const SIZE = 32;
-const PATIENTS = [
-  'TCGA_CS_0001_20000101',
-  'TCGA_CS_0002_20000101',
-  'TCGA_DU_0003_20000101',
-  'TCGA_DU_0004_20000101',
-  'TCGA_EZ_0005_20000101',
-  'TCGA_EZ_0006_20000101',
-  'TCGA_FG_0007_20000101',
-  'TCGA_HT_0008_20000101',
-];
-
-function writeVisibleTumours(root: string): string {
-  PATIENTS.forEach((id, p) => {
-    for (let n = 1; n <= 8; n++) {
-      const image = new Uint8Array(SIZE * SIZE * 3);
-      const mask = new Uint8Array(SIZE * SIZE);
-      for (let i = 0; i < SIZE * SIZE; i++) image.fill(40 + ((i * 7 + n * 13 + p) % 50), i * 3, i * 3 + 3);
-      if (n % 2 === 0) {
-        const x0 = 4 + ((n * 3 + p) % 16);
-        const y0 = 6 + ((n + p * 5) % 14);
-        for (let y = y0; y < y0 + 8; y++) {
-          for (let x = x0; x < x0 + 8; x++) {
-            mask[y * SIZE + x] = 255;
-            image.fill(230, (y * SIZE + x) * 3, (y * SIZE + x) * 3 + 3);
-          }
-        }
-      }
-      writeTiff(join(root, id, `${id}_${n}.tif`), { width: SIZE, height: SIZE, channels: 3, samples: image });
-      writeTiff(join(root, id, `${id}_${n}_mask.tif`), {
-        width: SIZE,
-        height: SIZE,
-        channels: 1,
-        samples: mask,
-      });
-    }
-  });
-  const rows = PATIENTS.map((id, i) => `${id.replace(/_\d{8}$/, '')},${40 + i}`);
-  writeFileSync(join(root, 'data.csv'), ['Patient,age', ...rows].join('\n'));
-  return root;
-}
+const SIZE = IMAGE_SIZE;
 
 const quiet = () => {};
 
