@@ -44,10 +44,7 @@ export async function buildReportFigures(
     'confusion-matrix': await confusionMatrixFigure(c.confusion, c.threshold),
     'patient-dice': await patientDiceFigure(metrics.endToEnd),
   };
-  const classifier = await trainingCurvesFigure(
-    trainingLogs.classifier ?? [],
-    'Classifier training',
-  );
+  const classifier = await trainingCurvesFigure(trainingLogs.classifier ?? [], 'Classifier training');
   if (classifier !== null) figures['training-classifier'] = classifier;
   const segmenter = await trainingCurvesFigure(trainingLogs.segmenter ?? [], 'Segmenter training');
   if (segmenter !== null) figures['training-segmenter'] = segmenter;
