@@ -206,7 +206,7 @@ export function sliceLevelSplit(
     .sort();
   const testPatients = new Set(test.map((i) => slicePatients[i]!)).size;
   const warning =
-    `WARNING: slice-level split leaks patients: ${leakedPatients.length} of ${testPatients} test patients also ` +
+    `slice-level split leaks patients: ${leakedPatients.length} of ${testPatients} test patients also ` +
     'have slices in train, so test scores are inflated. Use it only to compare with the reference design.';
   warn(warning);
   return { indices: { train, val, test }, leakedPatients, warning };
