@@ -32,11 +32,19 @@ fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node bundles its CPU binaries; skip its download of GPU ones (no network to that host here).
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 
 addon=native/build/Release/tumorscope_torch.node
 if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addon" -print -quit)" ]; then
   log "building the libtorch addon (about a minute)"
   npx --no-install node-gyp rebuild --directory native -j "$(nproc)" --loglevel=error >/dev/null
+fi
+
+# The browser viewer that `tumorscope serve` hands out: rebuilt when any file under web/ is newer than the build.
+viewer=web/dist/index.html
+if [ -f web/index.html ] && { [ ! -f "$viewer" ] || [ -n "$(find web -path web/dist -prune -o -type f -newer "$viewer" -print -quit)" ]; }; then
+  log "building the web viewer (vite)"
+  npx --no-install vite build web --emptyOutDir --logLevel error
 fi
