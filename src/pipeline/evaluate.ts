@@ -2,9 +2,10 @@
 // written as metrics.json, curves.json, figures/ and report.html. The models may take different input sizes:
 // the slices are decoded once per size, and predicted masks are compared with the truth at the segmenter's
 // size (see two-stage.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SplitName } from '../data/split.ts';
+import { writeJsonAtomic } from '../engine/index.ts';
 import type { CurvesJson } from '../eval/curves-json.ts';
 import { buildEvaluation } from '../eval/evaluation.ts';
 import type { MetricsJson, ModelInfo } from '../eval/metrics-json.ts';
@@ -19,8 +20,9 @@ import {
   readModelSpec,
   type SegmenterSpec,
 } from './load-model.ts';
+import { type PostprocessStep, postprocessSteps } from './postprocess-steps.ts';
 import { sha256File, sourceCommit } from './provenance.ts';
-import { classifySlices, pipelineRecords, Segmentation } from './two-stage.ts';
+import { classifySlices, patientGroups, pipelineRecords, Segmentation } from './two-stage.ts';
 
 export interface EvaluateOptions {
   data: string;
@@ -37,6 +39,8 @@ export interface EvaluateOptions {
   /** Best and worst tumour slices shown in the report, each (default 4). */
   galleryCount?: number;
   skipBadFiles?: boolean;
+  /** Also score each post-processing step on its own (one more segmenter pass, four with TTA): postprocess-steps.json. */
+  postprocessSteps?: boolean;
   log: (line: string) => void;
 }
 
@@ -45,6 +49,8 @@ export interface EvaluateResult {
   curves: CurvesJson;
   /** Files written, relative to `out`; report.html is the last. */
   files: string[];
+  /** With `postprocessSteps`: each step's scores, also in postprocess-steps.json. */
+  steps?: PostprocessStep[];
   reportPath: string;
   scope: string;
 }
@@ -137,6 +143,11 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
   const { records, tumourFinalMasks } = await timer.run('segment', () =>
     pipelineRecords(segmentation, indices, scores, threshold, o.log),
   );
+  const steps = o.postprocessSteps
+    ? await timer.run('post-processing steps', () =>
+        postprocessSteps(segmentation, patientGroups(indices, segmenterCache)),
+      )
+    : undefined;
   const gallery = await timer.run('gallery', () =>
     galleryItems(records, o.galleryCount ?? 4, segmentation, tumourFinalMasks),
   );
@@ -160,10 +171,15 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
     gallery,
     title: `tumorscope evaluation: ${data.scope}`,
   });
+  if (steps) {
+    mkdirSync(o.out, { recursive: true });
+    writeJsonAtomic(join(o.out, 'postprocess-steps.json'), { scope: data.scope, steps });
+  }
   return {
     metrics,
     curves,
-    files: written.files,
+    steps,
+    files: steps ? ['postprocess-steps.json', ...written.files] : written.files,
     reportPath: join(o.out, 'report.html'),
     scope: data.scope,
   };
@@ -177,6 +193,10 @@ export function evaluationSummary(result: EvaluateResult): string[] {
     `evaluated ${result.scope}`,
     `classifier: accuracy ${formatMetric(c.accuracy)}, AUC ${formatMetric(c.auc)}, recall ${formatMetric(c.recall)}, specificity ${formatMetric(c.specificity)} at threshold ${c.threshold.toFixed(4)}`,
     `end to end: Dice per patient volume mean ${formatMetric(e.meanPatientDice)}, median ${formatMetric(e.medianPatientDice)} (${e.perPatient.length} patients); segmenter alone on tumour slices: mean Dice ${formatMetric(result.metrics.segmentation.meanSliceDice)}`,
+    ...(result.steps ?? []).map(
+      (s) =>
+        `post-processing, segmenter alone: ${s.step}: patient Dice mean ${formatMetric(s.meanPatientDice)}, median ${formatMetric(s.medianPatientDice)}; tumour-slice Dice ${formatMetric(s.meanSliceDice)}, IoU ${formatMetric(s.meanSliceIoU)}`,
+    ),
     `report: ${result.reportPath}`,
     'Research tool, not a medical device: nothing here is a diagnosis.',
   ];

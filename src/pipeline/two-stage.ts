@@ -7,6 +7,7 @@ import type { VolumeStats } from '../data/preprocess.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { type SliceRecord, toSliceRecord } from '../eval/slices.ts';
 import { postprocessMask } from '../postprocess/apply.ts';
+import type { TtaMode } from '../postprocess/config.ts';
 import { threshold } from '../postprocess/threshold.ts';
 import { classifierScores, segmenterProbabilities } from '../train/inference.ts';
 import { progress } from '../train/progress.ts';
@@ -61,8 +62,8 @@ export class Segmentation {
     this.volumeStats = cacheVolumeStats(cache, segmenter.preprocess);
   }
 
-  /** Tumour probability maps of the given cache slices (with the saved test-time augmentation), concatenated. */
-  probabilities(indices: readonly number[]): Float32Array {
+  /** Tumour probability maps of the given cache slices, concatenated; TTA as saved with the model unless given. */
+  probabilities(indices: readonly number[], tta: TtaMode = this.segmenter.postprocess.tta): Float32Array {
     if (indices.length === 0) return new Float32Array(0);
     return segmenterProbabilities(this.segmenter.model, {
       cache: this.cache,
@@ -70,7 +71,7 @@ export class Segmentation {
       preprocess: this.segmenter.preprocess,
       volumeStats: this.volumeStats,
       batchSize: this.batch,
-      tta: this.segmenter.postprocess.tta,
+      tta,
     });
   }
 
@@ -102,27 +103,67 @@ export function segmentVolume(
   volume: readonly number[],
   called: readonly boolean[],
 ): VolumeOutputs {
-  const { cache, pixels } = segmentation;
   const config = segmentation.segmenter.postprocess;
   const run = config.largest3DComponent
     ? volume
     : volume.filter((i, k) => called[k] || segmentation.hasTumour(i));
-  const runMasks = threshold(segmentation.probabilities(run), config.threshold);
+  const raw = thresholdedVolume(segmentation, volume, run);
+  return {
+    alone: postprocessVolume(segmentation, raw, volume.length),
+    final: finalOf(segmentation, raw, called),
+  };
+}
+
+/**
+ * The final output alone (prediction, where there is no truth to compare the segmenter with): the same as
+ * segmentVolume's `final`, segmenting only the slices stage 1 lets through, since gating empties the others.
+ */
+export function finalVolumeMask(
+  segmentation: Segmentation,
+  volume: readonly number[],
+  called: readonly boolean[],
+): Uint8Array {
+  const raw = thresholdedVolume(
+    segmentation,
+    volume,
+    volume.filter((_, k) => called[k]),
+  );
+  return finalOf(segmentation, raw, called);
+}
+
+/** The volume's thresholded masks (D×H×W), segmented on the slices of `run` and empty on the others. */
+function thresholdedVolume(
+  segmentation: Segmentation,
+  volume: readonly number[],
+  run: readonly number[],
+): Uint8Array {
+  const { pixels } = segmentation;
+  const runMasks = threshold(segmentation.probabilities(run), segmentation.segmenter.postprocess.threshold);
   const position = new Map(volume.map((i, k) => [i, k]));
   const raw = new Uint8Array(volume.length * pixels);
   run.forEach((i, r) => {
     raw.set(runMasks.subarray(r * pixels, (r + 1) * pixels), position.get(i)! * pixels);
   });
+  return raw;
+}
+
+/** Gating (slices stage 1 rejects emptied), then the post-processing. */
+function finalOf(segmentation: Segmentation, raw: Uint8Array, called: readonly boolean[]): Uint8Array {
+  const { pixels } = segmentation;
   const gated = raw.slice();
   called.forEach((c, k) => {
     if (!c) gated.fill(0, k * pixels, (k + 1) * pixels);
   });
-  const [d, h, w] = [volume.length, cache.height, cache.width];
-  return { alone: postprocessMask(raw, d, h, w, config), final: postprocessMask(gated, d, h, w, config) };
+  return postprocessVolume(segmentation, gated, called.length);
+}
+
+function postprocessVolume(segmentation: Segmentation, mask: Uint8Array, depth: number): Uint8Array {
+  const { cache } = segmentation;
+  return postprocessMask(mask, depth, cache.height, cache.width, segmentation.segmenter.postprocess);
 }
 
 /** The indices split into runs of one patient each (a cache holds each patient's slices contiguously). */
-function patientGroups(indices: readonly number[], cache: SliceCache): number[][] {
+export function patientGroups(indices: readonly number[], cache: SliceCache): number[][] {
   const groups: number[][] = [];
   let previous = -1;
   for (const i of indices) {

@@ -27,8 +27,9 @@ import { DenseNet, type DenseNetConfig } from '../../src/models/densenet.ts';
 import { ResUNet, type ResUNetConfig } from '../../src/models/resunet.ts';
 import { type EvaluateOptions, type EvaluateResult, evaluatePipeline } from '../../src/pipeline/evaluate.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';
+import { postprocessChain } from '../../src/pipeline/postprocess-steps.ts';
 import { postprocessMask } from '../../src/postprocess/apply.ts';
-import { parsePostprocessConfig } from '../../src/postprocess/config.ts';
+import { NO_POSTPROCESS, parsePostprocessConfig } from '../../src/postprocess/config.ts';
 import { classifierScores, segmenterProbabilities } from '../../src/train/inference.ts';
 import { repoRoot } from '../data/fixtures.ts';
 import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
@@ -459,5 +460,25 @@ describe('tumorscope evaluate', () => {
         return true;
       },
     );
+  });
+  it('scores each saved post-processing step in turn, ending at the evaluated segmenter', async () => {
+    const stepsOut = join(dir, 'evaluation-steps');
+    const withSteps = await evaluatePipeline({ ...options, out: stepsOut, postprocessSteps: true });
+    const steps = withSteps.steps!;
+    const saved = parsePostprocessConfig(
+      readModelConfig<{ postprocess: unknown }>(models.segmenter).postprocess,
+    );
+    assert.deepEqual(
+      steps.map((s) => s.config),
+      postprocessChain(saved).map((c) => c.config),
+    );
+    assert.deepEqual(steps[0]!.config, NO_POSTPROCESS);
+    assert.deepEqual(steps.at(-1)!.config, saved);
+    // The last row is the segmenter alone as evaluate scores it.
+    const last = steps.at(-1)!;
+    assert.ok(Math.abs(last.meanSliceDice - result.metrics.segmentation.meanSliceDice!) < 1e-9);
+    const written = JSON.parse(readFileSync(join(stepsOut, 'postprocess-steps.json'), 'utf8'));
+    assert.equal(written.steps.length, steps.length);
+    assert.deepEqual(withSteps.metrics.endToEnd, result.metrics.endToEnd);
   });
 });

@@ -23,6 +23,7 @@ interface EvaluateValues {
   batch: number;
   gallery: number;
   skipBadFiles: boolean;
+  postprocessSteps: boolean;
 }
 
 export function registerEvaluate(program: Command): void {
@@ -49,6 +50,11 @@ export function registerEvaluate(program: Command): void {
       4,
     )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
+    .option(
+      '--postprocess-steps',
+      'also score each post-processing step on its own (postprocess-steps.json; costs one more segmenter pass)',
+      false,
+    )
     .action(async (o: EvaluateValues) => {
       if (o.threads) setNumThreads(o.threads);
       const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
