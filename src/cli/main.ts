@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDataInspect } from './commands/data-inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerPredict } from './commands/predict.ts';
 import { registerTrain } from './commands/train.ts';
 
 const program = new Command()
@@ -14,6 +15,7 @@ registerDemo(program);
 registerDataInspect(program);
 registerTrain(program);
 registerEvaluate(program);
+registerPredict(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type ClinicalRecord, clinicalFor, readClinicalCsv } from './clinical-csv.ts';
-import { type DataError, EmptyDatasetError, type Problem, ProblemLog, UnpairedFileError } from './errors.ts';
+import {
+  type DataError,
+  EmptyDatasetError,
+  MaskGivenError,
+  type Problem,
+  ProblemLog,
+  UnpairedFileError,
+} from './errors.ts';
 
 export const IMAGE_EXTENSIONS = ['.tif', '.tiff', '.png', '.jpg', '.jpeg'] as const;
 
@@ -46,6 +53,8 @@ export interface ScanOptions {
   /** Whether a folder of patient folders must hold data.csv (default: when its patients are TCGA_*). */
   requireMetadata?: boolean;
   warn?: (message: string) => void;
+  /** Only the slice images (prediction): mask files and data.csv are ignored, and a mask given alone is refused. */
+  slicesOnly?: boolean;
 }
 
 export function isImageFile(name: string): boolean {
@@ -123,7 +132,7 @@ function pairSlices(files: string[], patientId: string, masksRequired: boolean, 
   return slices;
 }
 
-function listDir(dir: string): { files: string[]; dirs: string[] } {
+function listDir(dir: string, slicesOnly = false): { files: string[]; dirs: string[] } {
   const files: string[] = [];
   const dirs: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -132,7 +141,8 @@ function listDir(dir: string): { files: string[]; dirs: string[] } {
     // Follow symbolic links: datasets are often linked in rather than copied.
     const stats = entry.isSymbolicLink() ? statSync(full, { throwIfNoEntry: false }) : entry;
     if (stats?.isDirectory()) dirs.push(full);
-    else if (stats?.isFile() && isImageFile(entry.name)) files.push(full);
+    else if (stats?.isFile() && isImageFile(entry.name) && !(slicesOnly && parseSliceName(entry.name).isMask))
+      files.push(full);
   }
   return { files, dirs: dirs.sort(naturalOrder) };
 }
@@ -144,16 +154,17 @@ function makePatient(id: string, slices: SliceRef[]): PatientRef {
 /** Scans a kaggle_3m folder, a patient folder, one slice file, or a list of slice files. */
 export function scanDataset(input: string | readonly string[], options: ScanOptions = {}): DatasetIndex {
   const log = new ProblemLog(options.skipBadFiles ?? false, options.warn);
-  if (typeof input !== 'string') return scanFileList(input, log);
+  if (typeof input !== 'string') return scanFileList(input, log, 'file-list', options.slicesOnly);
   const source = resolve(input);
   if (!existsSync(source)) throw new EmptyDatasetError(source, 'no such file or folder');
-  if (statSync(source).isFile()) return scanFileList([source], log, 'file');
+  const slicesOnly = options.slicesOnly ?? false;
+  if (statSync(source).isFile()) return scanFileList([source], log, 'file', slicesOnly);
   let root = source;
-  let { files, dirs } = listDir(root);
+  let { files, dirs } = listDir(root, slicesOnly);
   // The Kaggle download unzips to lgg-mri-segmentation/kaggle_3m/: accept the folder above it too.
   if (files.length === 0 && dirs.some((d) => basename(d) === 'kaggle_3m')) {
     root = join(root, 'kaggle_3m');
-    ({ files, dirs } = listDir(root));
+    ({ files, dirs } = listDir(root, slicesOnly));
   }
   if (files.length > 0) {
     const id = basename(root);
@@ -162,7 +173,7 @@ export function scanDataset(input: string | readonly string[], options: ScanOpti
     return index;
   }
   const folders = dirs
-    .map((dir) => ({ id: basename(dir), files: listDir(dir).files }))
+    .map((dir) => ({ id: basename(dir), files: listDir(dir, slicesOnly).files }))
     .filter((f) => f.files.length);
   // Once any patient has masks, every slice needs one (a missing mask is a lost label, not an unlabelled set).
   const anyMask = folders.some((f) => f.files.some((file) => parseSliceName(file).isMask));
@@ -170,6 +181,7 @@ export function scanDataset(input: string | readonly string[], options: ScanOpti
   const index = finish(source, 'kaggle_3m', patients, log);
   // data.csv belongs to the LGG (TCGA) layout; other multi-patient folders need not have one.
   const tcga = patients.some((p) => p.id.startsWith('TCGA_'));
+  if (slicesOnly) return index;
   attachClinical(
     index,
     join(root, 'data.csv'),
@@ -183,14 +195,18 @@ function scanFileList(
   paths: readonly string[],
   log: ProblemLog,
   layout: DatasetLayout = 'file-list',
+  slicesOnly = false,
 ): DatasetIndex {
   const files = paths.map((p) => resolve(p));
   const source = files.length === 1 ? files[0]! : process.cwd();
   for (const file of files) {
     if (!existsSync(file)) throw new EmptyDatasetError(file, 'no such file');
+    if (slicesOnly && parseSliceName(file).isMask) {
+      throw new MaskGivenError(file);
+    }
   }
   // Slice files given without masks bring theirs along when they lie beside them (the dataset's naming).
-  if (!files.some((f) => parseSliceName(f).isMask)) {
+  if (!slicesOnly && !files.some((f) => parseSliceName(f).isMask)) {
     for (const f of [...files]) {
       const mask = join(dirname(f), `${parseSliceName(f).key}_mask${extname(f)}`);
       if (existsSync(mask)) files.push(mask);

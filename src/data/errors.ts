@@ -73,6 +73,18 @@ export class UnpairedFileError extends DataError {
   }
 }
 
+/** A mask file given where MRI slices are expected (prediction): predicting on it would be silent nonsense. */
+export class MaskGivenError extends DataError {
+  override name = 'MaskGivenError';
+  constructor(file: string) {
+    super(
+      'unsupported-image',
+      file,
+      'this is a mask (its name ends in _mask), not an MRI slice: give the slices only',
+    );
+  }
+}
+
 /** A folder (or list) with no slices in it. */
 export class EmptyDatasetError extends DataError {
   override name = 'EmptyDatasetError';

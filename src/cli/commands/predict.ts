@@ -1,0 +1,94 @@
+// `tumorscope predict <input> --out DIR`: the two stages on new slices (no ground truth needed), with the shipped
+// models unless others are given. Writes a mask and an overlay PNG per positive slice and summary.json, then
+// prints a table per patient. Research tool, not a medical device.
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { setNumThreads } from '../../engine/index.ts';
+import { loadModels } from '../../pipeline/default-models.ts';
+import type { PatientPrediction } from '../../pipeline/predict.ts';
+import { predictFiles } from '../../pipeline/predict-files.ts';
+import { RESEARCH_NOTICE } from '../../pipeline/predict-summary.ts';
+import { progress } from '../../train/progress.ts';
+
+const count = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return n;
+};
+
+interface PredictValues {
+  out: string;
+  classifier?: string;
+  segmenter?: string;
+  threads?: number;
+  batch: number;
+}
+
+/** One row per patient, columns padded to their widest cell. */
+export function patientTable(patients: readonly PatientPrediction[]): string[] {
+  const rows = [
+    ['patient', 'slices', 'positive', 'slice range', 'volume (voxels)'],
+    ...patients.map((p) => [
+      p.patient,
+      String(p.slices),
+      String(p.positiveSlices),
+      p.firstPositiveSlice === null ? '-' : `${p.firstPositiveSlice}–${p.lastPositiveSlice}`,
+      String(p.volumeVoxels),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  // The patient column reads left-aligned, the numbers right-aligned.
+  return rows.map((r) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+  );
+}
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description(
+      'find and outline tumours in MRI slices with the two-stage pipeline (no ground truth needed)',
+    )
+    .argument(
+      '<input>',
+      'a slice (TIFF, PNG or JPEG), a patient folder, or a kaggle_3m folder; masks are ignored',
+    )
+    .requiredOption(
+      '--out <dir>',
+      'where to write summary.json and the mask and overlay PNGs (nothing is deleted)',
+    )
+    .option('--classifier <model>', 'stage 1 model base path (default: the shipped models/classifier)')
+    .option('--segmenter <model>', 'stage 2 model base path (default: the shipped models/segmenter)')
+    .option('--threads <n>', 'libtorch threads (default: all cores)', count('--threads', 1))
+    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), 16)
+    .action(async (input: string, o: PredictValues) => {
+      console.log(RESEARCH_NOTICE);
+      if (o.threads) setNumThreads(o.threads);
+      const started = performance.now();
+      const models = loadModels({ classifier: o.classifier, segmenter: o.segmenter });
+      console.log(
+        `classifier ${models.classifier.base} (threshold ${models.classifier.config.threshold.toFixed(4)}); ` +
+          `segmenter ${models.segmenter.base} (threshold ${models.segmenter.postprocess.threshold})`,
+      );
+      const log = (line: string) => console.log(line);
+      let bar: ReturnType<typeof progress> | undefined;
+      let shown = 0;
+      const { summary, summaryPath } = await predictFiles({
+        input,
+        out: resolve(o.out),
+        models,
+        batch: o.batch,
+        onProgress: (done, total) => {
+          bar ??= progress('predict (slices)', total, log, Math.max(1, Math.ceil(total / 10)));
+          for (; shown < done; shown++) bar.tick();
+        },
+      });
+      bar?.stop();
+      for (const line of patientTable(summary.patients)) console.log(line);
+      const positive = summary.slices.filter((s) => s.tumour).length;
+      console.log(
+        `${summary.slices.length} slices, ${positive} positive; wrote ${summaryPath} ` +
+          `in ${((performance.now() - started) / 1000).toFixed(1)} s. ${RESEARCH_NOTICE}`,
+      );
+    });
+}

@@ -1,0 +1,32 @@
+// The models prediction uses: the ones given, or those shipped in the repository's models/ folder. The folder is
+// found from this file's location, not the working directory, so `tumorscope predict` works from anywhere.
+import { fileURLToPath } from 'node:url';
+import { buildModel, type ClassifierSpec, readModelSpec, type SegmenterSpec } from './load-model.ts';
+import type { LoadedModels } from './predict.ts';
+
+/** models/ at the repository root. */
+export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+
+export const SHIPPED_MODELS = {
+  classifier: `${SHIPPED_MODELS_DIR}classifier`,
+  segmenter: `${SHIPPED_MODELS_DIR}segmenter`,
+} as const;
+
+export interface ModelChoice {
+  /** Model base paths (with or without .json / .safetensors); the shipped model when absent. */
+  classifier?: string;
+  segmenter?: string;
+}
+
+/**
+ * Loads both stages. Both configs are checked before either network is built, so a bad segmenter fails at
+ * once; every error names the file at fault (load-model.ts).
+ */
+export function loadModels(choice: ModelChoice = {}): LoadedModels {
+  const classifierSpec = readModelSpec(choice.classifier ?? SHIPPED_MODELS.classifier, 'classifier');
+  const segmenterSpec = readModelSpec(choice.segmenter ?? SHIPPED_MODELS.segmenter, 'segmenter');
+  return {
+    classifier: buildModel(classifierSpec as ClassifierSpec),
+    segmenter: buildModel(segmenterSpec as SegmenterSpec),
+  };
+}

@@ -1,0 +1,277 @@
+// `tumorscope predict` on small folders with two tiny untrained models whose saved thresholds fix the outcome
+// (classifier threshold 0: every slice positive; segmenter threshold 0: every pixel tumour), so that the files
+// written can be checked exactly: summary.json, the PNGs at each input's size, what is left alone in --out,
+// and one clear error for bad input.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, mock } from 'node:test';
+import { Command } from 'commander';
+import sharp from 'sharp';
+import { patientTable, registerPredict } from '../../src/cli/commands/predict.ts';
+import { RESCALE_256 } from '../../src/data/preprocess.ts';
+import { saveModel, setNumThreads } from '../../src/engine/index.ts';
+import { DenseNet } from '../../src/models/densenet.ts';
+import { ResUNet } from '../../src/models/resunet.ts';
+import type { PredictSummary } from '../../src/pipeline/predict-summary.ts';
+import { boxMask, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
+
+setNumThreads(1);
+const cli = join(repoRoot, 'bin', 'tumorscope.js');
+const NOTICE = 'Research tool, not a medical device.';
+
+/** Tiny untrained models, saved as training saves them, with the given thresholds. */
+function saveTinyModels(dir: string, classifierThreshold: number): { classifier: string; segmenter: string } {
+  mkdirSync(dir, { recursive: true });
+  const densenet = {
+    growthRate: 4,
+    blockConfig: [2, 2],
+    numInitFeatures: 8,
+    bnSize: 2,
+    dropRate: 0,
+    numClasses: 2 as const,
+    headDropout: 0,
+    headHidden: 0,
+  };
+  const classifier = join(dir, `classifier-${classifierThreshold}`);
+  saveModel(classifier, new DenseNet(densenet), {
+    kind: 'classifier',
+    architecture: 'densenet121',
+    densenet,
+    preprocess: { ...RESCALE_256, width: 16, height: 16 },
+    threshold: classifierThreshold,
+  });
+  const network = { inChannels: 3, outChannels: 1, features: 4, depth: 2 };
+  const segmenter = join(dir, 'segmenter');
+  saveModel(segmenter, new ResUNet(network), {
+    kind: 'segmenter',
+    architecture: 'resunet',
+    network,
+    preprocess: { ...RESCALE_256, width: 24, height: 24 },
+    threshold: 0,
+    postprocess: { threshold: 0 },
+  });
+  return { classifier, segmenter };
+}
+
+/** Runs the command in this process and returns what it printed. */
+async function predict(args: string[]): Promise<string> {
+  const lines: string[] = [];
+  const log = mock.method(console, 'log', (...parts: unknown[]) => lines.push(parts.join(' ')));
+  try {
+    const program = new Command().exitOverride();
+    registerPredict(program);
+    await program.parseAsync(['predict', ...args, '--threads', '1'], { from: 'user' });
+  } finally {
+    log.mock.restore();
+  }
+  return lines.join('\n');
+}
+
+async function pngInfo(path: string) {
+  const { width, height, channels } = await sharp(path).metadata();
+  return [width, height, channels];
+}
+
+describe('tumorscope predict', () => {
+  let dir: string;
+  let data: string;
+  let everything: { classifier: string; segmenter: string };
+  let nothing: { classifier: string; segmenter: string };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tumorscope-predict-cli-'));
+    everything = saveTinyModels(join(dir, 'models'), 0);
+    nothing = saveTinyModels(join(dir, 'models'), 1);
+    // A kaggle_3m tree: one patient of 3 slices 20×20 with masks beside them, one of 2 slices 30×18 without.
+    data = join(dir, 'kaggle_3m');
+    for (let n = 1; n <= 3; n++) {
+      const base = join(data, 'TCGA_AA_0001_20000101', `TCGA_AA_0001_20000101_${n}`);
+      writeTiff(`${base}.tif`, { width: 20, height: 20, channels: 3, samples: pattern(20 * 20 * 3, n) });
+      writeTiff(`${base}_mask.tif`, {
+        width: 20,
+        height: 20,
+        channels: 1,
+        samples: boxMask(20, 20, [2, 2, 8, 8]),
+      });
+    }
+    for (let n = 1; n <= 2; n++) {
+      const base = join(data, 'TCGA_BB_0002_20000101', `TCGA_BB_0002_20000101_${n}`);
+      writeTiff(`${base}.tif`, { width: 30, height: 18, channels: 1, samples: pattern(30 * 18, n) });
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes summary.json and a mask and an overlay at input size per positive slice, deleting nothing', async () => {
+    const out = join(dir, 'out-tree');
+    mkdirSync(join(out, 'TCGA_AA_0001_20000101'), { recursive: true });
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    writeFileSync(join(out, 'TCGA_AA_0001_20000101', 'old.png'), 'old');
+    const printed = await predict([
+      data,
+      '--out',
+      out,
+      '--classifier',
+      everything.classifier,
+      '--segmenter',
+      `${everything.segmenter}.json`,
+    ]);
+    assert.ok(printed.includes(NOTICE));
+    assert.match(printed, /patient\s+slices\s+positive\s+slice range\s+volume \(voxels\)/);
+    assert.match(printed, /TCGA_AA_0001_20000101\s+3\s+3\s+1–3\s+1200/);
+    assert.match(printed, /TCGA_BB_0002_20000101\s+2\s+2\s+1–2\s+1080/);
+    assert.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'mine');
+    assert.ok(existsSync(join(out, 'TCGA_AA_0001_20000101', 'old.png')));
+
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as PredictSummary;
+    assert.equal(summary.notice, NOTICE);
+    assert.equal(summary.models.classifier.files.weights, `${everything.classifier}.safetensors`);
+    assert.equal(summary.models.classifier.threshold, 0);
+    assert.equal(summary.models.segmenter.files.config, `${everything.segmenter}.json`);
+    assert.deepEqual(summary.models.segmenter.postprocess, {
+      threshold: 0,
+      minComponentArea: 0,
+      largest3DComponent: false,
+      tta: 'none',
+    });
+    // Masks beside the slices are not predicted on.
+    assert.deepEqual(
+      summary.slices.map((s) => [s.patient, s.slice, s.width, s.height, s.tumour, s.areaPixels]),
+      [
+        ['TCGA_AA_0001_20000101', 1, 20, 20, true, 400],
+        ['TCGA_AA_0001_20000101', 2, 20, 20, true, 400],
+        ['TCGA_AA_0001_20000101', 3, 20, 20, true, 400],
+        ['TCGA_BB_0002_20000101', 1, 30, 18, true, 540],
+        ['TCGA_BB_0002_20000101', 2, 30, 18, true, 540],
+      ],
+    );
+    for (const s of summary.slices) {
+      assert.deepEqual(s.bbox, { x: 0, y: 0, width: s.width, height: s.height });
+      assert.equal(s.mask, join(s.patient, `${s.patient}_${s.slice}_mask.png`));
+      assert.equal(s.overlay, join(s.patient, `${s.patient}_${s.slice}_overlay.png`));
+      assert.deepEqual(await pngInfo(join(out, s.mask!)), [s.width, s.height, 1]);
+      assert.deepEqual(await pngInfo(join(out, s.overlay!)), [s.width, s.height, 3]);
+    }
+    assert.deepEqual(
+      summary.patients.map((p) => [
+        p.patient,
+        p.slices,
+        p.positiveSlices,
+        p.firstPositiveSlice,
+        p.lastPositiveSlice,
+        p.volumeVoxels,
+      ]),
+      [
+        ['TCGA_AA_0001_20000101', 3, 3, 1, 3, 1200],
+        ['TCGA_BB_0002_20000101', 2, 2, 1, 2, 1080],
+      ],
+    );
+  });
+
+  it('takes one slice file, and writes no picture for slices the classifier rejects', async () => {
+    const slice = await writePng(join(dir, 'single', 'brain.png'), 40, 30, 3, pattern(40 * 30 * 3));
+    const out = join(dir, 'out-single');
+    await predict([
+      slice,
+      '--out',
+      out,
+      ...['--classifier', everything.classifier, '--segmenter', everything.segmenter],
+    ]);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as PredictSummary;
+    assert.equal(summary.slices.length, 1);
+    assert.deepEqual(await pngInfo(join(out, summary.slices[0]!.mask!)), [40, 30, 1]);
+
+    const rejected = join(dir, 'out-rejected');
+    const printed = await predict([
+      data,
+      '--out',
+      rejected,
+      '--classifier',
+      nothing.classifier,
+      '--segmenter',
+      nothing.segmenter,
+    ]);
+    const none = JSON.parse(readFileSync(join(rejected, 'summary.json'), 'utf8')) as PredictSummary;
+    assert.ok(
+      none.slices.every((s) => !s.tumour && s.mask === null && s.overlay === null && s.areaPixels === 0),
+    );
+    assert.ok(!existsSync(join(rejected, 'TCGA_AA_0001_20000101')));
+    assert.match(printed, /TCGA_BB_0002_20000101\s+2\s+0\s+-\s+0/);
+  });
+
+  it('refuses a mask file and a missing model, naming the file', async () => {
+    const mask = join(data, 'TCGA_AA_0001_20000101', 'TCGA_AA_0001_20000101_1_mask.tif');
+    const models = ['--classifier', everything.classifier, '--segmenter', everything.segmenter];
+    await assert.rejects(predict([mask, '--out', join(dir, 'out-mask'), ...models]), (err: Error) =>
+      err.message.startsWith(`${mask}: this is a mask`),
+    );
+    await assert.rejects(
+      predict([
+        data,
+        '--out',
+        join(dir, 'out-missing'),
+        '--classifier',
+        join(dir, 'none'),
+        '--segmenter',
+        everything.segmenter,
+      ]),
+      new RegExp(`${join(dir, 'none')}\\.json: model config not found`),
+    );
+  });
+
+  it('exits with one line naming a corrupt slice', () => {
+    const folder = join(dir, 'corrupt', 'TCGA_CC_0003_20000101');
+    mkdirSync(folder, { recursive: true });
+    writeTiff(join(folder, 'TCGA_CC_0003_20000101_1.tif'), {
+      width: 8,
+      height: 8,
+      channels: 3,
+      samples: pattern(192),
+    });
+    const bad = join(folder, 'TCGA_CC_0003_20000101_2.tif');
+    writeFileSync(bad, Buffer.from('II*\0garbage'));
+    const args = [cli, 'predict', folder, '--out', join(dir, 'out-corrupt'), '--threads', '1'];
+    const models = ['--classifier', everything.classifier, '--segmenter', everything.segmenter];
+    try {
+      execFileSync(process.execPath, [...args, ...models], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      assert.fail('predict should have failed');
+    } catch (err) {
+      const { status, stdout, stderr } = err as { status: number; stdout: string; stderr: string };
+      assert.equal(status, 1);
+      assert.ok(stdout.includes(NOTICE));
+      assert.match(stderr.trim(), new RegExp(`^tumorscope: ${bad}: `));
+      assert.equal(stderr.trim().split('\n').length, 1);
+    }
+    assert.ok(!existsSync(join(dir, 'out-corrupt', 'summary.json')));
+  });
+
+  it('tabulates patients with a dash for no positive slice', () => {
+    const table = patientTable([
+      {
+        patient: 'a',
+        slices: 10,
+        positiveSlices: 0,
+        firstPositiveSlice: null,
+        lastPositiveSlice: null,
+        volumeVoxels: 0,
+      },
+      {
+        patient: 'long-name',
+        slices: 3,
+        positiveSlices: 2,
+        firstPositiveSlice: 4,
+        lastPositiveSlice: 9,
+        volumeVoxels: 123,
+      },
+    ]);
+    assert.equal(table.length, 3);
+    assert.ok(table.every((row) => row.length === table[0]!.length));
+    assert.match(table[1]!, /^a\s+10\s+0\s+-\s+0$/);
+    assert.match(table[2]!, /^long-name\s+3\s+2\s+4–9\s+123$/);
+  });
+});
