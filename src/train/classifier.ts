@@ -49,6 +49,10 @@ export interface ClassifierTrainOptions {
   network?: Partial<DenseNetConfig>;
   /** ImageNet DenseNet121 weights (torchvision .pth or Keras .h5) to start from; else from scratch. */
   pretrained?: string;
+  /** Train only the head: the backbone's weights and batch-norm statistics stay as loaded (transfer learning). */
+  freezeBackbone?: boolean;
+  /** Train only the head for this many first epochs, then everything (fine-tuning after a head warm-up). */
+  headWarmupEpochs?: number;
   skipBadFiles?: boolean;
   /** The command line, stored with the model. */
   command: string;
@@ -104,7 +108,16 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     };
   }
   const volumeStats = cacheVolumeStats(cache, preprocess);
-  const optimizer = new Adam(model.parameters(), { lr: o.lr });
+  const warmup = o.headWarmupEpochs ?? 0;
+  const freezing = o.freezeBackbone === true || warmup > 0;
+  // Backbone and head as two groups only when one is frozen at times (checkpoints of other runs keep one group).
+  const optimizer = new Adam(
+    freezing
+      ? [{ params: model.features.parameters() }, { params: model.classifier.parameters() }]
+      : model.parameters(),
+    { lr: o.lr },
+  );
+  const backboneFrozenIn = (epoch: number) => o.freezeBackbone === true || epoch <= warmup;
   const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
   const weights = classWeights(o.classWeights, positive);
   const weightTensor = weights ? tensor(Float32Array.from(weights)).keep() : null;
@@ -125,6 +138,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
       classWeights: weights,
       sampling: o.sampling,
       augment: o.augment,
+      freezeBackbone: o.freezeBackbone ?? false,
+      headWarmupEpochs: warmup,
     },
   };
   o.log(
@@ -144,6 +159,15 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     mode: 'max',
     modelConfig,
     log: o.log,
+    beforeEpoch: (epoch) => {
+      if (!freezing) return;
+      const frozen = backboneFrozenIn(epoch);
+      optimizer.setFrozen(0, frozen);
+      // A frozen backbone keeps its batch-norm statistics too (as Keras's trainable = False).
+      if (frozen) model.features.eval();
+      if (epoch === warmup + 1 && !o.freezeBackbone && warmup > 0)
+        o.log(`head warm-up over: training every layer`);
+    },
     trainEpoch: (epoch) =>
       trainEpoch({
         epoch,

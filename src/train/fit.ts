@@ -13,6 +13,8 @@ export interface FitOptions {
   model: Module;
   optimizer: Optimizer;
   scheduler?: LrScheduler;
+  /** Called after the model is put in training mode, before each epoch trains (e.g. to freeze a backbone). */
+  beforeEpoch?: (epoch: number) => void;
   /** Runs one training epoch; returns its metrics (e.g. { loss }). */
   trainEpoch: (epoch: number) => Record<string, number>;
   /** Runs validation; returns its metrics (e.g. { val_loss, val_auc }). */
@@ -72,6 +74,7 @@ export function fit(o: FitOptions): FitResult {
     const started = performance.now();
     const lr = o.optimizer.lr;
     o.model.train();
+    o.beforeEpoch?.(epoch);
     const trainMetrics = o.trainEpoch(epoch);
     o.model.eval();
     const valMetrics = o.validate(epoch);

@@ -112,6 +112,36 @@ describe('optimisers follow torch.optim', () => {
     };
     assert.deepEqual(run(true), run(false));
   });
+
+  it('a frozen group needs no gradient and stays put; thawed, Adam starts its bias correction afresh', () => {
+    const backbone = tensor([1, -2]).requiresGrad_(true);
+    const head = tensor([3]).requiresGrad_(true);
+    const opt = new Adam([{ params: [backbone] }, { params: [head] }], { lr: 0.1 });
+    opt.setFrozen(0, true);
+    assert.equal(backbone.requiresGrad, false);
+    for (let k = 0; k < 3; k++) {
+      opt.zeroGrad();
+      backbone
+        .mul(tensor([0.5, -1]))
+        .sum()
+        .add(head.mul(tensor([2])).sum())
+        .backward();
+      opt.step();
+    }
+    assert.deepEqual([...backbone.toFloat32()], [1, -2]);
+    assert.notEqual(head.toFloat32()[0], 3);
+    assert.deepEqual(opt.stateDict().json.groupSteps, [0, 3]);
+    opt.setFrozen(0, false);
+    opt.zeroGrad();
+    withGradient(backbone, [0.5, -1]);
+    opt.step();
+    // Adam's first step for a group moves each weight by lr against the sign of its gradient (m̂/√v̂ = g/|g|);
+    // counting the three frozen steps would have made it 0.1 · (1 − 0.9) / (1 − 0.9⁴) / √((1 − 0.999) / (1 − 0.999⁴)).
+    const moved = backbone.toFloat32();
+    assert.ok(Math.abs(moved[0]! - 0.9) < 1e-6, `${moved[0]}`);
+    assert.ok(Math.abs(moved[1]! - -1.9) < 1e-6, `${moved[1]}`);
+    assert.throws(() => opt.setFrozen(2, true), /no parameter group 2/);
+  });
 });
 
 describe('learning-rate schedules', () => {

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readModelConfig } from '../../src/engine/index.ts';
+import { loadSafetensors, readModelConfig } from '../../src/engine/index.ts';
+import { DENSENET121, DenseNet } from '../../src/models/densenet.ts';
+import { importPretrained } from '../../src/models/import/import-pretrained.ts';
 import { parsePostprocessConfig } from '../../src/postprocess/index.ts';
 import { trainClassifier } from '../../src/train/classifier.ts';
 import { readLog } from '../../src/train/run-log.ts';
@@ -100,6 +102,55 @@ describe('training stages', () => {
       logs.some((l) => /pretrained: \d+ tensors/.test(l)),
       logs.join('\n'),
     );
+  });
+
+  it('classifier transfer learning: a frozen backbone stays as imported; after a head warm-up it trains', async (t) => {
+    const data = writeVisibleTumours(tempDir(t));
+    const network = { growthRate: 4, blockConfig: [1, 2, 1, 1], numInitFeatures: 8, bnSize: 2 };
+    const pretrained = join(import.meta.dirname, '..', 'fixtures', 'import', 'densenet-small.pth');
+    const imported = new DenseNet({ ...DENSENET121, ...network, numClasses: 2, headDropout: 0 });
+    importPretrained(pretrained, imported);
+    const weightsOf = (file: string) => loadSafetensors(file).tensors;
+    /** Names of the checkpoint's model tensors that differ from the imported ones, backbone and head apart. */
+    const changed = (run: string, epoch: number) => {
+      const saved = weightsOf(join(run, `checkpoint-${epoch}.safetensors`));
+      const names = { backbone: [] as string[], head: [] as string[] };
+      for (const [key, value] of imported.stateDict()) {
+        const same =
+          JSON.stringify([...saved.get(`model.${key}`)!.toFloat32()]) ===
+          JSON.stringify([...value.toFloat32()]);
+        if (!same) (key.startsWith('features.') ? names.backbone : names.head).push(key);
+      }
+      return names;
+    };
+    const common = {
+      data,
+      batch: 8,
+      lr: 1e-3,
+      size: SIZE,
+      seed: 1,
+      patience: 100,
+      sampling: { kind: 'uniform' } as const,
+      augment: null,
+      headDropout: 0,
+      network,
+      pretrained,
+      command: 'test',
+      log: quiet,
+    };
+    const frozen = join(tempDir(t), 'frozen');
+    await trainClassifier({ ...common, out: frozen, epochs: 1, resume: false, freezeBackbone: true });
+    const afterFrozen = changed(frozen, 1);
+    assert.deepEqual(afterFrozen.backbone, [], 'weights and batch-norm statistics of the backbone unchanged');
+    assert.ok(afterFrozen.head.includes('classifier.weight'));
+
+    const warm = join(tempDir(t), 'warm');
+    await trainClassifier({ ...common, out: warm, epochs: 1, resume: false, headWarmupEpochs: 1 });
+    assert.deepEqual(changed(warm, 1).backbone, []);
+    await trainClassifier({ ...common, out: warm, epochs: 2, resume: true, headWarmupEpochs: 1 });
+    const afterWarmup = changed(warm, 2).backbone;
+    assert.ok(afterWarmup.includes('features.conv0.weight'), afterWarmup.join(', '));
+    assert.ok(afterWarmup.includes('features.norm0.running_mean'));
   });
 
   it('segmenter: loss falls and per-volume Dice is reported', async (t) => {

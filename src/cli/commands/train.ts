@@ -109,6 +109,17 @@ export function registerTrain(program: Command): void {
       Number,
       CLASSIFIER_DEFAULTS.headDropout,
     )
+    .option(
+      '--pretrained <file>',
+      "ImageNet DenseNet121 weights to start from: torchvision's densenet121-*.pth or Keras's .h5",
+    )
+    .option('--freeze-backbone', 'train only the head; the backbone stays as loaded (transfer learning)')
+    .option(
+      '--head-warmup <epochs>',
+      'train only the head for this many first epochs, then every layer',
+      int('--head-warmup'),
+      0,
+    )
     .addOption(
       new Option(
         '--slice-level-split',
@@ -121,6 +132,9 @@ export function registerTrain(program: Command): void {
           sampling: SamplingConfig;
           classWeights?: [number, number] | 'balanced';
           headDropout: number;
+          pretrained?: string;
+          freezeBackbone?: boolean;
+          headWarmup: number;
           sliceLevelSplit?: boolean;
         },
       ) => {
@@ -128,6 +142,7 @@ export function registerTrain(program: Command): void {
         const run = await trainClassifier({
           ...o,
           sliceLevel: o.sliceLevelSplit ?? false,
+          headWarmupEpochs: o.headWarmup,
           augment: o.augment ? CLASSIFIER_DEFAULTS.augment : null,
           command,
           log,

@@ -32,15 +32,19 @@ export class Adam extends Optimizer {
   }
 
   step(): void {
-    this.stepCount += 1;
+    this.countStep();
     let offset = 0;
     for (const g of this.groups) {
       const n = g.params.length;
+      if (g.frozen) {
+        offset += n;
+        continue;
+      }
       native.adamStep(
         g.params.map((p) => p.handle),
         this.#expAvg.slice(offset, offset + n).map((t) => t.handle),
         this.#expAvgSq.slice(offset, offset + n).map((t) => t.handle),
-        this.stepCount,
+        g.steps,
         g.lr,
         this.beta1,
         this.beta2,

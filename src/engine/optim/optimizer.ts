@@ -9,13 +9,17 @@ export interface ParamGroup {
   weightDecay: number;
   /** The learning rate the group started with; schedulers scale from it. */
   initialLr: number;
+  /** Steps this group took part in: a frozen group does not count (PyTorch keeps a step per parameter). */
+  steps: number;
+  /** Frozen: its parameters need no gradient and are not updated (see setFrozen). */
+  frozen: boolean;
 }
 
 export type ParamGroupInput = { params: Tensor[]; lr?: number; weightDecay?: number };
 
 export interface OptimizerState {
   /** Scalars: step counts, learning rates. */
-  json: { step: number; lrs: number[]; [k: string]: unknown };
+  json: { step: number; lrs: number[]; groupSteps?: number[]; [k: string]: unknown };
   /** Per-parameter state tensors, keyed '<name>.<param index>'. */
   tensors: Map<string, Tensor>;
 }
@@ -28,7 +32,8 @@ export abstract class Optimizer {
     const inputs: ParamGroupInput[] = isGroupList(params) ? params : [{ params }];
     this.groups = inputs.map((g) => {
       const lr = g.lr ?? defaults.lr;
-      return { params: g.params, lr, initialLr: lr, weightDecay: g.weightDecay ?? defaults.weightDecay };
+      const weightDecay = g.weightDecay ?? defaults.weightDecay;
+      return { params: g.params, lr, initialLr: lr, weightDecay, steps: 0, frozen: false };
     });
     const seen = new Set<Tensor>();
     for (const p of this.groups.flatMap((g) => g.params)) {
@@ -40,6 +45,25 @@ export abstract class Optimizer {
   /** Every parameter, in group order (the order of the state tensors). */
   get params(): Tensor[] {
     return this.groups.flatMap((g) => g.params);
+  }
+
+  /**
+   * Freezes a group (fine-tuning with a frozen backbone, or a head warm-up) or thaws it: its parameters stop or
+   * start requiring gradients, so that backward skips them and the update leaves them alone. A thawed group's
+   * Adam bias correction starts where its own steps left off, as PyTorch's per-parameter step does.
+   */
+  setFrozen(group: number, frozen: boolean): void {
+    const g = this.groups[group];
+    if (g === undefined) throw new RangeError(`no parameter group ${group} (${this.groups.length} groups)`);
+    g.frozen = frozen;
+    for (const p of g.params) p.requiresGrad_(!frozen);
+    if (frozen) native.zeroGrads(g.params.map((p) => p.handle));
+  }
+
+  /** Counts one step, overall and for every group that is not frozen. */
+  protected countStep(): void {
+    this.stepCount += 1;
+    for (const g of this.groups) if (!g.frozen) g.steps += 1;
   }
 
   /** Drops every gradient (PyTorch's zero_grad(set_to_none=True)). */
@@ -56,7 +80,11 @@ export abstract class Optimizer {
   }
 
   protected scalars(): OptimizerState['json'] {
-    return { step: this.stepCount, lrs: this.groups.map((g) => g.lr) };
+    return {
+      step: this.stepCount,
+      lrs: this.groups.map((g) => g.lr),
+      groupSteps: this.groups.map((g) => g.steps),
+    };
   }
 
   protected restoreScalars(state: OptimizerState): void {
@@ -68,6 +96,8 @@ export abstract class Optimizer {
     this.stepCount = state.json.step;
     state.json.lrs.forEach((lr, i) => {
       this.groups[i]!.lr = lr;
+      // States saved before groups counted their own steps: every group took every step.
+      this.groups[i]!.steps = state.json.groupSteps?.[i] ?? state.json.step;
     });
   }
 

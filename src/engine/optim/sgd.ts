@@ -31,10 +31,14 @@ export class SGD extends Optimizer {
   }
 
   step(): void {
-    this.stepCount += 1;
+    this.countStep();
     let offset = 0;
     for (const g of this.groups) {
       const n = g.params.length;
+      if (g.frozen) {
+        offset += n;
+        continue;
+      }
       native.sgdStep(
         g.params.map((p) => p.handle),
         this.#buffers.slice(offset, offset + n).map((t) => t.handle),
@@ -43,7 +47,7 @@ export class SGD extends Optimizer {
         this.dampening,
         g.weightDecay,
         this.nesterov,
-        this.stepCount === 1,
+        g.steps === 1,
       );
       offset += n;
     }
