@@ -4,6 +4,7 @@ import { registerDataInspect } from './commands/data-inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerPredict } from './commands/predict.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerTrain } from './commands/train.ts';
 
 const program = new Command()
@@ -15,6 +16,7 @@ registerDemo(program);
 registerDataInspect(program);
 registerTrain(program);
 registerEvaluate(program);
+registerServe(program);
 registerPredict(program);
 
 try {

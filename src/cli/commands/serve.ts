@@ -1,0 +1,77 @@
+// `tumorscope serve`: the HTTP API (/api/health, /api/models, POST /api/predict) and the browser viewer
+// (web/dist) on one port. Inference runs in a worker thread behind a bounded queue, so the server stays
+// responsive while a prediction runs. Research tool, not a medical device.
+import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_LIMITS } from '../../server/limits.ts';
+import { startServer } from '../../server/server.ts';
+
+const count =
+  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+
+interface ServeValues {
+  port: number;
+  host: string;
+  classifier?: string;
+  segmenter?: string;
+  threads?: number;
+  batch: number;
+  maxUploadMb: number;
+  queue: number;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the prediction API and the browser viewer over HTTP')
+    .option('--port <n>', 'port to listen on (0: any free port)', count('--port', 0, 65535), 8080)
+    .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--classifier <model>', 'stage 1 model base path (default: models/classifier)')
+    .option('--segmenter <model>', 'stage 2 model base path (default: models/segmenter)')
+    .option('--threads <n>', 'libtorch threads for inference (default: all cores)', count('--threads', 1))
+    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), 16)
+    .option(
+      '--max-upload-mb <n>',
+      'largest request body, in MB',
+      count('--max-upload-mb', 1),
+      DEFAULT_LIMITS.maxBodyBytes / (1024 * 1024),
+    )
+    .option(
+      '--queue <n>',
+      'predictions that may wait behind the running one (more get 503)',
+      count('--queue', 0),
+      DEFAULT_LIMITS.queueLimit,
+    )
+    .action(async (o: ServeValues) => {
+      const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+      log('loading models…');
+      const server = await startServer({
+        port: o.port,
+        host: o.host,
+        ...(o.classifier ? { classifier: o.classifier } : {}),
+        ...(o.segmenter ? { segmenter: o.segmenter } : {}),
+        ...(o.threads ? { threads: o.threads } : {}),
+        batch: o.batch,
+        limits: { maxBodyBytes: o.maxUploadMb * 1024 * 1024, queueLimit: o.queue },
+        log,
+      });
+      const { classifier, segmenter } = server.inference.models;
+      log(
+        `models: ${classifier.name} (${classifier.architecture}), ${segmenter.name} (${segmenter.architecture})`,
+      );
+      log(`listening on ${server.url}  (research tool, not a medical device; Ctrl-C stops)`);
+      // Stop cleanly on Ctrl-C or a service manager's SIGTERM: close connections, then the worker.
+      const stop = () => {
+        log('stopping');
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,45 @@
+// The inference worker (node:worker_threads): loads both models once, then answers one prediction job at a time
+// with the finished JSON body (predict-response.ts). libtorch and all decoding and encoding run here, off the
+// server's event loop. The addon is a Node-API module, so it loads in a worker as in the main thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { setNumThreads } from '../engine/index.ts';
+import { loadModels } from '../pipeline/default-models.ts';
+import type { LoadedModels } from '../pipeline/predict.ts';
+import { HttpError } from './http-error.ts';
+import { type ModelsInfo, modelsInfo } from './model-info.ts';
+import { predictResponse } from './predict-response.ts';
+import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.ts';
+
+const port = parentPort!;
+const options = workerData as WorkerOptions;
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+let models: LoadedModels;
+let info: ModelsInfo;
+try {
+  if (options.threads) setNumThreads(options.threads);
+  models = loadModels({
+    ...(options.classifier ? { classifier: options.classifier } : {}),
+    ...(options.segmenter ? { segmenter: options.segmenter } : {}),
+  });
+  info = modelsInfo(models);
+  post({ type: 'ready', models: info });
+} catch (err) {
+  post({ type: 'failed', message: (err as Error).message });
+  process.exit(1);
+}
+
+port.on('message', async (message: ToWorker) => {
+  const { id, job } = message;
+  try {
+    const body = await predictResponse(models, info, job, {
+      maxUnpackedBytes: options.maxUnpackedBytes,
+      ...(options.batch ? { batch: options.batch } : {}),
+    });
+    post({ type: 'result', id, body }, [body.buffer as ArrayBuffer]);
+  } catch (err) {
+    const status = err instanceof HttpError ? err.status : 500;
+    const text = status === 500 ? `prediction failed: ${(err as Error).message}` : (err as Error).message;
+    post({ type: 'error', id, status, message: text });
+  }
+});

@@ -1,0 +1,142 @@
+// The server's side of the inference worker (inference-worker.ts): starts it, waits until it has loaded the
+// models, and turns each prediction into a promise of the response body. libtorch runs there, so the event loop
+// here stays free for health checks, uploads and static files while a prediction runs.
+import { Worker } from 'node:worker_threads';
+import { HttpError } from './http-error.ts';
+import type { ModelsInfo } from './model-info.ts';
+import type { FromWorker, PredictJob, ToWorker, WorkerOptions } from './worker-protocol.ts';
+
+/** What the HTTP layer needs from inference; tests wrap it to hold a job back. */
+export interface InferenceService {
+  readonly models: ModelsInfo;
+  /** The JSON body of POST /api/predict's answer; rejects with an HttpError. */
+  predict(job: PredictJob): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+const WORKER_ENTRY = new URL('./inference-worker.ts', import.meta.url).href;
+
+/**
+ * The worker runs TypeScript, but hooks that tsx registered here (bin/tumorscope.js calls tsx's register()) do
+ * not reach a worker on Node 20, so the worker registers tsx itself before importing its entry.
+ */
+function bootstrap(): string {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
+}
+
+/** A worker with its models loaded; rejects with the loader's error (naming the model file) otherwise. */
+function spawn(options: WorkerOptions): Promise<{ worker: Worker; models: ModelsInfo }> {
+  // execArgv: [] so that a parent started with `--import tsx` does not register tsx a second time.
+  const worker = new Worker(bootstrap(), { eval: true, workerData: options, execArgv: [] });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) =>
+      reject(new Error(`the inference worker exited (code ${code}) while loading`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (message: FromWorker) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (message.type === 'ready') resolve({ worker, models: message.models });
+      else {
+        void worker.terminate();
+        reject(new Error(message.type === 'failed' ? message.message : `unexpected ${message.type}`));
+      }
+    });
+  });
+}
+
+export class WorkerInference implements InferenceService {
+  readonly #pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  /** Undefined once the worker has died, until the next prediction starts another. */
+  #worker: Worker | undefined;
+  #restarting: Promise<Worker> | undefined;
+  #closed = false;
+
+  private constructor(
+    private readonly options: WorkerOptions,
+    worker: Worker,
+    readonly models: ModelsInfo,
+  ) {
+    this.#adopt(worker);
+  }
+
+  /** Starts a worker and resolves once both models are loaded. */
+  static async start(options: WorkerOptions): Promise<WorkerInference> {
+    const { worker, models } = await spawn(options);
+    return new WorkerInference(options, worker, models);
+  }
+
+  #adopt(worker: Worker): void {
+    this.#worker = worker;
+    worker.on('message', (message: FromWorker) => {
+      if (message.type !== 'result' && message.type !== 'error') return;
+      const pending = this.#pending.get(message.id);
+      if (!pending) return;
+      this.#pending.delete(message.id);
+      if (message.type === 'result') pending.resolve(message.body);
+      else pending.reject(new HttpError(message.status as HttpError['status'], message.message));
+    });
+    const die = (why: string) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      for (const { reject } of this.#pending.values()) reject(new HttpError(500, why));
+      this.#pending.clear();
+    };
+    worker.on('error', (err) => die(`the inference worker failed: ${err.message}`));
+    worker.on('exit', (code) =>
+      die(`the inference worker stopped (exit code ${code}) during the prediction`),
+    );
+  }
+
+  /**
+   * The live worker. One that died (out of memory, say) is replaced by a fresh one that loads the models again,
+   * so one bad job does not take the service down with it.
+   */
+  #live(): Promise<Worker> {
+    if (this.#worker) return Promise.resolve(this.#worker);
+    this.#restarting ??= spawn(this.options)
+      .then(({ worker }) => {
+        this.#adopt(worker);
+        return worker;
+      })
+      .finally(() => {
+        this.#restarting = undefined;
+      });
+    return this.#restarting;
+  }
+
+  async predict(job: PredictJob): Promise<Uint8Array> {
+    if (this.#closed) throw new HttpError(503, 'the server is shutting down');
+    let worker: Worker;
+    try {
+      worker = await this.#live();
+    } catch (err) {
+      throw new HttpError(500, `the inference worker could not be restarted: ${(err as Error).message}`);
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      const message: ToWorker = { type: 'predict', id, job };
+      // Transferred, not copied: the upload's bytes move to the worker.
+      const transfer = [...new Set(job.uploads.map((u) => u.bytes.buffer as ArrayBuffer))];
+      worker.postMessage(message, transfer);
+    });
+  }
+
+  /** Ends the worker as a crash would (for tests of the restart). */
+  async crash(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    for (const { reject } of this.#pending.values())
+      reject(new HttpError(503, 'the server is shutting down'));
+    this.#pending.clear();
+    await worker?.terminate();
+  }
+}

@@ -1,0 +1,117 @@
+// POST /api/predict's answer, built in the inference worker: uploads unpacked and decoded, both stages run, and
+// the masks (and, with include=image, the slices) encoded as PNG data URIs, since browsers show neither raw
+// bytes nor TIFF. The result is the finished JSON body, so the server thread only has to send it.
+import sharp from 'sharp';
+import { DataError } from '../data/errors.ts';
+import type { DecodedImage } from '../data/image.ts';
+import type { LoadedModels, PatientPrediction, SliceInput } from '../pipeline/predict.ts';
+import { predictSlices } from '../pipeline/predict.ts';
+import { maskPng } from '../pipeline/predict-images.ts';
+import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.ts';
+import { HttpError } from './http-error.ts';
+import type { ModelsInfo } from './model-info.ts';
+import type { PredictJob } from './worker-protocol.ts';
+import { zipSlices } from './zip-entries.ts';
+
+export const NOTICE =
+  'Research tool, not a medical device. These results must not be used to diagnose, treat or make any ' +
+  'clinical decision.';
+
+export interface SliceResult {
+  name: string;
+  patient: string;
+  slice: number;
+  width: number;
+  height: number;
+  probability: number;
+  tumour: boolean;
+  areaPixels: number;
+  bbox: { x: number; y: number; width: number; height: number } | null;
+  /** data:image/png;base64 of the 0/255 mask at the input's size; null where the classifier said no tumour. */
+  mask: string | null;
+  /** The input slice as a PNG data URI, with include=image. */
+  image?: string;
+}
+
+export interface PredictResponse {
+  notice: string;
+  /** The models' names. */
+  models: { classifier: string; segmenter: string };
+  patients: PatientPrediction[];
+  slices: SliceResult[];
+}
+
+const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+
+function imagePng(image: DecodedImage): Promise<Buffer> {
+  const { width, height, channels, data } = image;
+  return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
+}
+
+/** Every upload as named image bytes, zips unpacked; `source` says which upload each came from, for errors. */
+function unpack(job: PredictJob, maxUnpackedBytes: number): { files: NamedBytes[]; source: string[] } {
+  const files: NamedBytes[] = [];
+  const source: string[] = [];
+  for (const upload of job.uploads) {
+    const found =
+      upload.kind === 'zip'
+        ? zipSlices(upload.name, upload.bytes, maxUnpackedBytes)
+        : [{ name: upload.name, bytes: upload.bytes }];
+    files.push(...found);
+    source.push(...found.map(() => (upload.kind === 'zip' ? `${upload.name}: ` : '')));
+  }
+  return { files, source };
+}
+
+async function decode(files: NamedBytes[], source: string[]): Promise<SliceInput[]> {
+  try {
+    return await sliceInputsFromFiles(files);
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+    // A file that sniffed as an image but does not decode (truncated, corrupt, unsupported), or a mask.
+    const k = files.findIndex((f) => f.name === err.file);
+    throw new HttpError(415, `${k >= 0 ? source[k] : ''}${err.message}`);
+  }
+}
+
+function predict(models: LoadedModels, inputs: SliceInput[], batch: number | undefined) {
+  try {
+    return predictSlices(models, inputs, batch === undefined ? {} : { batch });
+  } catch (err) {
+    // predictSlices names the input at fault when the inputs are the problem (a slice given twice).
+    const message = (err as Error).message;
+    if (inputs.some((s) => message.startsWith(`${s.name}: `))) throw new HttpError(400, message);
+    throw err;
+  }
+}
+
+export async function predictResponse(
+  models: LoadedModels,
+  info: ModelsInfo,
+  job: PredictJob,
+  options: { maxUnpackedBytes: number; batch?: number },
+): Promise<Uint8Array> {
+  const { files, source } = unpack(job, options.maxUnpackedBytes);
+  const inputs = await decode(files, source);
+  const prediction = predict(models, inputs, options.batch);
+  const images = new Map(inputs.map((s) => [`${s.patient}\0${s.sliceNumber}`, s.image]));
+  const slices = await Promise.all(
+    prediction.slices.map(async (s): Promise<SliceResult> => {
+      const { mask, ...rest } = s;
+      const result: SliceResult = {
+        ...rest,
+        mask: mask ? dataUri(await maskPng(mask, s.width, s.height)) : null,
+      };
+      const image = images.get(`${s.patient}\0${s.slice}`);
+      if (job.includeImage && image) result.image = dataUri(await imagePng(image));
+      return result;
+    }),
+  );
+  const response: PredictResponse = {
+    notice: NOTICE,
+    models: { classifier: info.classifier.name, segmenter: info.segmenter.name },
+    patients: prediction.patients,
+    slices,
+  };
+  return new TextEncoder().encode(JSON.stringify(response));
+}

@@ -1,0 +1,81 @@
+// Starting and stopping the server: the routes of app.ts on a node:http server (@hono/node-server), with an
+// inference worker of its own unless one is given (tests share one between servers with different limits).
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { type InferenceService, WorkerInference } from './inference.ts';
+import type { JobQueue } from './job-queue.ts';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
+
+/** web/dist at the repository root, where `npm run build:web` puts the viewer. */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+export interface ServerOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Model base paths (the shipped models/ when absent), for the server's own worker. */
+  classifier?: string;
+  segmenter?: string;
+  /** libtorch threads in the worker. */
+  threads?: number;
+  /** Slices per inference batch. */
+  batch?: number;
+  limits?: Partial<ServerLimits>;
+  /** Use this instead of starting a worker; it is not closed with the server. */
+  inference?: InferenceService;
+  webRoot?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  inference: InferenceService;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const owned = options.inference === undefined;
+  const inference =
+    options.inference ??
+    (await WorkerInference.start({
+      ...(options.classifier ? { classifier: options.classifier } : {}),
+      ...(options.segmenter ? { segmenter: options.segmenter } : {}),
+      ...(options.threads ? { threads: options.threads } : {}),
+      ...(options.batch ? { batch: options.batch } : {}),
+      maxUnpackedBytes: limits.maxUnpackedBytes,
+    }));
+  const { app, queue } = createApp({
+    inference,
+    limits,
+    webRoot: options.webRoot ?? WEB_DIST,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  let server: ReturnType<typeof serve>;
+  const port = await new Promise<number>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, (info: AddressInfo) =>
+      resolve(info.port),
+    );
+    server.once('error', reject);
+  });
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    inference,
+    queue,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections would otherwise hold close() open until they time out.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      if (owned) await inference.close();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// The messages between the server and its inference worker. Uploads go in and the finished JSON body comes out,
+// both as transferred ArrayBuffers, so that the server thread neither copies nor serialises large data.
+import type { ModelsInfo } from './model-info.ts';
+import type { Upload } from './uploads.ts';
+
+export interface WorkerOptions {
+  /** Model base paths; the shipped models/ when absent. */
+  classifier?: string;
+  segmenter?: string;
+  /** libtorch threads in the worker (default: libtorch's own, every core). */
+  threads?: number;
+  /** Slices per inference batch. */
+  batch?: number;
+  /** Cap on what one request's zips may unpack to. */
+  maxUnpackedBytes: number;
+}
+
+export interface PredictJob {
+  uploads: Upload[];
+  /** Add each input slice as a PNG data URI (`include=image`). */
+  includeImage: boolean;
+}
+
+export type ToWorker = { type: 'predict'; id: number; job: PredictJob };
+
+export type FromWorker =
+  | { type: 'ready'; models: ModelsInfo }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; body: Uint8Array }
+  | { type: 'error'; id: number; status: number; message: string };

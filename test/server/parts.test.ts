@@ -1,0 +1,139 @@
+// The server's parts on their own: the bounded queue, static path resolution, the model card, upload names and
+// a worker that cannot load its models.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { LoadedModels } from '../../src/pipeline/predict.ts';
+import { WorkerInference } from '../../src/server/inference.ts';
+import { JobQueue, QueueFullError } from '../../src/server/job-queue.ts';
+import { modelsInfo } from '../../src/server/model-info.ts';
+import { resolveStatic } from '../../src/server/static-files.ts';
+import { classifyUpload, displayName } from '../../src/server/uploads.ts';
+
+describe('JobQueue', () => {
+  it('runs one job at a time in order, holds `limit` and refuses the rest', async () => {
+    const queue = new JobQueue(2);
+    const order: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const a = queue.run(async () => {
+      order.push('a start');
+      await gate;
+      order.push('a end');
+    });
+    const b = queue.run(async () => void order.push('b'));
+    const c = queue.run(async () => void order.push('c'));
+    assert.deepEqual(queue.state, { running: 1, waiting: 2, limit: 2 });
+    assert.equal(queue.full, true);
+    await assert.rejects(
+      queue.run(async () => {}),
+      QueueFullError,
+    );
+    open();
+    await Promise.all([a, b, c]);
+    assert.deepEqual(order, ['a start', 'a end', 'b', 'c']);
+    assert.deepEqual(queue.state, { running: 0, waiting: 0, limit: 2 });
+  });
+
+  it('frees the slot when a job fails', async () => {
+    const queue = new JobQueue(0);
+    await assert.rejects(
+      queue.run(async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.equal(await queue.run(async () => 7), 7);
+  });
+});
+
+describe('resolveStatic', () => {
+  it('stays inside the root, links included', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tumorscope-static-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const root = join(dir, 'dist');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    writeFileSync(join(root, 'index.html'), 'x');
+    writeFileSync(join(root, 'sub', 'index.html'), 'y');
+    writeFileSync(join(dir, 'secret'), 's');
+    symlinkSync(join(dir, 'secret'), join(root, 'link'));
+    assert.equal(await resolveStatic(root, '/'), join(root, 'index.html'));
+    assert.equal(await resolveStatic(root, '/sub/'), join(root, 'sub', 'index.html'));
+    for (const path of [
+      '/../secret',
+      '/%2e%2e/secret',
+      '/sub/..%2f..%2fsecret',
+      '/link',
+      '/%00',
+      '/%zz',
+      '/nope',
+    ]) {
+      assert.equal(await resolveStatic(root, path), undefined, path);
+    }
+  });
+});
+
+describe('modelsInfo', () => {
+  it('passes the model card through, and null without one', () => {
+    const preprocess = { version: 1, width: 128, height: 96, channels: 3, intensity: { kind: 'rescale' } };
+    const postprocess = { threshold: 0.4, minComponentArea: 10, largest3DComponent: true, tta: 'flips' };
+    const card = { test: { auc: 0.93 } };
+    const models = {
+      classifier: {
+        base: 'models/classifier',
+        preprocess,
+        config: { architecture: 'densenet121', threshold: 0.2, card },
+      },
+      segmenter: {
+        base: 'runs/s/best',
+        preprocess,
+        postprocess,
+        config: { architecture: 'resunet', threshold: 0.5 },
+      },
+    } as unknown as LoadedModels;
+    assert.deepEqual(modelsInfo(models), {
+      classifier: {
+        name: 'classifier',
+        architecture: 'densenet121',
+        inputSize: { width: 128, height: 96 },
+        threshold: 0.2,
+        card,
+      },
+      segmenter: {
+        name: 'best',
+        architecture: 'resunet',
+        inputSize: { width: 128, height: 96 },
+        threshold: 0.4,
+        card: null,
+        postprocess,
+      },
+    });
+  });
+});
+
+describe('uploads', () => {
+  it('keeps only a printable last path segment of a name', () => {
+    assert.equal(displayName('../../etc/passwd', 'f'), 'passwd');
+    assert.equal(displayName('C:\\scans\\a\u0000b.tif', 'f'), 'ab.tif');
+    assert.equal(displayName('/', 'upload 3'), 'upload 3');
+  });
+
+  it('tells zips from images by their bytes, whatever the name', () => {
+    assert.equal(classifyUpload('x.tif', new Uint8Array([0x50, 0x4b, 3, 4, 0])).kind, 'zip');
+    assert.equal(classifyUpload('x.zip', new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0])).kind, 'image');
+    assert.throws(() => classifyUpload('x.tif', new Uint8Array(0)), /x\.tif: empty file/);
+  });
+});
+
+describe('WorkerInference', () => {
+  it('fails to start with the loader error naming the model file', async () => {
+    await assert.rejects(
+      WorkerInference.start({ classifier: '/nonexistent/model', maxUnpackedBytes: 1 }),
+      /\/nonexistent\/model\.json/,
+    );
+  });
+});
