@@ -29,6 +29,19 @@ TS_UNARY(Clone, x.clone())
 TS_UNARY(Detach, x.detach())
 TS_UNARY(Contiguous, x.contiguous())
 
+// contiguousAs(x, 'channels_last' | 'contiguous'): the same values in that memory layout (NHWC strides for
+// channels_last), a no-op when already so. oneDNN convolutions run on NHWC without reordering their input and
+// output, and pooling, ReLU, add, cat and batch norm keep the layout.
+Napi::Value ContiguousAs(const Napi::CallbackInfo& info) {
+  const std::string format = StringArg(info, 1);
+  if (format == "channels_last") return Wrap(info.Env(), TensorArg(info, 0).contiguous(at::MemoryFormat::ChannelsLast));
+  if (format == "contiguous") return Wrap(info.Env(), TensorArg(info, 0).contiguous());
+  throw Napi::TypeError::New(info.Env(), "memory format must be 'channels_last' or 'contiguous', got " + format);
+}
+Napi::Value IsChannelsLast(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), TensorArg(info, 0).is_contiguous(at::MemoryFormat::ChannelsLast));
+}
+
 // Binary ops accept a tensor or a number as the second operand, as PyTorch does.
 #define TS_BINARY(Name, fn)                                                         \
   Napi::Value Name(const Napi::CallbackInfo& info) {                               \
@@ -269,6 +282,8 @@ void RegisterMathOps(Napi::Env env, Napi::Object exports) {
   TS_EXPORT(exports, "clone", Clone);
   TS_EXPORT(exports, "detach", Detach);
   TS_EXPORT(exports, "contiguous", Contiguous);
+  TS_EXPORT(exports, "contiguousAs", ContiguousAs);
+  TS_EXPORT(exports, "isChannelsLast", IsChannelsLast);
   TS_EXPORT(exports, "add", Add);
   TS_EXPORT(exports, "sub", Sub);
   TS_EXPORT(exports, "mul", Mul);

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDataInspect } from './commands/data-inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTrain } from './commands/train.ts';
@@ -16,6 +17,7 @@ registerDemo(program);
 registerDataInspect(program);
 registerTrain(program);
 registerEvaluate(program);
+registerExport(program);
 registerServe(program);
 registerPredict(program);
 

@@ -48,6 +48,8 @@ export interface NativeBinding {
   clone(t: H): H;
   detach(t: H): H;
   contiguous(t: H): H;
+  contiguousAs(t: H, format: 'channels_last' | 'contiguous'): H;
+  isChannelsLast(t: H): boolean;
   add(a: H, b: HOrNum): H;
   sub(a: H, b: HOrNum): H;
   mul(a: H, b: HOrNum): H;

@@ -290,8 +290,17 @@ export class Tensor {
   transpose(d0: number, d1: number): Tensor {
     return new Tensor(native.transpose(this.handle, d0, d1));
   }
-  contiguous(): Tensor {
-    return new Tensor(native.contiguous(this.handle));
+  /**
+   * The same values laid out densely: row-major (NCHW) by default, or NHWC strides with 'channels_last' (4-d
+   * tensors), which oneDNN convolutions read and write without reordering.
+   */
+  contiguous(memoryFormat: 'contiguous' | 'channels_last' = 'contiguous'): Tensor {
+    if (memoryFormat === 'contiguous') return new Tensor(native.contiguous(this.handle));
+    return new Tensor(native.contiguousAs(this.handle, memoryFormat));
+  }
+  /** Whether the elements are laid out NHWC (channels_last); data() always reads them back row-major. */
+  get isChannelsLast(): boolean {
+    return native.isChannelsLast(this.handle);
   }
   squeeze(dim?: number): Tensor {
     return new Tensor(native.squeeze(this.handle, dim ?? null));

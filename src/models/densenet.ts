@@ -173,6 +173,20 @@ export class DenseNet extends Module {
     }
   }
 
+  /**
+   * For inference: eval mode, and each batch norm that directly follows a convolution (norm0, every layer's
+   * norm2) folded into it; the others follow a concatenation and stay. The network can no longer train.
+   */
+  foldBatchNorms(): this {
+    this.eval();
+    const stem = new Map(this.features.namedChildren());
+    (stem.get('conv0') as Conv2d).fuseBatchNorm(stem.get('norm0') as BatchNorm2d);
+    for (const [, m] of this.features.namedChildren()) {
+      if (m instanceof DenseBlock) for (const layer of m.layers) layer.conv1.fuseBatchNorm(layer.norm2);
+    }
+    return this;
+  }
+
   /** Pooled image features [N, numFeatures] (the backbone's output). */
   embed(x: Tensor): Tensor {
     const features = F.relu_(this.features.forward(x));

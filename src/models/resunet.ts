@@ -104,6 +104,20 @@ export class ResUNet extends Module {
       if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { nonlinearity: 'relu' });
   }
 
+  /**
+   * For inference: eval mode, and the residual blocks' batch norms folded into the convolutions before them (the
+   * stem's follow a ReLU and stay). The network can no longer train.
+   */
+  foldBatchNorms(): this {
+    this.eval();
+    for (const block of [...this.encoders, ...this.decoders]) {
+      block.conv1.fuseBatchNorm(block.bn1);
+      block.conv2.fuseBatchNorm(block.bn2);
+      block.shortcut.fuseBatchNorm(block.shortcutBn);
+    }
+    return this;
+  }
+
   // Intermediates are released as soon as they are consumed (see release() in the engine); in-place ReLUs act
   // on fresh outputs only, as nothing else reads them.
   forward(x: Tensor): Tensor {

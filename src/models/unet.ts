@@ -68,6 +68,17 @@ export class UNet extends Module {
     this.conv = this.registerModule('conv', new Conv2d(channels, outChannels, 1));
   }
 
+  /** For inference: eval mode, every block's batch norms folded into their convolutions. Can no longer train. */
+  foldBatchNorms(): this {
+    this.eval();
+    for (const seq of [...this.encoders, this.bottleneck, ...this.decoders]) {
+      const [conv1, norm1, , conv2, norm2] = seq.layers as [Conv2d, BatchNorm2d, ReLU, Conv2d, BatchNorm2d];
+      conv1.fuseBatchNorm(norm1);
+      conv2.fuseBatchNorm(norm2);
+    }
+    return this;
+  }
+
   // Intermediates are released as soon as they are consumed (see release() in the engine).
   forward(x: Tensor): Tensor {
     const skips: Tensor[] = [];

@@ -19,14 +19,15 @@ export interface ModelChoice {
 }
 
 /**
- * Loads both stages. Both configs are checked before either network is built, so a bad segmenter fails at
- * once; every error names the file at fault (load-model.ts).
+ * Loads both stages for inference (batch norms folded, channels-last: see buildModel). Both configs are checked
+ * before either network is built, so a bad segmenter fails at once; every error names the file at fault
+ * (load-model.ts).
  */
 export function loadModels(choice: ModelChoice = {}): LoadedModels {
   const classifierSpec = readModelSpec(choice.classifier ?? SHIPPED_MODELS.classifier, 'classifier');
   const segmenterSpec = readModelSpec(choice.segmenter ?? SHIPPED_MODELS.segmenter, 'segmenter');
   return {
-    classifier: buildModel(classifierSpec as ClassifierSpec),
-    segmenter: buildModel(segmenterSpec as SegmenterSpec),
+    classifier: buildModel(classifierSpec as ClassifierSpec, { inference: true }),
+    segmenter: buildModel(segmenterSpec as SegmenterSpec, { inference: true }),
   };
 }

@@ -111,8 +111,9 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
     segmenter: readModelSpec(paths.segmenter, 'segmenter') as SegmenterSpec,
   };
   const { classifier, segmenter } = await timer.run('load models', () => ({
-    classifier: buildModel(specs.classifier),
-    segmenter: buildModel(specs.segmenter),
+    // Inference only: batch norms folded, channels-last (see buildModel).
+    classifier: buildModel(specs.classifier, { inference: true }),
+    segmenter: buildModel(specs.segmenter, { inference: true }),
   }));
   const classifierSize = { width: classifier.preprocess.width, height: classifier.preprocess.height };
   const segmenterSize = { width: segmenter.preprocess.width, height: segmenter.preprocess.height };

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type PreprocessConfig, preprocessConfigSchema } from '../data/preprocess.ts';
 import { loadWeightsInto, type Module, modelPaths, readModelConfig } from '../engine/index.ts';
 import { DenseNet } from '../models/densenet.ts';
+import { optimizeForInference } from '../models/inference.ts';
 import { ResUNet } from '../models/resunet.ts';
 import { UNet } from '../models/unet.ts';
 import { NO_POSTPROCESS, type PostprocessConfig, parsePostprocessConfig } from '../postprocess/config.ts';
@@ -146,14 +147,24 @@ export function readModelSpec(path: string, expected?: ModelKind): ModelSpec {
   return { kind, base, files, config, preprocess: config.preprocess, postprocess };
 }
 
+export interface BuildOptions {
+  /**
+   * Inference only (predict, serve, evaluate): batch norms folded into their convolutions and weights laid out
+   * channels-last (optimizeForInference in src/models/inference.ts). The same outputs to float rounding, faster;
+   * the network is in eval mode and can no longer train.
+   */
+  inference?: boolean;
+}
+
 /** Builds the network a spec describes and loads its weights strictly (every key, every shape). */
-export function buildModel(spec: ClassifierSpec): LoadedClassifier;
-export function buildModel(spec: SegmenterSpec): LoadedSegmenter;
-export function buildModel(spec: ModelSpec): LoadedModel;
-export function buildModel(spec: ModelSpec): LoadedModel {
+export function buildModel(spec: ClassifierSpec, options?: BuildOptions): LoadedClassifier;
+export function buildModel(spec: SegmenterSpec, options?: BuildOptions): LoadedSegmenter;
+export function buildModel(spec: ModelSpec, options?: BuildOptions): LoadedModel;
+export function buildModel(spec: ModelSpec, options: BuildOptions = {}): LoadedModel {
   if (spec.kind === 'classifier') {
     const model = new DenseNet(spec.config.densenet);
     loadWeightsInto(spec.base, model, { strict: true });
+    if (options.inference) optimizeForInference(model);
     return { ...spec, model };
   }
   // Built from the saved network config itself (not from a width multiplier), so the layers are exactly the
@@ -161,6 +172,7 @@ export function buildModel(spec: ModelSpec): LoadedModel {
   const { architecture, network } = spec.config;
   const model = architecture === 'resunet' ? new ResUNet(network) : new UNet(network);
   loadWeightsInto(spec.base, model, { strict: true });
+  if (options.inference) optimizeForInference(model);
   return { ...spec, model };
 }
 

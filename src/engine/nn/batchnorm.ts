@@ -24,6 +24,8 @@ export class BatchNorm2d extends Module {
   readonly numBatchesTracked: Tensor | null;
   readonly eps: number;
   readonly momentum: number;
+  /** Set by Conv2d.fuseBatchNorm: the conv before it applies this normalisation, so forward is the identity. */
+  #fused = false;
 
   constructor(
     readonly numFeatures: number,
@@ -44,7 +46,21 @@ export class BatchNorm2d extends Module {
       : null;
   }
 
+  /** Marks this layer as folded into the preceding convolution (inference only; see Conv2d.fuseBatchNorm). */
+  markFused(): void {
+    this.#fused = true;
+  }
+
+  get isFused(): boolean {
+    return this.#fused;
+  }
+
   forward(x: Tensor): Tensor {
+    if (this.#fused) {
+      if (this.training)
+        throw new Error('BatchNorm2d: folded into a convolution for inference; cannot train');
+      return x;
+    }
     if (x.ndim !== 4)
       throw new Error(`BatchNorm2d expects an NCHW tensor, got shape [${x.shape.join(', ')}]`);
     if (this.training && this.numBatchesTracked) this.numBatchesTracked.add_(1);

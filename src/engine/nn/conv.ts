@@ -1,6 +1,9 @@
+import { noGrad } from '../autograd.ts';
 import { empty } from '../empty.ts';
 import * as F from '../functional.ts';
+import { keep, tidy } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
+import type { BatchNorm2d } from './batchnorm.ts';
 import { fans, kaimingUniform_, uniform_ } from './init.ts';
 import { Module } from './module.ts';
 
@@ -44,6 +47,38 @@ export class Conv2d extends Convolution {
 
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, this.options);
+  }
+
+  /**
+   * Folds the eval-mode BatchNorm2d that normalises this convolution's output into its weight and bias, in place:
+   * W ← s·W, b ← s·(b − mean) + beta with s = gamma / √(var + eps); the batch norm then passes its input through.
+   * For inference only (the batch norm can no longer train); adds a bias parameter when there was none.
+   */
+  fuseBatchNorm(bn: BatchNorm2d): this {
+    if (bn.isFused) throw new Error('Conv2d.fuseBatchNorm: this batch norm is already folded');
+    if (!bn.runningMean || !bn.runningVar) {
+      throw new Error('Conv2d.fuseBatchNorm: the batch norm has no running statistics');
+    }
+    if (bn.numFeatures !== this.outChannels) {
+      throw new Error(
+        `Conv2d.fuseBatchNorm: ${bn.numFeatures} batch-norm channels, ${this.outChannels} outputs`,
+      );
+    }
+    const { runningMean, runningVar } = bn;
+    noGrad(() =>
+      tidy(() => {
+        let scale = runningVar.add(bn.eps).rsqrt();
+        if (bn.weight) scale = scale.mul(bn.weight);
+        let shift = (this.bias ? this.bias.sub(runningMean) : runningMean.neg()).mul(scale);
+        if (bn.bias) shift = shift.add(bn.bias);
+        const format = this.weight.isChannelsLast ? 'channels_last' : 'contiguous';
+        this.weight.replaceWith(this.weight.mul(scale.reshape(-1, 1, 1, 1)).contiguous(format));
+        if (this.bias) this.bias.replaceWith(shift);
+        else (this as { bias: Tensor | null }).bias = this.registerParameter('bias', keep(shift));
+      }),
+    );
+    bn.markFused();
+    return this;
   }
 }
 

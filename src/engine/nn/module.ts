@@ -169,6 +169,23 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Lays every 4-d parameter and buffer (convolution weights) out channels-last, in place, as PyTorch's
+   * model.to(memory_format=torch.channels_last): convolutions then compute and return channels-last activations
+   * whatever the input's layout, which spares oneDNN a reorder of each input and output (faster inference).
+   */
+  toChannelsLast(): this {
+    noGrad(() => {
+      for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) {
+        if (t.ndim !== 4 || t.isChannelsLast) continue;
+        const grad = t.requiresGrad;
+        t.replaceWith(t.contiguous('channels_last'));
+        if (grad) t.requiresGrad_(true);
+      }
+    });
+    return this;
+  }
+
   /** Frees every parameter and buffer now. */
   dispose(): void {
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();

@@ -1,0 +1,117 @@
+// Inference-only speed-ups in the engine: channels-last layout (Tensor.contiguous('channels_last'),
+// Module.toChannelsLast) and batch norm folded into the convolution before it (Conv2d.fuseBatchNorm, the models'
+// foldBatchNorms). Each must leave the outputs unchanged to float rounding.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BatchNorm2d,
+  Conv2d,
+  type Module,
+  manualSeed,
+  noGrad,
+  rand,
+  setNumThreads,
+  type Tensor,
+} from '../../src/engine/index.ts';
+import { DenseNet } from '../../src/models/densenet.ts';
+import { optimizeForInference } from '../../src/models/inference.ts';
+import { ResUNet } from '../../src/models/resunet.ts';
+import { UNet } from '../../src/models/unet.ts';
+import { assertClose } from '../helpers/assert-close.ts';
+
+setNumThreads(1);
+
+function randomiseBatchNorm(net: Module): void {
+  noGrad(() => {
+    for (const [, m] of net.namedModules()) {
+      if (!(m instanceof BatchNorm2d)) continue;
+      m.runningMean?.uniform_(-0.3, 0.3);
+      m.runningVar?.uniform_(0.5, 2);
+      m.weight?.uniform_(0.6, 1.4);
+      m.bias?.uniform_(-0.2, 0.2);
+    }
+  });
+}
+
+const evalForward = (m: Module, x: Tensor) => noGrad(() => m.forward(x));
+
+describe('channels-last layout', () => {
+  it('keeps the values and reads back row-major', () => {
+    const x = rand([2, 3, 4, 5]);
+    const cl = x.contiguous('channels_last');
+    assert.equal(x.isChannelsLast, false);
+    assert.equal(cl.isChannelsLast, true);
+    assert.deepEqual(cl.shape, [2, 3, 4, 5]);
+    assert.deepEqual(cl.data(), x.data());
+    assert.equal(cl.contiguous().isChannelsLast, false);
+  });
+
+  it('Module.toChannelsLast: convolutions return channels-last activations with the same values', () => {
+    manualSeed(0);
+    const conv = new Conv2d(3, 8, 3, { padding: 1 });
+    const x = rand([2, 3, 9, 9]);
+    const before = evalForward(conv, x);
+    conv.toChannelsLast();
+    assert.equal(conv.weight.isChannelsLast, true);
+    const after = evalForward(conv, x);
+    assert.equal(after.isChannelsLast, true);
+    assertClose(after, before, { atol: 1e-5 });
+  });
+});
+
+describe('Conv2d.fuseBatchNorm', () => {
+  for (const bias of [true, false]) {
+    it(`folds an eval-mode batch norm (conv ${bias ? 'with' : 'without'} bias)`, () => {
+      manualSeed(1);
+      const conv = new Conv2d(4, 6, 3, { padding: 1, bias });
+      const bn = new BatchNorm2d(6, { eps: 1e-3 });
+      randomiseBatchNorm(bn);
+      bn.eval();
+      const x = rand([2, 4, 7, 7]);
+      const expected = noGrad(() => bn.forward(conv.forward(x)));
+      conv.fuseBatchNorm(bn);
+      assert.ok(conv.bias, 'a bias after folding');
+      const y = evalForward(conv, x);
+      assert.equal(bn.forward(y), y, 'the folded batch norm passes its input through');
+      assertClose(y, expected, { atol: 1e-5 });
+      bn.train();
+      assert.throws(() => bn.forward(y), /cannot train/);
+      assert.throws(() => conv.fuseBatchNorm(bn), /already folded/);
+    });
+  }
+});
+
+describe('models: foldBatchNorms + toChannelsLast give the eval-mode output', () => {
+  const cases: Array<[string, () => DenseNet | ResUNet | UNet]> = [
+    [
+      'DenseNet',
+      () =>
+        new DenseNet({
+          growthRate: 4,
+          blockConfig: [2, 2],
+          numInitFeatures: 8,
+          bnSize: 2,
+          dropRate: 0,
+          numClasses: 2,
+          headDropout: 0.2,
+          headHidden: 0,
+        }),
+    ],
+    ['ResUNet', () => new ResUNet({ inChannels: 3, outChannels: 1, features: 4, depth: 2 })],
+    ['UNet', () => new UNet({ inChannels: 3, outChannels: 1, features: 4, depth: 2 })],
+  ];
+  for (const [name, build] of cases) {
+    it(name, () => {
+      manualSeed(2);
+      const net = build();
+      randomiseBatchNorm(net);
+      net.eval();
+      const x = rand([2, 3, 32, 32]);
+      const expected = evalForward(net, x);
+      optimizeForInference(net);
+      const folded = [...net.namedModules()].filter(([, m]) => m instanceof BatchNorm2d && m.isFused);
+      assert.ok(folded.length > 0);
+      assertClose(evalForward(net, x), expected, { atol: 1e-4, rtol: 1e-4 });
+    });
+  }
+});

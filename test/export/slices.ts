@@ -1,0 +1,30 @@
+// Real MRI slices for the export and inference tests: the example patient committed under examples/ (test split
+// of the shipped models), read and preprocessed the way the models see them (resize to the model size, then the
+// config's intensity transform).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { resizeBilinear, toRgb } from '../../src/data/image.ts';
+import { type PreprocessConfig, preprocessSlice } from '../../src/data/preprocess.ts';
+import { readTiff } from '../../src/data/tiff.ts';
+
+const PATIENT = 'TCGA_DU_8167_19970402';
+const DIR = join(import.meta.dirname, '../../examples', PATIENT);
+/** One slice without tumour (10), then two with (18, 22; the expert mask marks 14, 18 and 22). */
+const SLICES = [10, 18, 22];
+
+export function realSlicesAvailable(): boolean {
+  return SLICES.every((n) => existsSync(join(DIR, `${PATIENT}_${n}.tif`)));
+}
+
+/** `count` preprocessed slices as one NCHW float32 batch (the slices repeat when count exceeds them). */
+export function realSlices(preprocess: PreprocessConfig, count: number): Float32Array {
+  const { width, height } = preprocess;
+  const per = 3 * width * height;
+  const out = new Float32Array(count * per);
+  for (let i = 0; i < count; i++) {
+    const image = toRgb(readTiff(join(DIR, `${PATIENT}_${SLICES[i % SLICES.length]}.tif`)));
+    const rgb = resizeBilinear(image.data, image.width, image.height, 3, width, height);
+    out.set(preprocessSlice(rgb, preprocess.intensity), i * per);
+  }
+  return out;
+}
