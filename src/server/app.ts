@@ -10,6 +10,7 @@ import { formatBytes, type ServerLimits } from './limits.ts';
 import { boundaryOf, parseMultipart } from './multipart.ts';
 import { staticFiles } from './static-files.ts';
 import { readUploads } from './uploads.ts';
+import type { ModelRole } from './worker-protocol.ts';
 
 export interface AppOptions {
   inference: InferenceService;
@@ -47,6 +48,23 @@ export function createApp(options: AppOptions): ServerApp {
   app.get('/api/health', (c) => c.json({ status: 'ok', queue: queue.state }));
 
   app.get('/api/models', (c) => c.json(inference.models));
+
+  // The models as ONNX files, for the viewer's in-browser inference (onnxruntime-web): exported from the loaded
+  // models on first request and kept in memory. Their metadata carries preprocessing, thresholds and
+  // post-processing (src/export).
+  app.get('/api/models/:file', async (c) => {
+    const role = /^(classifier|segmenter)\.onnx$/.exec(c.req.param('file'))?.[1] as ModelRole | undefined;
+    if (!role || !inference.onnx) {
+      const error = `no model file ${c.req.path}; there are /api/models/classifier.onnx and /api/models/segmenter.onnx`;
+      return c.json({ error }, 404);
+    }
+    const file = await inference.onnx(role);
+    return c.body(file as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${inference.models[role].name}-${role}.onnx"`,
+      'Cache-Control': 'no-cache',
+    });
+  });
 
   app.post(
     '/api/predict',

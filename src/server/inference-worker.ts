@@ -3,6 +3,7 @@
 // server's event loop. The addon is a Node-API module, so it loads in a worker as in the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../engine/index.ts';
+import { exportModelToOnnx } from '../export/index.ts';
 import { loadModels } from '../pipeline/default-models.ts';
 import type { LoadedModels } from '../pipeline/predict.ts';
 import { HttpError } from './http-error.ts';
@@ -30,16 +31,23 @@ try {
 }
 
 port.on('message', async (message: ToWorker) => {
-  const { id, job } = message;
+  const { id } = message;
   try {
-    const body = await predictResponse(models, info, job, {
+    if (message.type === 'export') {
+      // From the models already loaded here, so the file is exactly what /api/predict runs.
+      const file = exportModelToOnnx(models[message.role]);
+      post({ type: 'result', id, body: file }, [file.buffer as ArrayBuffer]);
+      return;
+    }
+    const body = await predictResponse(models, info, message.job, {
       maxUnpackedBytes: options.maxUnpackedBytes,
       ...(options.batch ? { batch: options.batch } : {}),
     });
     post({ type: 'result', id, body }, [body.buffer as ArrayBuffer]);
   } catch (err) {
     const status = err instanceof HttpError ? err.status : 500;
-    const text = status === 500 ? `prediction failed: ${(err as Error).message}` : (err as Error).message;
+    const what = message.type === 'export' ? `ONNX export of the ${message.role}` : 'prediction';
+    const text = status === 500 ? `${what} failed: ${(err as Error).message}` : (err as Error).message;
     post({ type: 'error', id, status, message: text });
   }
 });

@@ -4,13 +4,18 @@
 import { Worker } from 'node:worker_threads';
 import { HttpError } from './http-error.ts';
 import type { ModelsInfo } from './model-info.ts';
-import type { FromWorker, PredictJob, ToWorker, WorkerOptions } from './worker-protocol.ts';
+import type { FromWorker, ModelRole, PredictJob, ToWorker, WorkerOptions } from './worker-protocol.ts';
 
 /** What the HTTP layer needs from inference; tests wrap it to hold a job back. */
 export interface InferenceService {
   readonly models: ModelsInfo;
   /** The JSON body of POST /api/predict's answer; rejects with an HttpError. */
   predict(job: PredictJob): Promise<Uint8Array>;
+  /**
+   * The model as an ONNX file (GET /api/models/<role>.onnx, for the viewer's in-browser inference); absent
+   * where a service cannot export.
+   */
+  onnx?(role: ModelRole): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ export class WorkerInference implements InferenceService {
   #worker: Worker | undefined;
   #restarting: Promise<Worker> | undefined;
   #closed = false;
+  /** Each model's ONNX file, exported on first request and kept (the models do not change while it runs). */
+  readonly #onnx = new Map<ModelRole, Promise<Uint8Array>>();
 
   private constructor(
     private readonly options: WorkerOptions,
@@ -107,7 +114,25 @@ export class WorkerInference implements InferenceService {
     return this.#restarting;
   }
 
-  async predict(job: PredictJob): Promise<Uint8Array> {
+  predict(job: PredictJob): Promise<Uint8Array> {
+    // Transferred, not copied: the upload's bytes move to the worker.
+    const transfer = [...new Set(job.uploads.map((u) => u.bytes.buffer as ArrayBuffer))];
+    return this.#ask((id) => ({ type: 'predict', id, job }), transfer);
+  }
+
+  onnx(role: ModelRole): Promise<Uint8Array> {
+    let file = this.#onnx.get(role);
+    if (!file) {
+      file = this.#ask((id) => ({ type: 'export', id, role }), []);
+      // A failed export is not kept: the next request tries again.
+      file.catch(() => this.#onnx.delete(role));
+      this.#onnx.set(role, file);
+    }
+    return file;
+  }
+
+  /** Sends one job to the live worker and resolves with its answer's body. */
+  async #ask(message: (id: number) => ToWorker, transfer: ArrayBuffer[]): Promise<Uint8Array> {
     if (this.#closed) throw new HttpError(503, 'the server is shutting down');
     let worker: Worker;
     try {
@@ -118,10 +143,7 @@ export class WorkerInference implements InferenceService {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      const message: ToWorker = { type: 'predict', id, job };
-      // Transferred, not copied: the upload's bytes move to the worker.
-      const transfer = [...new Set(job.uploads.map((u) => u.bytes.buffer as ArrayBuffer))];
-      worker.postMessage(message, transfer);
+      worker.postMessage(message(id), transfer);
     });
   }
 

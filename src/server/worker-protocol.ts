@@ -21,7 +21,13 @@ export interface PredictJob {
   includeImage: boolean;
 }
 
-export type ToWorker = { type: 'predict'; id: number; job: PredictJob };
+/** One of the two models. */
+export type ModelRole = 'classifier' | 'segmenter';
+
+export type ToWorker =
+  | { type: 'predict'; id: number; job: PredictJob }
+  /** The model as an ONNX file (answered with `result`, the file's bytes as the body). */
+  | { type: 'export'; id: number; role: ModelRole };
 
 export type FromWorker =
   | { type: 'ready'; models: ModelsInfo }

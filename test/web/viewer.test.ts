@@ -1,0 +1,471 @@
+// The viewer in a real browser against the real server: build the page when it is missing or older than its
+// sources, train the two tiny models, start `tumorscope serve`'s server on them, upload one patient's slices
+// through the file input (a ground-truth mask too, which the page must leave out) and check what a user sees:
+// the mask drawn pixel for pixel over the slice, the probability in the text and the strip, the permanent
+// notice; then the downloads, a whole patient folder, a drop, and a server error shown as it was given. Saves
+// a screenshot to .tmp/artifacts/viewer.png.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { unzipSync } from 'fflate';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { setNumThreads } from '../../src/engine/index.ts';
+import { readOnnxMetadata } from '../../src/export/index.ts';
+import { type RunningServer, startServer } from '../../src/server/server.ts';
+import type { PredictResponse } from '../../web/src/api-types.ts';
+import { formatProbability } from '../../web/src/format.ts';
+import { repoRoot } from '../data/fixtures.ts';
+import { hasTumour, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
+import { TEST_PATIENTS, trainTinyModels } from '../pipeline/fixtures.ts';
+
+// One libtorch thread for the tiny training: on a busy machine, more threads than free cores spin and crawl.
+setNumThreads(1);
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no browser: ${CHROMIUM} is missing (apt-get install -y chromium)`;
+const WEB = join(repoRoot, 'web');
+const SCREENSHOT = join(repoRoot, '.tmp', 'artifacts', 'viewer.png');
+
+/** The little of the DOM these checks use: the test is type-checked with Node's types, not the DOM library. */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+  };
+}
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** Builds web/dist unless it is newer than every source of the page. */
+function ensureBuilt(): void {
+  const built = join(WEB, 'dist', 'index.html');
+  const sources = Math.max(newestMtime(join(WEB, 'src')), newestMtime(join(WEB, 'index.html')));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  execFileSync('npx', ['--no-install', 'vite', 'build', 'web', '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+}
+
+async function textOf(page: Page, selector: string): Promise<string> {
+  return (await page.locator(selector).textContent()) ?? '';
+}
+
+/**
+ * Sets the tiny classifier's threshold to 0, so that every slice reaches the segmenter: what is under test is
+ * the viewer, and a classifier trained for two epochs sits too close to its threshold to decide reliably
+ * whether there is a mask to show.
+ */
+function callEverySliceTumour(classifierBase: string): void {
+  const path = `${classifierBase}.json`;
+  const config = JSON.parse(readFileSync(path, 'utf8')) as { threshold: number };
+  writeFileSync(path, JSON.stringify({ ...config, threshold: 0 }));
+}
+
+/** Pixels of a canvas with alpha > 0 (the overlay is transparent except where it draws the mask). */
+function drawnPixels(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).evaluate((element) => {
+    const canvas = element as unknown as CanvasLike;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let drawn = 0;
+    for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) drawn++;
+    return drawn;
+  });
+}
+
+/** Distinct colours on a canvas: a drawn strip has bars, a threshold line and a marker over its background. */
+function colourCount(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).evaluate((element) => {
+    const canvas = element as unknown as CanvasLike;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4)
+      colours.add(((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0));
+    return colours.size;
+  });
+}
+
+/**
+ * Height in pixels of each slice's bar on the strip, read off the canvas: from the strip's bottom padding up
+ * to the highest pixel in a bar colour, in a column a quarter into the slice's place (clear of the marker).
+ */
+function barHeights(page: Page, count: number): Promise<{ heights: number[]; usable: number }> {
+  return page.locator('#strip-canvas').evaluate((element, count) => {
+    const canvas = element as unknown as CanvasLike;
+    const { width, height } = canvas;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, width, height);
+    const padding = 6; // strip-view.ts at a device pixel ratio of 1
+    const bottom = height - padding;
+    // No helper functions in here: tsx wraps them in a __name() that the page does not have.
+    const heights: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const x = Math.floor(((i + 0.25) * width) / count);
+      let top = bottom;
+      for (let y = 0; y < bottom; y++) {
+        const o = (y * width + x) * 4;
+        const [r, g, b] = [data[o] ?? 0, data[o + 1] ?? 0, data[o + 2] ?? 0];
+        const above = r === 0xff && g === 0x6a && b === 0x3d;
+        const below = r === 0x5b && g === 0x66 && b === 0x78;
+        if (above || below) {
+          top = y;
+          break;
+        }
+      }
+      heights.push(bottom - top);
+    }
+    return { heights, usable: height - 2 * padding };
+  }, count);
+}
+
+/** A copy of a saved model (`<base>.json` + `.safetensors`) under `to`, its config changed by `edit`. */
+function copyModel(from: string, to: string, edit: (config: Record<string, unknown>) => void): string {
+  const config = JSON.parse(readFileSync(`${from}.json`, 'utf8')) as Record<string, unknown>;
+  edit(config);
+  writeFileSync(`${to}.json`, JSON.stringify(config));
+  copyFileSync(`${from}.safetensors`, `${to}.safetensors`);
+  return to;
+}
+
+/** A 0/255 mask PNG data URL as 0/1 pixels. */
+async function maskPixels(dataUrl: string): Promise<Uint8Array> {
+  const png = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+  const red = await sharp(png).extractChannel(0).raw().toBuffer();
+  return Uint8Array.from(red, (v) => (v >= 128 ? 1 : 0));
+}
+
+/** The server's answer for these files, asked directly (not through the page). */
+async function serverAnswer(url: string, paths: readonly string[]): Promise<PredictResponse> {
+  const form = new FormData();
+  for (const path of paths) form.append('files', new Blob([readFileSync(path)]), path.split('/').pop());
+  const response = await fetch(`${url}/api/predict`, { method: 'POST', body: form });
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()) as PredictResponse;
+}
+
+describe('browser viewer', { skip }, () => {
+  let tmp: string;
+  let data: string;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let models: { classifier: string; segmenter: string };
+  /** The API's answer to the upload, for the download checks. */
+  let lastResult: PredictResponse;
+
+  before(async () => {
+    ensureBuilt();
+    tmp = mkdtempSync(join(tmpdir(), 'tumorscope-viewer-'));
+    data = writeVisibleTumours(join(tmp, 'data'));
+    models = await trainTinyModels(data, join(tmp, 'runs'));
+    callEverySliceTumour(models.classifier);
+    server = await startServer({
+      port: 0,
+      classifier: models.classifier,
+      segmenter: models.segmenter,
+      threads: 1,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('shows the permanent notice and the models', async () => {
+    await page.getByText('Research tool, not a diagnostic device.').waitFor({ state: 'visible' });
+    await page.locator('#model-info dl').first().waitFor();
+    const models = await textOf(page, '#model-info');
+    assert.match(models, /Threshold/);
+    assert.match(await textOf(page, '#server-status'), /Server ok/);
+  });
+
+  it('draws the predicted mask over an uploaded slice, with its probability in the text and the strip', async () => {
+    const patient = TEST_PATIENTS[0]!;
+    const folder = join(data, patient);
+    const slices = Array.from({ length: SLICES_PER_PATIENT }, (_, i) =>
+      join(folder, `${patient}_${i + 1}.tif`),
+    );
+    // One ground-truth mask among them: the page skips it (the server would refuse it).
+    await page.locator('#file-input').setInputFiles([...slices, join(folder, `${patient}_2_mask.tif`)]);
+    assert.match(await textOf(page, '#selection-summary'), /8 slices chosen; skipped 1 _mask file/);
+
+    const answer = page.waitForResponse((r) => r.url().includes('/api/predict'));
+    await page.getByRole('button', { name: 'Find tumours' }).click();
+    const response = await answer;
+    assert.equal(response.status(), 200, await response.text());
+    const result = (await response.json()) as PredictResponse;
+    lastResult = result;
+    assert.equal(result.slices.length, SLICES_PER_PATIENT);
+
+    // The page opens on the largest predicted tumour, which the tiny segmenter must find on a bright square.
+    const largest = Math.max(...result.slices.map((s) => s.areaPixels));
+    const shown = result.slices.find((s) => s.areaPixels === largest && s.mask !== null);
+    assert.ok(shown, `no slice with a mask: areas ${result.slices.map((s) => s.areaPixels).join(' ')}`);
+    assert.ok(hasTumour(shown.slice), `slice ${shown.slice} has no tumour in the data`);
+    await page.locator(`#overlay-canvas[data-slice="${shown.name}"]`).waitFor({ state: 'attached' });
+
+    // Fill mode draws exactly the mask's pixels, at the image's own resolution.
+    assert.equal(await drawnPixels(page, '#overlay-canvas'), shown.areaPixels);
+    assert.ok(shown.areaPixels > 0);
+
+    const probability = formatProbability(shown.probability);
+    const details = await textOf(page, '#slice-details');
+    assert.ok(details.includes(shown.name), details);
+    assert.ok(details.includes(probability), `${probability} not in ${details}`);
+    const strip = page.locator('#strip-canvas');
+    assert.match(
+      (await strip.getAttribute('aria-valuetext')) ?? '',
+      new RegExp(`P\\(tumour\\) ${probability}`),
+    );
+    assert.ok((await colourCount(page, '#strip-canvas')) >= 3, 'the strip draws bars, threshold and marker');
+    // Every slice's bar is as tall as its probability.
+    const bars = await barHeights(page, result.slices.length);
+    result.slices.forEach((s, i) => {
+      const want = Math.max(1, s.probability * bars.usable);
+      assert.ok(
+        Math.abs(bars.heights[i]! - want) <= 2,
+        `bar ${i}: ${bars.heights[i]} px for P ${s.probability} (${want.toFixed(1)} px expected)`,
+      );
+    });
+    await page.getByText('Research tool, not a diagnostic device.').waitFor({ state: 'visible' });
+
+    mkdirSync(join(repoRoot, '.tmp', 'artifacts'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+
+    // Outline mode draws only the border; off draws nothing.
+    await page.getByLabel('Outline').check();
+    await page.locator('#overlay-canvas[data-mode="outline"]').waitFor({ state: 'attached' });
+    const outline = await drawnPixels(page, '#overlay-canvas');
+    assert.ok(outline > 0 && outline < shown.areaPixels, `outline ${outline} of ${shown.areaPixels}`);
+    await page.getByLabel('Off').check();
+    await page.locator('#overlay-canvas[data-mode="off"]').waitFor({ state: 'attached' });
+    assert.equal(await drawnPixels(page, '#overlay-canvas'), 0);
+    await page.getByLabel('Fill').check();
+
+    // Keys step through the volume (here on the strip, a keyboard slider), the mouse wheel too, and a click
+    // on the strip picks the slice under it.
+    const index = result.slices.indexOf(shown);
+    const neighbour = result.slices[index > 0 ? index - 1 : index + 1]!;
+    await page.locator('#strip-canvas').press(index > 0 ? 'ArrowLeft' : 'ArrowRight');
+    await page.locator(`#overlay-canvas[data-slice="${neighbour.name}"]`).waitFor({ state: 'attached' });
+    assert.ok((await textOf(page, '#slice-details')).includes(neighbour.name));
+    await page.locator('#canvas-stack').hover();
+    await page.mouse.wheel(0, index > 0 ? 100 : -100);
+    await page.locator(`#overlay-canvas[data-slice="${shown.name}"]`).waitFor({ state: 'attached' });
+    const box = (await strip.boundingBox())!;
+    const last = result.slices.length - 1;
+    await strip.click({
+      position: { x: ((last + 0.5) * box.width) / result.slices.length, y: box.height / 2 },
+    });
+    await page
+      .locator(`#overlay-canvas[data-slice="${result.slices[last]!.name}"]`)
+      .waitFor({ state: 'attached' });
+  });
+
+  it('downloads every mask as a zip built in the page, and the predictions as JSON', async () => {
+    const [zipDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'All masks (.zip)' }).click(),
+    ]);
+    const files = unzipSync(readFileSync(await zipDownload.path()));
+    const withMasks = lastResult.slices.filter((s) => s.mask !== null);
+    assert.deepEqual(
+      Object.keys(files).sort(),
+      withMasks.map((s) => `${s.patient}/${s.name.replace(/\.tif$/, '_mask.png')}`).sort(),
+    );
+    const [jsonDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Predictions (.json)' }).click(),
+    ]);
+    const json = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as PredictResponse;
+    assert.equal(json.slices.length, lastResult.slices.length);
+    assert.equal(json.slices[0]!.image, undefined, 'without the slice images');
+  });
+
+  it('takes a whole patient folder, leaving its ground-truth masks out', async () => {
+    const patient = TEST_PATIENTS[1]!;
+    await page.locator('#folder-input').setInputFiles(join(data, patient));
+    assert.match(await textOf(page, '#selection-summary'), /8 slices chosen; skipped 8 _mask files/);
+    const answer = page.waitForResponse((r) => r.url().includes('/api/predict'));
+    await page.getByRole('button', { name: 'Find tumours' }).click();
+    assert.equal((await answer).status(), 200);
+    await page.locator('#patient-details').getByText(patient).waitFor();
+  });
+
+  it('takes dropped files, leaving ground-truth masks out', async () => {
+    // A drop built in the page (a real folder drag cannot be scripted; the files fall back to dataTransfer.files).
+    const drop = await page.evaluateHandle(`(() => {
+      const data = new DataTransfer();
+      for (const name of ['P_1.tif', 'P_1_mask.tif', 'notes.txt']) data.items.add(new File(['x'], name));
+      return data;
+    })()`);
+    await page.locator('#drop-zone').dispatchEvent('drop', { dataTransfer: drop });
+    await page.getByText('1 slice chosen; skipped 1 _mask file, 1 other file.').waitFor();
+  });
+
+  it('shows an error from the API as it was given', async () => {
+    await page.locator('#file-input').setInputFiles({
+      name: 'not-a-slice.tif',
+      mimeType: 'image/tiff',
+      buffer: Buffer.from('hello, I am text'),
+    });
+    await page.getByRole('button', { name: 'Find tumours' }).click();
+    const error = page.locator('#error');
+    await error.waitFor({ state: 'visible' });
+    const text = await textOf(page, '#error');
+    assert.match(text, /415/);
+    assert.match(text, /not-a-slice\.tif/);
+  });
+
+  it('runs the models in the browser with onnxruntime-web, agreeing with the server', async (t) => {
+    const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+    // The model files the page fetches: exported from the server's own models, metadata included.
+    const onnx = await fetch(`${server.url}/api/models/classifier.onnx`);
+    assert.equal(onnx.status, 200);
+    assert.equal(readOnnxMetadata(new Uint8Array(await onnx.arrayBuffer()))['kind'], 'classifier');
+    const missing = await fetch(`${server.url}/api/models/other.onnx`);
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: string }).error, /classifier\.onnx/);
+
+    // A server whose models use every step the browser must repeat: gating at a threshold that splits the
+    // patient's slices, flip TTA, small-component removal and the largest 3-D component.
+    const patient = TEST_PATIENTS[0]!;
+    const paths = Array.from({ length: SLICES_PER_PATIENT }, (_, i) =>
+      join(data, patient, `${patient}_${i + 1}.tif`),
+    );
+    const scores = (await serverAnswer(server.url, paths)).slices
+      .map((s) => s.probability)
+      .sort((a, b) => a - b);
+    // Halfway across the widest gap in the middle of the scores, so that float rounding cannot flip a call.
+    let gate = 0;
+    let widest = 0;
+    for (let k = 2; k < scores.length - 2; k++) {
+      const gap = scores[k + 1]! - scores[k]!;
+      if (gap > widest) [gate, widest] = [(scores[k]! + scores[k + 1]!) / 2, gap];
+    }
+    if (widest < 1e-3) gate = 0;
+    const classifier = copyModel(models.classifier, join(tmp, 'gated-classifier'), (c) => {
+      c['threshold'] = gate;
+    });
+    const segmenter = copyModel(models.segmenter, join(tmp, 'all-steps-segmenter'), (c) => {
+      const postprocess = c['postprocess'] as { threshold: number } | undefined;
+      c['postprocess'] = {
+        threshold: postprocess?.threshold ?? 0.5,
+        minComponentArea: 3,
+        largest3DComponent: true,
+        tta: 'flips',
+      };
+    });
+    let started = performance.now();
+    const allSteps = await startServer({ port: 0, classifier, segmenter, threads: 1 });
+    t.diagnostic(`second server started in ${seconds(started)}`);
+    try {
+      const expected = await serverAnswer(allSteps.url, paths);
+      const browserPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const predictRequests: string[] = [];
+      browserPage.on('request', (r) => {
+        if (r.url().includes('/api/predict')) predictRequests.push(r.url());
+      });
+      await browserPage.goto(allSteps.url);
+      await browserPage.getByLabel('In this browser').check();
+      await browserPage.locator('#file-input').setInputFiles(paths);
+      started = performance.now();
+      await browserPage.getByRole('button', { name: 'Find tumours' }).click();
+      await browserPage
+        .getByText(`Done in this browser: ${SLICES_PER_PATIENT} slice(s).`)
+        .or(browserPage.locator('#error:visible'))
+        .waitFor({ timeout: 120_000 });
+      assert.equal(
+        await browserPage.locator('#error').isVisible(),
+        false,
+        await textOf(browserPage, '#error'),
+      );
+      assert.deepEqual(predictRequests, [], 'no slice went to the server');
+      t.diagnostic(
+        `in-browser prediction (models fetched, onnxruntime-web loaded, 8 slices) in ${seconds(started)}`,
+      );
+
+      const [download] = await Promise.all([
+        browserPage.waitForEvent('download'),
+        browserPage.getByRole('button', { name: 'Predictions (.json)' }).click(),
+      ]);
+      const actual = JSON.parse(readFileSync(await download.path(), 'utf8')) as PredictResponse;
+      assert.equal(actual.notice, expected.notice);
+      assert.deepEqual(actual.models, expected.models);
+      assert.equal(actual.slices.length, expected.slices.length);
+      const called = expected.slices.filter((s) => s.tumour).length;
+      if (gate > 0) assert.ok(called > 0 && called < SLICES_PER_PATIENT, `gate ${gate} calls ${called}`);
+      let tumourPixels = 0;
+      for (const [k, want] of expected.slices.entries()) {
+        const got = actual.slices[k]!;
+        const where = `${want.name}`;
+        assert.equal(got.name, want.name);
+        assert.equal(got.patient, want.patient);
+        assert.equal(got.slice, want.slice);
+        assert.ok(
+          Math.abs(got.probability - want.probability) < 1e-4,
+          `${where}: P ${got.probability} in the browser, ${want.probability} on the server`,
+        );
+        assert.equal(got.tumour, want.tumour, where);
+        assert.equal(got.mask === null, want.mask === null, where);
+        if (!want.mask || !got.mask) continue;
+        const [a, b] = await Promise.all([maskPixels(want.mask), maskPixels(got.mask)]);
+        const differing = a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+        // Float rounding may move a pixel whose probability sits on the threshold; no more.
+        assert.ok(differing <= 2, `${where}: ${differing} mask pixels differ`);
+        assert.ok(Math.abs(got.areaPixels - want.areaPixels) <= 2, where);
+        tumourPixels += want.areaPixels;
+      }
+      assert.deepEqual(
+        actual.patients.map((p) => [p.patient, p.slices, p.positiveSlices]),
+        expected.patients.map((p) => [p.patient, p.slices, p.positiveSlices]),
+      );
+      assert.ok(tumourPixels > 0, 'the comparison covers some tumour');
+
+      // And the page shows the in-browser answer as it shows the server's: the mask over the slice.
+      const shown = await browserPage.locator('#overlay-canvas').getAttribute('data-slice');
+      const slice = actual.slices.find((s) => s.name === shown)!;
+      assert.equal(await drawnPixels(browserPage, '#overlay-canvas'), slice.areaPixels);
+      await browserPage.screenshot({ path: join(repoRoot, '.tmp', 'artifacts', 'viewer-onnx.png') });
+      await browserPage.close();
+    } finally {
+      await allSteps.close();
+    }
+  });
+});

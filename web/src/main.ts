@@ -1,0 +1,348 @@
+// The viewer page: open or drop slices, send them to the inference backend, then browse the answer slice by
+// slice. This file only wires state to the views; the logic lives in the small modules it imports.
+import { ApiError, httpBackend, type InferenceBackend } from './api.ts';
+import type { ModelsInfo, PredictResponse, SlicePrediction } from './api-types.ts';
+import { showPatientDetails, showSliceDetails } from './details-view.ts';
+import { byId, fillDefinitionList, saveBlob } from './dom.ts';
+import { filesOfDrop } from './dropped-files.ts';
+import { bytesOfDataUrl, maskFileName, masksZip, predictionsJson } from './exports.ts';
+import { formatProbability, noticeDetail } from './format.ts';
+import type { OverlayMode } from './mask-overlay.ts';
+import { cardRows } from './model-card.ts';
+import { groupByPatient, initialSliceIndex, stepIndex } from './slice-order.ts';
+import { SliceView } from './slice-view.ts';
+import { StripView } from './strip-view.ts';
+import { describePlan, planUpload, type UploadPlan } from './upload-plan.ts';
+import { type WheelState, wheelStep } from './wheel-steps.ts';
+
+const backend: InferenceBackend = httpBackend();
+/** In-browser inference (onnxruntime-web), loaded only when chosen: it is large. */
+let browserBackend: Promise<InferenceBackend> | undefined;
+
+function chosenBackend(): { backend: Promise<InferenceBackend>; where: string } {
+  const choice = document.querySelector<HTMLInputElement>('input[name="backend"]:checked')?.value;
+  if (choice !== 'browser') return { backend: Promise.resolve(backend), where: 'on the server' };
+  browserBackend ??= import('./onnx-backend.ts').then((m) => m.onnxBackend(backend));
+  browserBackend.catch(() => {
+    browserBackend = undefined;
+  });
+  return { backend: browserBackend, where: 'in this browser' };
+}
+
+const elements = {
+  noticeDetail: byId('notice-detail', HTMLSpanElement),
+  serverStatus: byId('server-status', HTMLParagraphElement),
+  dropZone: byId('drop-zone', HTMLButtonElement),
+  fileInput: byId('file-input', HTMLInputElement),
+  folderInput: byId('folder-input', HTMLInputElement),
+  selection: byId('selection-summary', HTMLParagraphElement),
+  upload: byId('upload-button', HTMLButtonElement),
+  error: byId('error', HTMLParagraphElement),
+  modelInfo: byId('model-info', HTMLDivElement),
+  patientSelect: byId('patient-select', HTMLSelectElement),
+  slicePosition: byId('slice-position', HTMLOutputElement),
+  canvasStack: byId('canvas-stack', HTMLElement),
+  placeholder: byId('placeholder', HTMLParagraphElement),
+  slider: byId('slice-slider', HTMLInputElement),
+  thresholdLabel: byId('threshold-label', HTMLSpanElement),
+  sliceDetails: byId('slice-details', HTMLDListElement),
+  patientDetails: byId('patient-details', HTMLDListElement),
+  opacity: byId('opacity-slider', HTMLInputElement),
+  opacityLabel: byId('opacity-label', HTMLOutputElement),
+  downloadMasks: byId('download-masks', HTMLButtonElement),
+  downloadMask: byId('download-mask', HTMLButtonElement),
+  downloadJson: byId('download-json', HTMLButtonElement),
+};
+
+const sliceView = new SliceView(
+  byId('image-canvas', HTMLCanvasElement),
+  byId('overlay-canvas', HTMLCanvasElement),
+);
+const stripView = new StripView(byId('strip-canvas', HTMLCanvasElement), (index) => showSlice(index));
+
+const state = {
+  plan: null as UploadPlan<File> | null,
+  models: null as ModelsInfo | null,
+  result: null as PredictResponse | null,
+  byPatient: new Map<string, SlicePrediction[]>(),
+  patient: '',
+  index: 0,
+  threshold: 0.5,
+  busy: false,
+};
+
+const currentSlices = (): SlicePrediction[] => state.byPatient.get(state.patient) ?? [];
+
+// ---- errors and status -------------------------------------------------------------------------------------
+
+function showError(message: string | null): void {
+  elements.error.hidden = message === null;
+  elements.error.textContent = message ?? '';
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof ApiError)
+    return err.status > 0 ? `Server error ${err.status}: ${err.message}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function refreshHealth(): Promise<void> {
+  try {
+    const { status, queue } = await backend.health();
+    elements.serverStatus.textContent = `Server ${status} · ${queue.running} running, ${queue.waiting} waiting`;
+    elements.serverStatus.classList.remove('bad');
+  } catch (err) {
+    elements.serverStatus.textContent = `Server unavailable: ${describeError(err)}`;
+    elements.serverStatus.classList.add('bad');
+  }
+}
+
+async function loadModels(): Promise<void> {
+  try {
+    state.models = await backend.models();
+    const blocks = (['classifier', 'segmenter'] as const).map((role) => {
+      const model = state.models![role];
+      const heading = document.createElement('h3');
+      heading.textContent = role === 'classifier' ? 'Detector (slice classifier)' : 'Segmenter';
+      const list = document.createElement('dl');
+      list.className = 'facts';
+      fillDefinitionList(list, [
+        ['Name', model.name],
+        ['Architecture', model.architecture],
+        ['Input', `${model.inputSize.width}×${model.inputSize.height} px`],
+        ['Threshold', model.threshold.toFixed(2)],
+        ...cardRows(model.card),
+      ]);
+      return [heading, list];
+    });
+    elements.modelInfo.replaceChildren(...blocks.flat());
+    state.threshold = state.models.classifier.threshold;
+    elements.thresholdLabel.textContent = formatProbability(state.threshold);
+  } catch (err) {
+    const message = document.createElement('p');
+    message.className = 'error';
+    message.textContent = `Cannot load the model description: ${describeError(err)}`;
+    elements.modelInfo.replaceChildren(message);
+  }
+}
+
+// ---- choosing files ----------------------------------------------------------------------------------------
+
+function chooseFiles(files: readonly File[]): void {
+  const plan = planUpload(files);
+  state.plan = plan;
+  showError(plan.kind === 'error' ? plan.message : null);
+  elements.selection.textContent = plan.kind === 'error' ? '' : describePlan(plan);
+  updateControls();
+}
+
+for (const input of [elements.fileInput, elements.folderInput]) {
+  input.addEventListener('change', () => {
+    chooseFiles([...(input.files ?? [])]);
+    // Cleared so that choosing the same files again still fires `change`.
+    input.value = '';
+  });
+}
+
+elements.dropZone.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  elements.dropZone.classList.add('active');
+});
+elements.dropZone.addEventListener('dragleave', () => elements.dropZone.classList.remove('active'));
+elements.dropZone.addEventListener('drop', (event) => {
+  event.preventDefault();
+  elements.dropZone.classList.remove('active');
+  if (!event.dataTransfer) return;
+  filesOfDrop(event.dataTransfer).then(chooseFiles, (err) =>
+    showError(`Cannot read the dropped files: ${err}`),
+  );
+});
+elements.dropZone.addEventListener('click', () => elements.fileInput.click());
+// A drop that misses the zone must not make the browser navigate away to the file.
+window.addEventListener('dragover', (event) => event.preventDefault());
+window.addEventListener('drop', (event) => event.preventDefault());
+
+// ---- predicting --------------------------------------------------------------------------------------------
+
+async function predict(): Promise<void> {
+  const plan = state.plan;
+  if (!plan || plan.kind === 'error' || state.busy) return;
+  state.busy = true;
+  showError(null);
+  const chosen = chosenBackend();
+  elements.selection.textContent = `Finding tumours ${chosen.where} (${describePlan(plan).replace(/ chosen.*$/, '')})…`;
+  updateControls();
+  try {
+    showResult(await (await chosen.backend).predict({ files: plan.files }));
+    elements.selection.textContent = `Done ${chosen.where}: ${state.result?.slices.length ?? 0} slice(s).`;
+  } catch (err) {
+    elements.selection.textContent = '';
+    showError(describeError(err));
+  } finally {
+    state.busy = false;
+    updateControls();
+    void refreshHealth();
+  }
+}
+
+elements.upload.addEventListener('click', () => void predict());
+
+function showResult(result: PredictResponse): void {
+  state.result = result;
+  state.byPatient = groupByPatient(result.slices);
+  state.threshold = state.models?.classifier.threshold ?? 0.5;
+  elements.noticeDetail.textContent = noticeDetail(result.notice);
+  elements.thresholdLabel.textContent = formatProbability(state.threshold);
+  sliceView.reset();
+  elements.patientSelect.replaceChildren(
+    ...[...state.byPatient.keys()].map((patient) => {
+      const summary = result.patients.find((p) => p.patient === patient);
+      const label = summary
+        ? `${patient} (${summary.positiveSlices}/${summary.slices} with tumour)`
+        : patient;
+      return new Option(label, patient);
+    }),
+  );
+  const first = state.byPatient.keys().next();
+  selectPatient(first.done ? '' : first.value);
+}
+
+function selectPatient(patient: string): void {
+  state.patient = patient;
+  elements.patientSelect.value = patient;
+  const slices = currentSlices();
+  elements.slider.max = String(Math.max(0, slices.length - 1));
+  stripView.setData(
+    slices.map((s) => s.probability),
+    state.threshold,
+  );
+  showPatientDetails(
+    elements.patientDetails,
+    state.result?.patients.find((p) => p.patient === patient),
+  );
+  showSlice(initialSliceIndex(slices));
+}
+
+elements.patientSelect.addEventListener('change', () => selectPatient(elements.patientSelect.value));
+
+function showSlice(index: number): void {
+  const slices = currentSlices();
+  const slice = slices[index];
+  if (!slice) return;
+  state.index = index;
+  elements.placeholder.hidden = true;
+  elements.slider.value = String(index);
+  const position = `Slice ${slice.slice ?? index + 1} · ${index + 1} of ${slices.length}`;
+  elements.slicePosition.textContent = position;
+  elements.slider.setAttribute('aria-valuetext', position);
+  stripView.setCurrent(index, `${position}, P(tumour) ${formatProbability(slice.probability)}`);
+  showSliceDetails(elements.sliceDetails, slice, state.threshold);
+  void sliceView.show(slice);
+  updateControls();
+}
+
+// ---- browsing: slider, wheel, keys -------------------------------------------------------------------------
+
+const step = (by: number) => showSlice(stepIndex(state.index, by, currentSlices().length));
+
+elements.slider.addEventListener('input', () => showSlice(Number(elements.slider.value)));
+
+let wheel: WheelState = { pending: 0 };
+elements.canvasStack.addEventListener(
+  'wheel',
+  (event) => {
+    if (currentSlices().length === 0) return;
+    event.preventDefault();
+    const result = wheelStep(wheel, event.deltaY, event.deltaMode);
+    wheel = result.state;
+    if (result.step !== 0) step(result.step);
+  },
+  { passive: false },
+);
+
+const KEY_STEPS: Record<string, number> = {
+  ArrowRight: 1,
+  ArrowDown: 1,
+  ArrowLeft: -1,
+  ArrowUp: -1,
+  PageDown: 10,
+  PageUp: -10,
+};
+
+document.addEventListener('keydown', (event) => {
+  const target = event.target;
+  // Form controls keep their own keys (the slice slider already moves by itself).
+  if (
+    target instanceof HTMLInputElement ||
+    target instanceof HTMLSelectElement ||
+    target instanceof HTMLTextAreaElement
+  )
+    return;
+  if (currentSlices().length === 0 || event.altKey || event.ctrlKey || event.metaKey) return;
+  const by = KEY_STEPS[event.key];
+  if (by !== undefined) {
+    event.preventDefault();
+    step(by);
+  } else if (event.key === 'Home' || event.key === 'End') {
+    event.preventDefault();
+    showSlice(event.key === 'Home' ? 0 : currentSlices().length - 1);
+  }
+});
+
+// ---- display -----------------------------------------------------------------------------------------------
+
+function applyOpacity(): void {
+  const percent = Number(elements.opacity.value);
+  elements.opacityLabel.textContent = `${percent}%`;
+  sliceView.setOpacity(percent / 100);
+}
+elements.opacity.addEventListener('input', applyOpacity);
+
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="overlay-mode"]')) {
+  radio.addEventListener('change', () => {
+    if (radio.checked) sliceView.setMode(radio.value as OverlayMode);
+  });
+}
+
+// ---- downloads ---------------------------------------------------------------------------------------------
+
+elements.downloadMasks.addEventListener('click', () => {
+  if (!state.result) return;
+  const zip = masksZip(state.result.slices);
+  saveBlob('tumorscope-masks.zip', new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
+});
+
+elements.downloadMask.addEventListener('click', () => {
+  const slice = currentSlices()[state.index];
+  if (!slice?.mask) return;
+  const png = bytesOfDataUrl(slice.mask);
+  saveBlob(maskFileName(slice.name), new Blob([png], { type: 'image/png' }));
+});
+
+elements.downloadJson.addEventListener('click', () => {
+  if (!state.result) return;
+  saveBlob(
+    'tumorscope-predictions.json',
+    new Blob([predictionsJson(state.result)], { type: 'application/json' }),
+  );
+});
+
+// ---- controls ----------------------------------------------------------------------------------------------
+
+function updateControls(): void {
+  const slices = currentSlices();
+  const hasResult = state.result !== null && slices.length > 0;
+  elements.upload.disabled = state.busy || !state.plan || state.plan.kind === 'error';
+  elements.upload.textContent = state.busy ? 'Working…' : 'Find tumours';
+  elements.upload.setAttribute('aria-busy', String(state.busy));
+  elements.slider.disabled = !hasResult;
+  elements.patientSelect.disabled = state.byPatient.size < 2;
+  elements.downloadMasks.disabled = !state.result?.slices.some((s) => s.mask !== null);
+  elements.downloadMask.disabled = !slices[state.index]?.mask;
+  elements.downloadJson.disabled = !state.result;
+}
+
+applyOpacity();
+updateControls();
+void refreshHealth();
+void loadModels();
