@@ -21,4 +21,6 @@ export interface WorkerResult {
   model: ModelName;
   /** Milliseconds per run, by batch size. */
   times: Record<string, number[]>;
+  /** Process CPU milliseconds (user + system, all threads) per run, by batch size: robust to a busy machine. */
+  cpu: Record<string, number[]>;
 }

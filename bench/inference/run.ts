@@ -2,10 +2,12 @@
 // onnxruntime-node on their ONNX export, with the same threads (ORT: intra-op = threads, inter-op 1). Each side
 // runs in fresh processes, taking turns round by round (the order swapped each round), so that neither carries
 // the other's threads or heap and a load change hits both; times are medians over every round. Prints a table
-// (per batch and per slice) and ours/onnxruntime per case; the last line is the worst ratio.
+// (per batch and per slice) and ours/onnxruntime per case, in wall-clock time and in process CPU time (user +
+// system: what a busy machine distorts least); the last line is the worst wall-clock ratio.
 //
 //   npm run bench:inference -- [--threads 2] [--rounds 3] [--iterations 5] [--warmup 2] [--models classifier,segmenter]
 //                              [--plain]   (also time our engine without optimizeForInference, as a third side)
+//                              [--no-onednn]   (also time optimizeForInference without its oneDNN step)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     models: { type: 'string', default: MODELS.join(',') },
     plain: { type: 'boolean', default: false },
+    'no-onednn': { type: 'boolean', default: false },
   },
 });
 const root = join(import.meta.dirname, '../..');
@@ -45,27 +48,30 @@ for (const name of models) {
   writeFileAtomic(join(work, `${name}.onnx`), exportModelToOnnx(loadModel(base)));
 }
 
-type Side = 'ours' | 'onnxruntime' | 'plain';
-const SIDES: Side[] = values.plain ? ['ours', 'onnxruntime', 'plain'] : ['ours', 'onnxruntime'];
+type Side = 'ours' | 'onnxruntime' | 'plain' | 'no-onednn';
+const SIDES: Side[] = ['ours', 'onnxruntime'];
+if (values.plain) SIDES.push('plain');
+if (values['no-onednn']) SIDES.push('no-onednn');
 
 function runWorker(side: Side, name: ModelName): WorkerResult {
   const args = [
     '--import',
     'tsx',
     join(import.meta.dirname, 'worker.ts'),
-    side === 'plain' ? 'ours' : side,
+    side === 'onnxruntime' ? side : 'ours',
     join(root, 'models', name),
     join(work, `${name}.onnx`),
     values.threads,
     values.iterations,
     values.warmup,
-    side === 'plain' ? 'plain' : 'optimized',
+    side === 'ours' || side === 'onnxruntime' ? 'optimized' : side,
   ];
   const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').at(-1)!) as WorkerResult;
 }
 
-const samples = new Map<string, number[]>(); // `${model}/${batch}/${side}` → ms
+const samples = new Map<string, number[]>(); // `${model}/${batch}/${side}` → wall ms
+const cpuSamples = new Map<string, number[]>(); // the same runs' process CPU ms
 for (let r = 0; r < rounds; r++) {
   for (const name of models) {
     // Take turns: the order rotates (and, with two sides, alternates) from round to round.
@@ -75,6 +81,7 @@ for (let r = 0; r < rounds; r++) {
       for (const [batch, times] of Object.entries(result.times)) {
         const key = `${name}/${batch}/${side}`;
         samples.set(key, [...(samples.get(key) ?? []), ...times]);
+        cpuSamples.set(key, [...(cpuSamples.get(key) ?? []), ...result.cpu[batch]!]);
       }
     }
   }
@@ -86,9 +93,10 @@ console.log(
   `threads ${values.threads}; ${rounds} rounds × ${values.iterations} iterations (after ${values.warmup} warm-up) per side; median ms`,
 );
 console.log(
-  `case                  ours/batch  ours/slice  ort/batch  ort/slice${values.plain ? '  plain/batch' : ''}  ours/onnxruntime`,
+  `case                  ours/batch  ours/slice  ort/batch  ort/slice${values.plain ? '  plain/batch' : ''}  ours/onnxruntime  ours cpu  ort cpu${values.plain ? '  plain cpu' : ''}  cpu ours/ort`,
 );
 let worst = 0;
+let worstCpu = 0;
 for (const name of models) {
   for (const batch of BATCHES) {
     const ours = median(samples.get(`${name}/${batch}/ours`)!);
@@ -96,9 +104,17 @@ for (const name of models) {
     const plain = values.plain ? `  ${fmt(median(samples.get(`${name}/${batch}/plain`)!), 11)}` : '';
     const ratio = ours / ort;
     worst = Math.max(worst, ratio);
+    const oursCpu = median(cpuSamples.get(`${name}/${batch}/ours`)!);
+    const ortCpu = median(cpuSamples.get(`${name}/${batch}/onnxruntime`)!);
+    const noOnednn = values['no-onednn']
+      ? `  no-onednn ${fmt(median(samples.get(`${name}/${batch}/no-onednn`)!), 9)} (cpu ${fmt(median(cpuSamples.get(`${name}/${batch}/no-onednn`)!), 7)})`
+      : '';
+    const plainCpu = values.plain ? `  ${fmt(median(cpuSamples.get(`${name}/${batch}/plain`)!), 9)}` : '';
+    worstCpu = Math.max(worstCpu, oursCpu / ortCpu);
     console.log(
-      `${`${name} batch ${batch}`.padEnd(20)}  ${fmt(ours, 10)}  ${fmt(ours / batch, 10)}  ${fmt(ort, 9)}  ${fmt(ort / batch, 9)}${plain}  ${ratio.toFixed(2).padStart(16)}`,
+      `${`${name} batch ${batch}`.padEnd(20)}  ${fmt(ours, 10)}  ${fmt(ours / batch, 10)}  ${fmt(ort, 9)}  ${fmt(ort / batch, 9)}${plain}  ${ratio.toFixed(2).padStart(16)}  ${fmt(oursCpu, 8)}  ${fmt(ortCpu, 7)}${plainCpu}  ${(oursCpu / ortCpu).toFixed(2).padStart(12)}${noOnednn}`,
     );
   }
 }
+console.log(`worst CPU-time ratio ours/onnxruntime: ${worstCpu.toFixed(2)}`);
 console.log(`worst ratio ours/onnxruntime: ${worst.toFixed(2)}`);

@@ -1,10 +1,11 @@
 // One side of bench/inference in a fresh process: loads one shipped model into our engine or its exported ONNX
 // file into onnxruntime-node, warms up, then times batch 1 and batch 8 inference (input in, probabilities out
-// as a Float32Array) and prints the times as one JSON line.
+// as a Float32Array) and prints the wall-clock and process CPU times as one JSON line.
 //
 //   node --import tsx bench/inference/worker.ts ours|onnxruntime MODEL_BASE ONNX_FILE THREADS ITERATIONS WARMUP [VARIANT]
 //
-// VARIANT (ours only): 'optimized' (default: optimizeForInference, i.e. folded batch norms, channels-last) or 'plain'.
+// VARIANT (ours only): 'optimized' (default: optimizeForInference, i.e. folded batch norms, channels-last, every
+// convolution straight to oneDNN), 'no-onednn' (the same without the last step) or 'plain'.
 import { readFileSync } from 'node:fs';
 import { F, noGrad, setNumThreads, tensor, tidy } from '../../src/engine/index.ts';
 import { readOnnxMetadata } from '../../src/export/index.ts';
@@ -28,6 +29,7 @@ async function oursRunner(): Promise<{ run: Run; size: number }> {
   const loaded = loadModel(base!);
   loaded.model.eval();
   if (variant === 'optimized') optimizeForInference(loaded.model as DenseNet | ResUNet);
+  if (variant === 'no-onednn') optimizeForInference(loaded.model as DenseNet | ResUNet, { onednn: false });
   const size = loaded.preprocess.width;
   const classifier = loaded.kind === 'classifier';
   const run: Run = async (x, batch) =>
@@ -62,16 +64,22 @@ async function ortRunner(): Promise<{ run: Run; size: number }> {
 
 const { run, size } = side === 'ours' ? await oursRunner() : await ortRunner();
 const times: Record<string, number[]> = {};
+const cpu: Record<string, number[]> = {};
 for (const batch of BATCHES) {
   const x = benchInput(batch, size);
   for (let i = 0; i < warmup; i++) await run(x, batch);
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   for (let i = 0; i < iterations; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await run(x, batch);
     samples.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuSamples.push((c.user + c.system) / 1000);
   }
   times[String(batch)] = samples;
+  cpu[String(batch)] = cpuSamples;
 }
-const result: WorkerResult = { side: side === 'ours' ? 'ours' : 'onnxruntime', model, times };
+const result: WorkerResult = { side: side === 'ours' ? 'ours' : 'onnxruntime', model, times, cpu };
 console.log(JSON.stringify(result));

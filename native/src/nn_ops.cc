@@ -11,6 +11,21 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
                                      IntsArg(info, 3), IntsArg(info, 4), IntsArg(info, 5), IntArg(info, 6)));
 }
 
+// onednnConv2d(x, weight, bias|null, stride, padding, dilation, groups): the convolution straight through oneDNN
+// (at::mkldnn_convolution), for inference. at::conv2d picks its kernel by heuristic and, with one thread and
+// fewer than 16 images, sends every 1×1 convolution (and, at batch 1, the 3×3 ones on small maps) to its
+// im2col/BLAS path, which on channels-last activations also copies them to NCHW and back. Float32 CPU tensors
+// only; the output keeps the input's layout (channels-last in, channels-last out).
+Napi::Value OnednnConv2d(const Napi::CallbackInfo& info) {
+  if (!at::hasMKLDNN()) throw std::runtime_error("onednnConv2d: this libtorch was built without oneDNN");
+  const at::Tensor& x = TensorArg(info, 0);
+  const at::Tensor& w = TensorArg(info, 1);
+  if (!x.device().is_cpu() || x.scalar_type() != at::kFloat || !w.device().is_cpu() || w.scalar_type() != at::kFloat)
+    throw std::invalid_argument("onednnConv2d: float32 CPU tensors only");
+  return Wrap(info.Env(), at::mkldnn_convolution(x, w, OptionalTensorArg(info, 2), IntsArg(info, 4), IntsArg(info, 3),
+                                                 IntsArg(info, 5), IntArg(info, 6)));
+}
+
 // convTranspose2d(x, weight, bias|null, stride, padding, outputPadding, groups, dilation)
 Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(),
@@ -134,6 +149,7 @@ Napi::Value NllLoss(const Napi::CallbackInfo& info) {
 
 void RegisterNnOps(Napi::Env env, Napi::Object exports) {
   TS_EXPORT(exports, "conv2d", Conv2d);
+  TS_EXPORT(exports, "onednnConv2d", OnednnConv2d);
   TS_EXPORT(exports, "convTranspose2d", ConvTranspose2d);
   TS_EXPORT(exports, "batchNorm", BatchNorm);
   TS_EXPORT(exports, "linear", Linear);

@@ -29,6 +29,25 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvO
   );
 }
 
+/**
+ * conv2d straight through oneDNN (libtorch's mkldnn_convolution), bypassing at::conv2d's kernel heuristic, which
+ * with one thread and under 16 images runs 1×1 convolutions (and small 3×3 ones at batch 1) on its slower
+ * im2col/BLAS path. The same values to float rounding; float32 CPU tensors; for inference (Conv2d.useOnednn).
+ */
+export function onednnConv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
+  return new Tensor(
+    native.onednnConv2d(
+      x.handle,
+      weight.handle,
+      opt(bias),
+      pair(o.stride ?? 1),
+      pair(o.padding ?? 0),
+      pair(o.dilation ?? 1),
+      o.groups ?? 1,
+    ),
+  );
+}
+
 export function convTranspose2d(
   x: Tensor,
   weight: Tensor,

@@ -107,6 +107,15 @@ export interface NativeBinding {
   normal_(t: H, mean: number, std: number): void;
 
   conv2d(x: H, w: H, b: Opt<H>, stride: number[], padding: number[], dilation: number[], groups: number): H;
+  onednnConv2d(
+    x: H,
+    w: H,
+    b: Opt<H>,
+    stride: number[],
+    padding: number[],
+    dilation: number[],
+    groups: number,
+  ): H;
   convTranspose2d(
     x: H,
     w: H,

@@ -33,6 +33,8 @@ function randomiseBatchNorm(net: Module): void {
   });
 }
 
+type ConvOpts = ConstructorParameters<typeof Conv2d>[3];
+
 const evalForward = (m: Module, x: Tensor) => noGrad(() => m.forward(x));
 
 describe('channels-last layout', () => {
@@ -81,6 +83,47 @@ describe('Conv2d.fuseBatchNorm', () => {
   }
 });
 
+describe('Conv2d.useOnednn (oneDNN directly, not at::conv2d)', () => {
+  // Non-square stride and padding, so that swapped arguments change the output; 1×1 convolutions at small
+  // batches are the ones at::conv2d sends elsewhere (im2col/BLAS) and the reason for this path.
+  const cases: Array<[string, number, number, number | [number, number], ConvOpts]> = [
+    ['1×1, no bias', 16, 8, 1, { bias: false }],
+    ['3×3, padding 1, bias', 8, 6, 3, { padding: 1 }],
+    ['3×3, stride [2, 1], padding [1, 0]', 5, 7, 3, { stride: [2, 1], padding: [1, 0] }],
+    ['7×7 stride 2 padding 3 (a stem)', 3, 8, 7, { stride: 2, padding: 3, bias: false }],
+    ['3×5 kernel, dilation 2', 4, 4, [3, 5], { padding: [2, 4], dilation: 2 }],
+  ];
+  for (const [name, cin, cout, k, o] of cases) {
+    for (const channelsLast of [false, true]) {
+      it(`${name}, ${channelsLast ? 'channels-last' : 'NCHW'} weights, batch 1 and 3`, () => {
+        manualSeed(3);
+        const conv = new Conv2d(cin, cout, k, o);
+        conv.eval();
+        if (channelsLast) conv.toChannelsLast();
+        const inputs = [rand([1, cin, 11, 13]), rand([3, cin, 11, 13])];
+        const expected = inputs.map((x) => evalForward(conv, x));
+        assert.equal(conv.useOnednn(), conv);
+        assert.equal(conv.usesOnednn, true);
+        inputs.forEach((x, i) => {
+          const y = evalForward(conv, x);
+          assert.deepEqual(y.shape, expected[i]!.shape);
+          assertClose(y, expected[i]!, { atol: 1e-5, rtol: 1e-5 });
+          // A channels-last input gives the same values, and a channels-last output: activations stay NHWC.
+          const ycl = evalForward(conv, x.contiguous('channels_last'));
+          assertClose(ycl, expected[i]!, { atol: 1e-5, rtol: 1e-5 });
+          if (channelsLast) assert.equal(ycl.isChannelsLast, true, 'channels-last in, channels-last out');
+        });
+      });
+    }
+  }
+
+  it('refuses to train', () => {
+    const conv = new Conv2d(2, 2, 1).useOnednn();
+    conv.train();
+    assert.throws(() => conv.forward(rand([1, 2, 3, 3])), /cannot train/);
+  });
+});
+
 describe('models: foldBatchNorms + toChannelsLast give the eval-mode output', () => {
   const cases: Array<[string, () => DenseNet | ResUNet | UNet]> = [
     [
@@ -108,10 +151,14 @@ describe('models: foldBatchNorms + toChannelsLast give the eval-mode output', ()
       net.eval();
       const x = rand([2, 3, 32, 32]);
       const expected = evalForward(net, x);
+      const expected1 = evalForward(net, x.slice(0, 0, 1));
       optimizeForInference(net);
       const folded = [...net.namedModules()].filter(([, m]) => m instanceof BatchNorm2d && m.isFused);
       assert.ok(folded.length > 0);
+      const convs = [...net.namedModules()].filter(([, m]) => m instanceof Conv2d) as [string, Conv2d][];
+      assert.ok(convs.length > 0 && convs.every(([, c]) => c.usesOnednn), 'every convolution through oneDNN');
       assertClose(evalForward(net, x), expected, { atol: 1e-4, rtol: 1e-4 });
+      assertClose(evalForward(net, x.slice(0, 0, 1)), expected1, { atol: 1e-4, rtol: 1e-4 });
     });
   }
 });

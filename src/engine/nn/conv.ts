@@ -45,8 +45,34 @@ export class Conv2d extends Convolution {
     super([outChannels, inChannels / (options.groups ?? 1), kh, kw], outChannels, options);
   }
 
+  #onednn = false;
+
+  /** Whether forward runs through oneDNN directly (useOnednn). */
+  get usesOnednn(): boolean {
+    return this.#onednn;
+  }
+
   forward(x: Tensor): Tensor {
+    if (this.#onednn) {
+      if (this.training) throw new Error('Conv2d: prepared for inference (useOnednn), it cannot train');
+      return F.onednnConv2d(x, this.weight, this.bias, this.options);
+    }
     return F.conv2d(x, this.weight, this.bias, this.options);
+  }
+
+  /**
+   * For inference: forward calls oneDNN's convolution directly (F.onednnConv2d) instead of at::conv2d, whose
+   * heuristic sends 1×1 convolutions (half of DenseNet's) to a slower path with one thread and few images.
+   * The same outputs to float rounding; float32 CPU weights only; the module then refuses to run in training mode.
+   */
+  useOnednn(): this {
+    if (this.weight.dtype !== 'float32' || this.weight.device !== 'cpu') {
+      throw new Error(
+        `Conv2d.useOnednn: float32 CPU weights only (${this.weight.dtype} on ${this.weight.device})`,
+      );
+    }
+    this.#onednn = true;
+    return this;
   }
 
   /**
