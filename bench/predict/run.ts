@@ -4,7 +4,7 @@
 // The last line is the issue's:
 //   patient <n> slices: <seconds> s, peak RSS <MB> MB          (seconds: load excluded)
 //
-//   npm run bench:predict -- [<patient folder>] [--threads 2] [--batch 16]
+//   npm run bench:predict -- [<patient folder>] [--threads 2] [--batch 4]
 // Without a folder it unpacks the first development patient from ../shared/lgg into the system's temp folder.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { getNumThreads, setNumThreads } from '../../src/engine/index.ts';
-import { loadModels } from '../../src/pipeline/default-models.ts';
+import { INFERENCE_BATCH, loadModels } from '../../src/pipeline/default-models.ts';
 import { predictSlices, type SliceInput } from '../../src/pipeline/predict.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,7 +23,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     threads: { type: 'string', default: '2' },
-    batch: { type: 'string', default: '16' },
+    batch: { type: 'string', default: String(INFERENCE_BATCH) },
   },
 });
 

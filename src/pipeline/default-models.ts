@@ -12,6 +12,12 @@ export const SHIPPED_MODELS = {
   segmenter: `${SHIPPED_MODELS_DIR}segmenter`,
 } as const;
 
+/**
+ * Slices per inference batch for predict and serve. Small batches win on CPU: with flip TTA (4 segmenter passes) a
+ * batch of 16 peaks at 1.6 GB and runs slower than batches of 4 (0.8 GB) on a 36-slice patient; see docs/PREDICT.md.
+ */
+export const INFERENCE_BATCH = 4;
+
 export interface ModelChoice {
   /** Model base paths (with or without .json / .safetensors); the shipped model when absent. */
   classifier?: string;

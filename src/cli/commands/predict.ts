@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { setNumThreads } from '../../engine/index.ts';
-import { loadModels } from '../../pipeline/default-models.ts';
+import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
 import type { PatientPrediction } from '../../pipeline/predict.ts';
 import { predictFiles } from '../../pipeline/predict-files.ts';
 import { RESEARCH_NOTICE } from '../../pipeline/predict-summary.ts';
@@ -60,7 +60,7 @@ export function registerPredict(program: Command): void {
     .option('--classifier <model>', 'stage 1 model base path (default: the shipped models/classifier)')
     .option('--segmenter <model>', 'stage 2 model base path (default: the shipped models/segmenter)')
     .option('--threads <n>', 'libtorch threads (default: all cores)', count('--threads', 1))
-    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), 16)
+    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), INFERENCE_BATCH)
     .action(async (input: string, o: PredictValues) => {
       console.log(RESEARCH_NOTICE);
       if (o.threads) setNumThreads(o.threads);

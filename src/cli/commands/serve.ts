@@ -2,6 +2,7 @@
 // (web/dist) on one port. Inference runs in a worker thread behind a bounded queue, so the server stays
 // responsive while a prediction runs. Research tool, not a medical device.
 import { type Command, InvalidArgumentError } from 'commander';
+import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
 import { DEFAULT_LIMITS } from '../../server/limits.ts';
 import { startServer } from '../../server/server.ts';
 
@@ -35,7 +36,7 @@ export function registerServe(program: Command): void {
     .option('--classifier <model>', 'stage 1 model base path (default: models/classifier)')
     .option('--segmenter <model>', 'stage 2 model base path (default: models/segmenter)')
     .option('--threads <n>', 'libtorch threads for inference (default: all cores)', count('--threads', 1))
-    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), 16)
+    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), INFERENCE_BATCH)
     .option(
       '--max-upload-mb <n>',
       'largest request body, in MB',

@@ -1,0 +1,155 @@
+// Ships a trained classifier and segmenter as tumorscope's default models: copies their weights into models/,
+// adds to each JSON config a `card` with the measured test-split figures (taken from an evaluation's
+// metrics.json and postprocess-steps.json, never typed by hand), and writes a short model card per model.
+//
+//   node --import tsx scripts/ship-models.ts --classifier RUN/best --segmenter RUN/best --evaluation EVAL_DIR \
+//     --evaluation-command "tumorscope evaluate ..."
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeJsonAtomic } from '../src/engine/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    classifier: { type: 'string' },
+    segmenter: { type: 'string' },
+    evaluation: { type: 'string' },
+    'evaluation-command': { type: 'string' },
+    out: { type: 'string', default: 'models' },
+  },
+});
+for (const key of ['classifier', 'segmenter', 'evaluation', 'evaluation-command'] as const) {
+  if (!values[key]) throw new Error(`--${key} is required`);
+}
+const out = values.out!;
+// biome-ignore lint/suspicious/noExplicitAny: JSON read for copying figures, validated where it was written.
+type Json = any;
+const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8'));
+const metrics = readJson(join(values.evaluation!, 'metrics.json'));
+const steps = readJson(join(values.evaluation!, 'postprocess-steps.json')).steps as Json[];
+const split = readJson(metrics.models.segmenter.config.training.split ?? '');
+
+const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+
+const LIMITS = [
+  `Trained on ${split.splits.train.patients.length} patients of the 80-patient development part of the LGG MRI Segmentation dataset (TCGA lower-grade glioma, 5 institutions); not validated on other scanners, sequences, tumour types or populations.`,
+  'Segments the FLAIR abnormality as the dataset annotates it, on 256×256 RGB slices (pre-contrast, FLAIR, post-contrast).',
+  `Test figures come from ${metrics.data.patients} held-out patients: few, so their uncertainty is large.`,
+  'Research use only: not a medical device, not for diagnosis or treatment decisions.',
+];
+
+const evaluation = {
+  command: values['evaluation-command'],
+  commit: metrics.commit,
+  split: `test split of split.json (seed ${metrics.seed}): ${metrics.data.patients} patients, ${metrics.data.slices} slices, ${metrics.data.tumourSlices} with tumour`,
+};
+const sp = split.splits;
+const development = `${sp.train.patients.length} training / ${sp.val.patients.length} validation / ${sp.test.patients.length} test patients (patient-level split stratified by institution, seed ${split.seed}; ${sp.train.slices} / ${sp.val.slices} / ${sp.test.slices} slices)`;
+
+function ship(kind: 'classifier' | 'segmenter', base: string, card: Json): Json {
+  const config = readJson(`${base}.json`);
+  copyFileSync(`${base}.safetensors`, join(out, `${kind}.safetensors`));
+  const shipped = { ...config, card };
+  writeJsonAtomic(join(out, `${kind}.json`), shipped);
+  return shipped;
+}
+
+const c = metrics.classification;
+const classifier = ship('classifier', values.classifier!, {
+  name: `tumorscope classifier: DenseNet121 at ${metrics.models.classifier.config.preprocess.width} px`,
+  task: 'P(tumour) of one MRI slice; tumour iff P >= threshold',
+  training: { data: development, command: metrics.models.classifier.config.training.command },
+  evaluation,
+  test: {
+    accuracy: round(c.accuracy),
+    precision: round(c.precision),
+    recall: round(c.recall),
+    specificity: round(c.specificity),
+    f1: round(c.f1),
+    auc: round(c.auc),
+    confusion: c.confusion,
+  },
+  limits: LIMITS,
+});
+
+const e = metrics.endToEnd;
+const segmenter = ship('segmenter', values.segmenter!, {
+  name: `tumorscope segmenter: ResUNet at ${metrics.models.segmenter.config.preprocess.width} px`,
+  task: 'per-pixel tumour probability of a slice, thresholded and post-processed per patient volume',
+  training: { data: development, command: metrics.models.segmenter.config.training.command },
+  evaluation,
+  test: {
+    endToEnd: {
+      meanPatientDice: round(e.meanPatientDice),
+      medianPatientDice: round(e.medianPatientDice),
+      meanPatientIoU: round(e.meanPatientIoU),
+    },
+    segmenterAlone: {
+      meanSliceDice: round(metrics.segmentation.meanSliceDice),
+      meanSliceIoU: round(metrics.segmentation.meanSliceIoU),
+    },
+    postprocessSteps: steps.map((s) => ({
+      step: s.step,
+      meanPatientDice: round(s.meanPatientDice),
+      medianPatientDice: round(s.medianPatientDice),
+      meanSliceDice: round(s.meanSliceDice),
+    })),
+  },
+  limits: LIMITS,
+});
+
+function markdown(kind: string, shipped: Json, figures: string[]): string {
+  const card = shipped.card;
+  return [
+    `# ${card.name}`,
+    '',
+    `**Research tool, not a medical device.** ${card.task}.`,
+    '',
+    `- Files: \`models/${kind}.safetensors\` (weights) + \`models/${kind}.json\` (network, preprocessing, threshold${kind === 'segmenter' ? ', post-processing' : ''}, this card as \`card\`).`,
+    `- Input: ${shipped.preprocess.width}×${shipped.preprocess.height} RGB, intensities rescaled to [0, 1].`,
+    `- Training data: ${card.training.data}.`,
+    `- Trained by: \`${card.training.command}\` (best epoch ${shipped.bestEpoch}).`,
+    `- Evaluated by: \`${card.evaluation.command}\` at commit ${card.evaluation.commit}, on the ${card.evaluation.split}.`,
+    '',
+    '## Test-split figures',
+    '',
+    ...figures,
+    '',
+    '## Limits',
+    '',
+    ...card.limits.map((l: string) => `- ${l}`),
+    '',
+  ].join('\n');
+}
+
+writeFileSync(
+  join(out, 'classifier.md'),
+  markdown('classifier', classifier, [
+    `Threshold ${classifier.threshold.toFixed(4)} (${classifier.thresholdRule}).`,
+    '',
+    '| accuracy | precision | recall | specificity | F1 | ROC-AUC |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| ${[c.accuracy, c.precision, c.recall, c.specificity, c.f1, c.auc].map(pct).join(' | ')} |`,
+    '',
+    `Confusion (slices): TP ${c.confusion.tp}, FP ${c.confusion.fp}, TN ${c.confusion.tn}, FN ${c.confusion.fn}.`,
+  ]),
+);
+writeFileSync(
+  join(out, 'segmenter.md'),
+  markdown('segmenter', segmenter, [
+    `Post-processing chosen on validation: \`${JSON.stringify(segmenter.postprocess)}\`.`,
+    '',
+    `End to end (classifier gating, then this model and its post-processing): Dice per patient volume mean ${pct(e.meanPatientDice)}, median ${pct(e.medianPatientDice)}.`,
+    '',
+    'The segmenter alone on every slice, each post-processing step switched on in turn:',
+    '',
+    '| step | patient Dice mean | median | tumour-slice Dice | tumour-slice IoU |',
+    '| --- | --- | --- | --- | --- |',
+    ...steps.map(
+      (s) =>
+        `| ${s.step} | ${pct(s.meanPatientDice)} | ${pct(s.medianPatientDice)} | ${pct(s.meanSliceDice)} | ${pct(s.meanSliceIoU)} |`,
+    ),
+  ]),
+);
+console.log(`shipped ${join(out, 'classifier')} and ${join(out, 'segmenter')} with their cards`);
