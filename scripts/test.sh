@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 # The browser test drives Debian's chromium; the main job does not need it.
 TUMORSCOPE_EXTRA_APT="${TUMORSCOPE_EXTRA_APT:-} chromium" bash scripts/setup.sh
 npx --no-install tsc --noEmit -p .
-npx --no-install biome check src test bench bin scripts
+npx --no-install tsc --noEmit -p web   # the viewer type-checks against the DOM library
+npx --no-install biome check src test bench bin scripts web
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 mkdir -p .tmp
 tap=.tmp/test-results.tap
