@@ -7,6 +7,7 @@ import { cacheFromImages } from '../data/cache-from-images.ts';
 import type { DecodedImage } from '../data/image.ts';
 import { resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
+import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
 import { classifierScores } from '../train/inference.ts';
 import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
 import { finalVolumeMask, Segmentation } from './two-stage.ts';
@@ -18,13 +19,6 @@ export interface SliceInput {
   sliceNumber: number;
   /** Any size, 1 or 3 channels: resized to each model's input as files are. */
   image: DecodedImage;
-}
-
-export interface BoundingBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
 }
 
 export interface SlicePrediction {
@@ -121,29 +115,6 @@ function volumesOf(inputs: readonly SliceInput[]): SliceInput[][] {
     });
     return volume;
   });
-}
-
-/** The tumour pixel count and bounding box of a 0/1 mask. */
-export function maskExtent(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-): { area: number; bbox: BoundingBox | null } {
-  let area = 0;
-  let [x0, y0, x1, y1] = [width, height, -1, -1];
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (mask[row + x]) {
-        area++;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-  }
-  return { area, bbox: area > 0 ? { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } : null };
 }
 
 function summarise(patient: string, slices: readonly SlicePrediction[]): PatientPrediction {

@@ -13,8 +13,9 @@ import { type DecodedImage, resizeBilinear, resizeNearest } from '../../src/data
 import { readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
+import { maskExtent } from '../../src/metrics/mask-extent.ts';
 import { loadModels, SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
-import { type LoadedModels, maskExtent, predictSlices, type SliceInput } from '../../src/pipeline/predict.ts';
+import { type LoadedModels, predictSlices, type SliceInput } from '../../src/pipeline/predict.ts';
 import { maskPng, overlayPng } from '../../src/pipeline/predict-images.ts';
 import { placeSlices, sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import {

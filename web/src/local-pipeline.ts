@@ -12,10 +12,11 @@ import {
   type VolumeStats,
   volumeStats,
 } from '../../src/data/preprocess.ts';
+import { type BoundingBox, maskExtent } from '../../src/metrics/mask-extent.ts';
 import { postprocessMask } from '../../src/postprocess/apply.ts';
 import type { PostprocessConfig } from '../../src/postprocess/config.ts';
 import { threshold } from '../../src/postprocess/threshold.ts';
-import type { BoundingBox, PatientSummary } from './api-types.ts';
+import type { PatientSummary } from './api-types.ts';
 
 export interface LocalSlice {
   /** The file name (path inside a zip included). */
@@ -134,28 +135,6 @@ function volumesOf(slices: readonly LocalSlice[]): Placed[][] {
 }
 
 // ---- arrays -------------------------------------------------------------------------------------------------
-
-/** The smallest box and pixel count of a 0/1 mask (src/pipeline/predict.ts maskExtent). */
-export function maskExtent(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-): { area: number; bbox: BoundingBox | null } {
-  let area = 0;
-  let [x0, y0, x1, y1] = [width, height, -1, -1];
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (mask[y * width + x]) {
-        area++;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-  }
-  return { area, bbox: area > 0 ? { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } : null };
-}
 
 /** Planes of H×W (n × channels of them, planar) mirrored left–right and/or up–down; its own inverse. */
 export function flipPlanes(
