@@ -5,9 +5,9 @@
 //   patient <n> slices: <seconds> s, peak RSS <MB> MB          (seconds: load excluded)
 //
 //   npm run bench:predict -- [<patient folder>] [--threads 2] [--batch 4]
-// Without a folder it unpacks the first development patient from ../shared/lgg into the system's temp folder.
+// Without a folder it unpacks DEFAULT_PATIENT (36 slices, 7 with tumour) from ../shared/lgg into the temp folder.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,16 +27,19 @@ const { values, positionals } = parseArgs({
   },
 });
 
-/** The first development patient's folder, unpacked once. */
+/** A 36-slice patient, as the issue's target is stated for (7 tumour slices; a training-split patient). */
+const DEFAULT_PATIENT = 'TCGA_DU_5853_19950823';
+
+/** DEFAULT_PATIENT's folder, unpacked once. */
 function defaultPatient(): string {
   const dest = join(tmpdir(), 'tumorscope-bench-predict');
   const unpack = join(repoRoot, '..', 'shared', 'lgg', 'unpack');
   if (!existsSync(unpack)) throw new Error(`no patient folder given and ${unpack} not found`);
-  execFileSync('bash', [unpack, dest, '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const root = join(dest, 'kaggle_3m');
-  const patient = readdirSync(root, { withFileTypes: true }).find((e) => e.isDirectory());
-  if (!patient) throw new Error(`${root}: no patient folder after unpacking`);
-  return join(root, patient.name);
+  const folder = join(dest, 'kaggle_3m', DEFAULT_PATIENT);
+  if (!existsSync(folder)) {
+    execFileSync('bash', [unpack, dest, DEFAULT_PATIENT], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return folder;
 }
 
 const folder = positionals[0] ?? defaultPatient();
