@@ -32,9 +32,9 @@ const split = readJson(metrics.models.segmenter.config.training.split ?? '');
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
 
-const LIMITS = [
-  `Trained on ${split.splits.train.patients.length} patients of the 80-patient development part of the LGG MRI Segmentation dataset (TCGA lower-grade glioma, 5 institutions); not validated on other scanners, sequences, tumour types or populations.`,
-  'Segments the FLAIR abnormality as the dataset annotates it, on 256×256 RGB slices (pre-contrast, FLAIR, post-contrast).',
+const limits = (task: string) => [
+  `Trained on ${split.splits.train.patients.length} patients of the 80-patient development part of the LGG MRI Segmentation dataset (TCGA lower-grade glioma, 5 institutions), from scratch (no ImageNet weights); not validated on other scanners, sequences, tumour types or populations.`,
+  `${task} the FLAIR abnormality as the dataset annotates it, on 256×256 RGB slices (pre-contrast, FLAIR, post-contrast).`,
   `Test figures come from ${metrics.data.patients} held-out patients: few, so their uncertainty is large.`,
   'Research use only: not a medical device, not for diagnosis or treatment decisions.',
 ];
@@ -70,7 +70,7 @@ const classifier = ship('classifier', values.classifier!, {
     auc: round(c.auc),
     confusion: c.confusion,
   },
-  limits: LIMITS,
+  limits: limits('Detects slices with'),
 });
 
 const e = metrics.endToEnd;
@@ -96,7 +96,7 @@ const segmenter = ship('segmenter', values.segmenter!, {
       meanSliceDice: round(s.meanSliceDice),
     })),
   },
-  limits: LIMITS,
+  limits: limits('Segments'),
 });
 
 function markdown(kind: string, shipped: Json, figures: string[]): string {
