@@ -12,6 +12,7 @@ import {
   ProblemLog,
   UnpairedFileError,
 } from './errors.ts';
+import { naturalOrder, parseSliceName } from './slice-names.ts';
 
 export const IMAGE_EXTENSIONS = ['.tif', '.tiff', '.png', '.jpg', '.jpeg'] as const;
 
@@ -65,24 +66,6 @@ export function isImageFile(name: string): boolean {
 export function institutionOf(patientId: string): string {
   return /^TCGA_([A-Za-z0-9]{2})_/.exec(patientId)?.[1] ?? 'unknown';
 }
-
-interface ParsedName {
-  /** The name without extension and without _mask: an image and its mask share it. */
-  key: string;
-  isMask: boolean;
-  patientId: string;
-  sliceNumber: number | undefined;
-}
-
-export function parseSliceName(path: string): ParsedName {
-  const stem = basename(path, extname(path));
-  const isMask = /_mask$/i.test(stem);
-  const key = isMask ? stem.slice(0, -5) : stem;
-  const m = /^(.*)_(\d+)$/.exec(key);
-  return { key, isMask, patientId: m ? m[1]! : key, sliceNumber: m ? Number(m[2]) : undefined };
-}
-
-const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
 
 /**
  * Pairs images with masks by name. `masksRequired`: every image needs a mask (kaggle_3m, or a folder that holds

@@ -15,18 +15,19 @@ export interface ConvOptions {
   groups?: number;
 }
 
+/** A convolution's native arguments after the input and weight, PyTorch's defaults filled in. */
+function convArgs(bias: Tensor | null | undefined, o: ConvOptions) {
+  return [
+    opt(bias),
+    pair(o.stride ?? 1),
+    pair(o.padding ?? 0),
+    pair(o.dilation ?? 1),
+    o.groups ?? 1,
+  ] as const;
+}
+
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
-  return new Tensor(
-    native.conv2d(
-      x.handle,
-      weight.handle,
-      opt(bias),
-      pair(o.stride ?? 1),
-      pair(o.padding ?? 0),
-      pair(o.dilation ?? 1),
-      o.groups ?? 1,
-    ),
-  );
+  return new Tensor(native.conv2d(x.handle, weight.handle, ...convArgs(bias, o)));
 }
 
 /**
@@ -35,17 +36,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvO
  * im2col/BLAS path. The same values to float rounding; float32 CPU tensors; for inference (Conv2d.useOnednn).
  */
 export function onednnConv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
-  return new Tensor(
-    native.onednnConv2d(
-      x.handle,
-      weight.handle,
-      opt(bias),
-      pair(o.stride ?? 1),
-      pair(o.padding ?? 0),
-      pair(o.dilation ?? 1),
-      o.groups ?? 1,
-    ),
-  );
+  return new Tensor(native.onednnConv2d(x.handle, weight.handle, ...convArgs(bias, o)));
 }
 
 export function convTranspose2d(

@@ -7,6 +7,7 @@ import { cacheFromImages } from '../data/cache-from-images.ts';
 import type { DecodedImage } from '../data/image.ts';
 import { resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
+import { groupVolumes } from '../data/slice-names.ts';
 import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
 import { classifierScores } from '../train/inference.ts';
 import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
@@ -76,8 +77,6 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
-
 function checkInput(input: SliceInput): void {
   const { width, height, channels, data } = input.image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -96,25 +95,8 @@ function checkInput(input: SliceInput): void {
 
 /** The inputs grouped by patient (natural order), each in slice order; a slice given twice is refused. */
 function volumesOf(inputs: readonly SliceInput[]): SliceInput[][] {
-  const byPatient = new Map<string, SliceInput[]>();
-  for (const input of inputs) {
-    checkInput(input);
-    const volume = byPatient.get(input.patient);
-    if (volume) volume.push(input);
-    else byPatient.set(input.patient, [input]);
-  }
-  return [...byPatient.keys()].sort(naturalOrder).map((patient) => {
-    const volume = byPatient.get(patient)!.sort((a, b) => a.sliceNumber - b.sliceNumber);
-    volume.forEach((s, k) => {
-      const previous = volume[k - 1];
-      if (previous && previous.sliceNumber === s.sliceNumber) {
-        throw new Error(
-          `${s.name}: patient ${patient} slice ${s.sliceNumber} is given twice (also as ${previous.name})`,
-        );
-      }
-    });
-    return volume;
-  });
+  inputs.forEach(checkInput);
+  return groupVolumes(inputs, (s) => s.name);
 }
 
 function summarise(patient: string, slices: readonly SlicePrediction[]): PatientPrediction {

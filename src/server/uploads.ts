@@ -2,8 +2,9 @@
 // them. Only bytes and names are kept, in memory: a name is shown in results and errors, never used as a path,
 // and nothing is written to disk. Files are told apart by their first bytes, as the data layer does, so every
 // refusal here is cheap and happens before the job takes a place in the queue; decoding happens in the worker.
-import { parseSliceName } from '../data/dataset-index.ts';
+
 import { sniffFormat } from '../data/read-image.ts';
+import { parseSliceName } from '../data/slice-names.ts';
 import { HttpError } from './http-error.ts';
 import type { Part } from './multipart.ts';
 

@@ -18,20 +18,9 @@ import { optimizeForInference } from '../../src/models/inference.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
 import { assertClose } from '../helpers/assert-close.ts';
+import { randomiseBatchNorm } from '../helpers/batch-norm.ts';
 
 setNumThreads(1);
-
-function randomiseBatchNorm(net: Module): void {
-  noGrad(() => {
-    for (const [, m] of net.namedModules()) {
-      if (!(m instanceof BatchNorm2d)) continue;
-      m.runningMean?.uniform_(-0.3, 0.3);
-      m.runningVar?.uniform_(0.5, 2);
-      m.weight?.uniform_(0.6, 1.4);
-      m.bias?.uniform_(-0.2, 0.2);
-    }
-  });
-}
 
 type ConvOpts = ConstructorParameters<typeof Conv2d>[3];
 

@@ -12,7 +12,6 @@ import * as ort from 'onnxruntime-node';
 import { registerExport } from '../../src/cli/commands/export.ts';
 import { RESCALE_256 } from '../../src/data/preprocess.ts';
 import {
-  BatchNorm2d,
   Conv2d,
   ConvTranspose2d,
   F,
@@ -42,6 +41,7 @@ import { optimizeForInference } from '../../src/models/inference.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';
+import { randomiseBatchNorm } from '../helpers/batch-norm.ts';
 import { realSlices, realSlicesAvailable } from './slices.ts';
 
 setNumThreads(1);
@@ -49,19 +49,6 @@ setNumThreads(1);
 const SIZE = 64;
 const PREPROCESS = { ...RESCALE_256, width: SIZE, height: SIZE };
 const TOLERANCE = 1e-4;
-
-/** Running statistics and BN affine parameters away from their identity defaults. */
-function randomiseBatchNorm(net: Module): void {
-  noGrad(() => {
-    for (const [, m] of net.namedModules()) {
-      if (!(m instanceof BatchNorm2d)) continue;
-      m.runningMean?.uniform_(-0.3, 0.3);
-      m.runningVar?.uniform_(0.5, 2);
-      m.weight?.uniform_(0.6, 1.4);
-      m.bias?.uniform_(-0.2, 0.2);
-    }
-  });
-}
 
 function engineOutput(net: Module, input: Float32Array, shape: number[], classifier: boolean): Float32Array {
   net.eval();

@@ -12,12 +12,13 @@ import { DataError } from '../../src/data/errors.ts';
 import { type DecodedImage, resizeBilinear, resizeNearest } from '../../src/data/image.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
+import { placeSlices } from '../../src/data/slice-names.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { maskExtent } from '../../src/metrics/mask-extent.ts';
 import { loadModels, SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
 import { type LoadedModels, predictSlices, type SliceInput } from '../../src/pipeline/predict.ts';
 import { maskPng, overlayPng } from '../../src/pipeline/predict-images.ts';
-import { placeSlices, sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
+import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import {
   classifySlices,
   pipelineRecords,

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import type { DecodedImage } from '../../src/data/image.ts';
 import type { PreprocessConfig } from '../../src/data/preprocess.ts';
-import { placeSlices as serverPlaceSlices } from '../../src/pipeline/slice-inputs.ts';
+import { placeSlices as serverPlaceSlices } from '../../src/data/slice-names.ts';
 import { isSlicePath, unzipSlices } from '../../web/src/browser-files.ts';
 import {
   flipPlanes,

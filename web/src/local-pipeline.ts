@@ -12,6 +12,7 @@ import {
   type VolumeStats,
   volumeStats,
 } from '../../src/data/preprocess.ts';
+import { groupVolumes, placeSlices as placeSliceNames } from '../../src/data/slice-names.ts';
 import { type BoundingBox, maskExtent } from '../../src/metrics/mask-extent.ts';
 import { postprocessMask } from '../../src/postprocess/apply.ts';
 import type { PostprocessConfig } from '../../src/postprocess/config.ts';
@@ -62,47 +63,14 @@ export interface LocalPrediction {
   patients: PatientSummary[];
 }
 
-// ---- naming (src/data/dataset-index.ts parseSliceName, src/pipeline/slice-inputs.ts placeSlices) ------------
+// ---- naming: the server's own (src/data/slice-names.ts) ----------------------------------------------------
 
-export interface ParsedName {
-  isMask: boolean;
-  patientId: string;
-  sliceNumber: number | undefined;
-}
-
-export function parseSliceName(path: string): ParsedName {
-  const file = path.split(/[\\/]/).pop() ?? path;
-  const dot = file.lastIndexOf('.');
-  const stem = dot > 0 ? file.slice(0, dot) : file;
-  const isMask = /_mask$/i.test(stem);
-  const key = isMask ? stem.slice(0, -5) : stem;
-  const m = /^(.*)_(\d+)$/.exec(key);
-  return { isMask, patientId: m ? m[1]! : key, sliceNumber: m ? Number(m[2]) : undefined };
-}
-
-/**
- * Patient and slice number of each name: `<PATIENT>_<n>.tif`, else the file's folder (or 'upload') and its
- * position among that patient's files. A ground-truth mask is refused.
- */
+/** Patient and slice number of each name, as the server places them; a ground-truth mask is refused. */
 export function placeSlices(names: readonly string[]): { patient: string; sliceNumber: number }[] {
-  const placed = names.map((name) => {
-    const parts = name.split(/[\\/]/).filter((p) => p !== '');
-    const parsed = parseSliceName(name);
-    if (parsed.isMask) throw new Error(`${name}: a ground-truth mask (…_mask), not a slice to predict`);
-    if (parsed.sliceNumber !== undefined)
-      return { patient: parsed.patientId, sliceNumber: parsed.sliceNumber as number | undefined };
-    return { patient: parts.length > 1 ? parts[parts.length - 2]! : 'upload', sliceNumber: undefined };
-  });
-  const positions = new Map<string, number>();
-  return placed.map(({ patient, sliceNumber }) => {
-    if (sliceNumber !== undefined) return { patient, sliceNumber };
-    const position = (positions.get(patient) ?? 0) + 1;
-    positions.set(patient, position);
-    return { patient, sliceNumber: position };
+  return placeSliceNames(names, {
+    maskError: (name) => new Error(`${name}: a ground-truth mask (…_mask), not a slice to predict`),
   });
 }
-
-const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
 
 interface Placed extends LocalSlice {
   /** The name without folders, as the server reports it. */
@@ -113,25 +81,12 @@ interface Placed extends LocalSlice {
 
 function volumesOf(slices: readonly LocalSlice[]): Placed[][] {
   const places = placeSlices(slices.map((s) => s.name));
-  const byPatient = new Map<string, Placed[]>();
-  slices.forEach((slice, k) => {
-    const placed = { ...slice, ...places[k]!, shownName: slice.name.split(/[\\/]/).pop() || slice.name };
-    const volume = byPatient.get(placed.patient);
-    if (volume) volume.push(placed);
-    else byPatient.set(placed.patient, [placed]);
-  });
-  return [...byPatient.keys()].sort(naturalOrder).map((patient) => {
-    const volume = byPatient.get(patient)!.sort((a, b) => a.sliceNumber - b.sliceNumber);
-    volume.forEach((s, k) => {
-      const previous = volume[k - 1];
-      if (previous && previous.sliceNumber === s.sliceNumber) {
-        throw new Error(
-          `${s.shownName}: patient ${patient} slice ${s.sliceNumber} is given twice (also as ${previous.shownName})`,
-        );
-      }
-    });
-    return volume;
-  });
+  const placed = slices.map((slice, k) => ({
+    ...slice,
+    ...places[k]!,
+    shownName: slice.name.split(/[\\/]/).pop() || slice.name,
+  }));
+  return groupVolumes(placed, (s) => s.shownName);
 }
 
 // ---- arrays -------------------------------------------------------------------------------------------------
