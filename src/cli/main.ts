@@ -1,5 +1,6 @@
 // The `tumorscope` command line: each subcommand lives in its own file under commands/.
 import { Command } from 'commander';
+import { registerCv } from './commands/cv.ts';
 import { registerDataInspect } from './commands/data-inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
@@ -16,6 +17,7 @@ const program = new Command()
 registerDemo(program);
 registerDataInspect(program);
 registerTrain(program);
+registerCv(program);
 registerEvaluate(program);
 registerExport(program);
 registerServe(program);

@@ -31,6 +31,8 @@ import { prepareTrainingData } from './training-data.ts';
 export interface ClassifierTrainOptions {
   data: string;
   split?: string;
+  /** The fold to train when `split` is a k-fold manifest. */
+  fold?: number;
   sliceLevel?: boolean;
   out: string;
   epochs: number;
@@ -131,6 +133,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     training: {
       command: o.command,
       split: data.manifestPath,
+      fold: o.fold ?? null,
       seed: o.seed,
       epochs: o.epochs,
       batch: o.batch,

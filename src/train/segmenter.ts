@@ -38,6 +38,8 @@ export type SegmenterArchitecture = 'resunet' | 'unet';
 export interface SegmenterTrainOptions {
   data: string;
   split?: string;
+  /** The fold to train when `split` is a k-fold manifest. */
+  fold?: number;
   out: string;
   architecture: SegmenterArchitecture;
   /** Multiplies every layer's filters (1 = the reference network). */
@@ -126,6 +128,7 @@ export async function trainSegmenter(
       training: {
         command: o.command,
         split: data.manifestPath,
+        fold: o.fold ?? null,
         seed: o.seed,
         epochs: o.epochs,
         batch: o.batch,

@@ -65,6 +65,12 @@ export async function prepareTrainingData(o: TrainingDataOptions): Promise<Train
       : splitDataset(index, cache, request);
     writeSplitManifest(manifestPath, manifest);
   }
+  if (manifest.kind === 'k-fold' && (o.fold === undefined || o.fold >= manifest.k))
+    throw new Error(
+      `${manifestPath}: a ${manifest.k}-fold split: name the fold to train (--fold 0..${manifest.k - 1})`,
+    );
+  if (manifest.kind !== 'k-fold' && o.fold !== undefined)
+    throw new Error(`${manifestPath}: --fold needs a k-fold split, this is a ${manifest.kind}`);
   const fold = o.fold ?? 0;
   const [train, val, test] = (['train', 'val', 'test'] as const).map((s) =>
     sliceIndicesOf(cache, manifest, s, fold),

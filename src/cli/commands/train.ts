@@ -39,6 +39,7 @@ function commonOptions(
       '--split <manifest.json>',
       'a split manifest to follow (default: a patient split made and saved in --out)',
     )
+    .option('--fold <k>', 'the fold to train when --split is a k-fold manifest (0-based)', int('--fold'))
     .option('--epochs <n>', 'epochs', int('--epochs'), defaults.epochs)
     .option('--batch <n>', 'batch size', int('--batch'), defaults.batch)
     .option('--lr <x>', 'initial learning rate (cosine-annealed)', positive('--lr'), defaults.lr)
@@ -60,6 +61,7 @@ interface CommonValues {
   data: string;
   out: string;
   split?: string;
+  fold?: number;
   epochs: number;
   batch: number;
   lr: number;
