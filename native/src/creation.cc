@@ -45,6 +45,16 @@ Napi::Value ToArray(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// toBits(t): the stored bytes of a CPU tensor as they are (float16 and bfloat16 stay 2 bytes, unlike toArray),
+// for writing files in the tensor's own dtype.
+Napi::Value ToBits(const Napi::CallbackInfo& info) {
+  auto t = TensorArg(info, 0).detach().to(c10::kCPU).contiguous();
+  size_t bytes = t.numel() * t.element_size();
+  auto buffer = Napi::ArrayBuffer::New(info.Env(), bytes);
+  if (bytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
+  return buffer;
+}
+
 Napi::Value Full(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::full(IntsArg(info, 0), NumberArg(info, 1), Options(info, 2, 3)));
 }
@@ -129,6 +139,7 @@ Napi::Value SharesStorage(const Napi::CallbackInfo& info) {
 void RegisterCreation(Napi::Env env, Napi::Object exports) {
   TS_EXPORT(exports, "fromArray", FromArray);
   TS_EXPORT(exports, "toArray", ToArray);
+  TS_EXPORT(exports, "toBits", ToBits);
   TS_EXPORT(exports, "full", Full);
   TS_EXPORT(exports, "rand", Rand);
   TS_EXPORT(exports, "randn", Randn);

@@ -15,6 +15,7 @@ export {
   encodeSafetensors,
   loadSafetensors,
   SafetensorsError,
+  saveHalfPrecisionCopy,
   saveSafetensors,
 } from './io/safetensors.ts';
 export { loadWeightsInto, modelPaths, readModelConfig, saveModel } from './io/weights.ts';

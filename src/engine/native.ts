@@ -14,6 +14,8 @@ type Opt<T> = T | null;
 export interface NativeBinding {
   fromArray(data: ArrayBufferView, shape: number[], dtype: string, device?: string): H;
   toArray(t: H): [ArrayBuffer, string];
+  /** The stored bytes in the tensor's own dtype (float16 stays 2 bytes per element). */
+  toBits(t: H): ArrayBuffer;
   full(shape: number[], value: number, dtype?: string, device?: string): H;
   rand(shape: number[], dtype?: string, device?: string): H;
   randn(shape: number[], dtype?: string, device?: string): H;

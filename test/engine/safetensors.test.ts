@@ -11,6 +11,7 @@ import {
   loadWeightsInto,
   readModelConfig,
   SafetensorsError,
+  saveHalfPrecisionCopy,
   saveModel,
   saveSafetensors,
   tensor,
@@ -36,6 +37,44 @@ describe('safetensors', () => {
       assert.deepEqual(u.shape, t.shape, k);
       assert.deepEqual(u.data(), t.data(), k);
     }
+  });
+
+  it('stores float16 as 2-byte values that read back as the same halves', () => {
+    // 1/3 is not a half: the stored value is its nearest half, which is what must come back (to float32 exactly).
+    const values = new Float32Array([1 / 3, -2.5, 65504, 6e-8, 0]);
+    const half = tensor(values, [5]).to('float16');
+    const bytes = Buffer.concat(encodeSafetensors(new Map([['h', half]])));
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
+    assert.equal(header.h.dtype, 'F16');
+    assert.deepEqual(header.h.data_offsets, [0, 10]);
+    // The IEEE half bit pattern of -2.5 is 0xc100, little-endian.
+    assert.deepEqual([...bytes.subarray(8 + headerLength + 2, 8 + headerLength + 4)], [0x00, 0xc1]);
+    const back = decodeSafetensors(bytes).tensors.get('h')!;
+    assert.equal(back.dtype, 'float16');
+    assert.deepEqual(back.data(), half.data());
+    assert.notDeepEqual(back.data(), values, 'rounded to halves, not float32 kept');
+  });
+
+  it('makes a float16 copy of a float32 file, integers unchanged, that loads into a float32 model', () => {
+    const d = dir();
+    const conv = new Conv2d(2, 3, 3);
+    saveSafetensors(
+      join(d, 'w.safetensors'),
+      new Map([...conv.stateDict(), ['count', tensor(new BigInt64Array([5n]), [])]]),
+    );
+    saveHalfPrecisionCopy(join(d, 'w.safetensors'), join(d, 'h.safetensors'));
+    const halved = loadSafetensors(join(d, 'h.safetensors')).tensors;
+    assert.equal(halved.get('weight')!.dtype, 'float16');
+    assert.equal(halved.get('count')!.dtype, 'int64');
+    assert.deepEqual(halved.get('count')!.data(), new BigInt64Array([5n]));
+    const back = new Conv2d(2, 3, 3);
+    back.loadStateDict(new Map([...halved].filter(([k]) => k !== 'count')));
+    const a = conv.weight.data() as Float32Array;
+    const b = back.weight.data() as Float32Array;
+    assert.equal(back.weight.dtype, 'float32');
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i]! - b[i]!) <= Math.abs(a[i]!) * 2 ** -11 + 1e-7, `weight ${i}`);
   });
 
   it('reads a file written by Python (the parity fixture) with the layout the format specifies', () => {

@@ -3,12 +3,19 @@
 // `--fold` and `--stage`.
 import { mkdirSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { setNumThreads } from '../../engine/index.ts';
+import { readSplitManifest } from '../../data/split-manifest.ts';
+import { setNumThreads, writeJsonAtomic } from '../../engine/index.ts';
+import { cvMetrics, cvMetricsPath, loadOofPatients } from '../../pipeline/cv-report.ts';
+import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
+import { hasOof, writeOof } from '../../pipeline/out-of-fold.ts';
 import {
   CV_RECIPE,
   CV_STAGES,
   type CvStage,
+  collectCv,
+  cvSplitPath,
   ensureCvSplit,
+  stageFinished,
   trainFold,
 } from '../../train/cross-validation.ts';
 
@@ -123,7 +130,98 @@ export function registerCv(program: Command): void {
             command,
             log,
           });
+          if (!hasOof(o.out, fold, stage))
+            await writeOof(
+              { data: o.data, cvDir: o.out, fold, batch: INFERENCE_BATCH, skipBadFiles: o.skipBadFiles, log },
+              stage,
+            );
         }
       }
     });
+
+  cv.command('oof')
+    .description(
+      "write the out-of-fold predictions of every finished stage that has none yet (or of --fold's)",
+    )
+    .requiredOption('--data <dir>', 'the kaggle_3m folder the CV run trained on')
+    .requiredOption('--out <dir>', 'the CV run folder')
+    .option('--fold <list>', 'only these folds, e.g. 0 or 1,3 (default: all)', foldList)
+    .option('--again', 'rewrite OOF outputs that exist already', false)
+    .option('--threads <n>', 'libtorch threads (default: all cores)', positiveInt('--threads'))
+    .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
+    .action(
+      async (o: {
+        data: string;
+        out: string;
+        fold?: number[];
+        again: boolean;
+        threads?: number;
+        skipBadFiles: boolean;
+      }) => {
+        if (o.threads) setNumThreads(o.threads);
+        const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+        const manifest = foldCount(o.out);
+        const folds = o.fold ?? Array.from({ length: manifest }, (_, i) => i);
+        for (const fold of folds)
+          for (const stage of CV_STAGES) {
+            if (!stageFinished(o.out, fold, stage)) {
+              log(`fold ${fold} ${stage}: not finished training, no OOF outputs`);
+              continue;
+            }
+            if (hasOof(o.out, fold, stage) && !o.again) continue;
+            log(`fold ${fold} ${stage}: writing OOF outputs`);
+            await writeOof(
+              { data: o.data, cvDir: o.out, fold, batch: INFERENCE_BATCH, skipBadFiles: o.skipBadFiles, log },
+              stage,
+            );
+          }
+      },
+    );
+
+  cv.command('collect')
+    .description(
+      'copy what must survive a machine reset (best models as float16, logs, OOF outputs) into --to',
+    )
+    .requiredOption('--out <dir>', 'the CV run folder')
+    .option('--to <dir>', 'where to copy (committed)', 'models/cv')
+    .action((o: { out: string; to: string }) => {
+      for (const line of collectCv(o.out, o.to, foldCount(o.out)))
+        console.log(`collected ${line} -> ${o.to}`);
+    });
+
+  cv.command('report')
+    .description('choose threshold, fusion and post-processing on the OOF predictions; write cv-metrics.json')
+    .requiredOption('--data <dir>', 'the kaggle_3m folder the CV run trained on (for the true masks)')
+    .requiredOption('--out <dir>', 'the CV run folder')
+    .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
+    .action(async (o: { data: string; out: string; skipBadFiles: boolean }) => {
+      const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+      const folds = foldCount(o.out);
+      const patients = await loadOofPatients({
+        data: o.data,
+        cvDir: o.out,
+        folds,
+        skipBadFiles: o.skipBadFiles,
+        log,
+      });
+      const metrics = cvMetrics(patients, { log });
+      writeJsonAtomic(cvMetricsPath(o.out), metrics);
+      const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+      log(`chosen: ${JSON.stringify(metrics.config)}`);
+      log(
+        `nested OOF, ${metrics.patients} patients: mean per-patient Dice ${f(metrics.oof.endToEnd.meanPatientDice)}, median ${f(metrics.oof.endToEnd.medianPatientDice)}; slice accuracy ${f(metrics.oof.classification.accuracy)}, recall ${f(metrics.oof.classification.recall)}, specificity ${f(metrics.oof.classification.specificity)}, AUC ${f(metrics.oof.classification.auc)}`,
+      );
+      for (const family of metrics.families)
+        log(
+          `  ${family.family}: nested mean Dice ${f(family.nested.meanPatientDice)}, chosen on all ${f(family.chosenOnAll.meanPatientDice)}`,
+        );
+      log(`wrote ${cvMetricsPath(o.out)}`);
+    });
+}
+
+/** The number of folds of an existing CV run's split. */
+function foldCount(cvDir: string): number {
+  const m = readSplitManifest(cvSplitPath(cvDir));
+  if (m.kind !== 'k-fold') throw new Error(`${cvSplitPath(cvDir)}: not a k-fold split`);
+  return m.k;
 }

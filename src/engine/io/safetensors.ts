@@ -63,9 +63,8 @@ export function encodeSafetensors(
 }
 
 function rawBytes(t: Tensor): Uint8Array {
-  if (t.dtype === 'float16' || t.dtype === 'bfloat16') {
-    throw new Error(`safetensors: writing ${t.dtype} is not supported yet; convert to float32 first`);
-  }
+  // data() widens half precision to float32; the file keeps the tensor's own 2-byte values.
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return new Uint8Array(native.toBits(t.handle));
   const data = t.data();
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -147,4 +146,20 @@ export function loadSafetensors(path: string): SafetensorsContents {
     throw new SafetensorsError(path, `cannot read (${(err as Error).message})`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/**
+ * A copy of a .safetensors file with every float32 tensor stored as float16 (half the size; integer tensors such as
+ * batch-norm counters unchanged). Loading converts back to the model's float32. For archiving trained models, where
+ * the predictions of the halved copy must be checked against the original's.
+ */
+export function saveHalfPrecisionCopy(from: string, to: string): void {
+  const { tensors, metadata } = loadSafetensors(from);
+  const halved = new Map<string, Tensor>();
+  try {
+    for (const [name, t] of tensors) halved.set(name, t.dtype === 'float32' ? t.to('float16') : t);
+    saveSafetensors(to, halved, { ...metadata, storedAs: 'float16 copy of float32 weights' });
+  } finally {
+    for (const t of new Set([...tensors.values(), ...halved.values()])) t.dispose();
+  }
 }
