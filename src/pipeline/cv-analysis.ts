@@ -134,6 +134,11 @@ export function scoreCandidates(
   grid: AnalysisGrid = DEFAULT_ANALYSIS_GRID,
   log: (line: string) => void = () => {},
 ): CandidateTable {
+  const stored = grid.tta.filter((m) => patients.every((p) => p.probs[m] !== undefined));
+  if (stored.length === 0) throw new Error(`no patient has the segmenter's ${grid.tta.join(' or ')} outputs`);
+  if (stored.length < grid.tta.length)
+    log(`fusion analysis: TTA modes stored for every patient: ${stored.join(', ')}`);
+  grid = { ...grid, tta: stored };
   const withClassifier = patients.every((p) => p.classifierP !== undefined);
   if (!withClassifier) log('fusion analysis: no classifier outputs for some patients; segmenter-only rules');
   const fusions = fusionGrid(grid, withClassifier);

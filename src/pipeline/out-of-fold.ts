@@ -17,6 +17,7 @@ import { loadEvaluationData } from './evaluation-data.ts';
 import { buildModel, type ClassifierSpec, readModelSpec, type SegmenterSpec } from './load-model.ts';
 import { classifySlices, patientGroups, Segmentation } from './two-stage.ts';
 
+/** Both modes by default; flips cost four segmenter passes a slice, so a hurried run may store 'none' alone. */
 export const OOF_TTA_MODES: readonly TtaMode[] = ['none', 'flips'];
 
 const oofDir = (cvDir: string, fold: number) => join(foldDir(cvDir, fold), 'oof');
@@ -54,6 +55,8 @@ export interface WriteOofOptions {
   cvDir: string;
   fold: number;
   batch: number;
+  /** The segmenter's TTA modes to store (default OOF_TTA_MODES). */
+  tta?: readonly TtaMode[];
   skipBadFiles?: boolean;
   log: (line: string) => void;
 }
@@ -99,7 +102,7 @@ export async function writeOof(o: WriteOofOptions, stage: CvStage): Promise<void
     );
     for (const [n, volume] of volumes.entries()) {
       const { id } = entry(volume);
-      for (const tta of OOF_TTA_MODES) {
+      for (const tta of o.tta ?? OOF_TTA_MODES) {
         const bytes = quantise(segmentation.probabilities(volume, tta));
         writeFileAtomic(join(dir, probsFile(id, tta)), gzipSync(bytes));
       }
@@ -111,7 +114,7 @@ export async function writeOof(o: WriteOofOptions, stage: CvStage): Promise<void
       width,
       height,
       encoding: 'uint8 round(255 p), D×H×W, gzip',
-      tta: OOF_TTA_MODES,
+      tta: o.tta ?? OOF_TTA_MODES,
       patients: volumes.map(entry),
     });
   }

@@ -8,6 +8,7 @@ import { setNumThreads, writeJsonAtomic } from '../../engine/index.ts';
 import { cvMetrics, cvMetricsPath, loadOofPatients } from '../../pipeline/cv-report.ts';
 import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
 import { hasOof, writeOof } from '../../pipeline/out-of-fold.ts';
+import type { TtaMode } from '../../postprocess/config.ts';
 import {
   CV_RECIPE,
   CV_STAGES,
@@ -147,6 +148,11 @@ export function registerCv(program: Command): void {
     .requiredOption('--out <dir>', 'the CV run folder')
     .option('--fold <list>', 'only these folds, e.g. 0 or 1,3 (default: all)', foldList)
     .option('--again', 'rewrite OOF outputs that exist already', false)
+    .addOption(
+      new Option('--tta <modes...>', "the segmenter's TTA modes to store")
+        .choices(['none', 'flips'])
+        .default(['none', 'flips']),
+    )
     .option('--threads <n>', 'libtorch threads (default: all cores)', positiveInt('--threads'))
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(
@@ -155,6 +161,7 @@ export function registerCv(program: Command): void {
         out: string;
         fold?: number[];
         again: boolean;
+        tta: TtaMode[];
         threads?: number;
         skipBadFiles: boolean;
       }) => {
@@ -170,10 +177,7 @@ export function registerCv(program: Command): void {
             }
             if (hasOof(o.out, fold, stage) && !o.again) continue;
             log(`fold ${fold} ${stage}: writing OOF outputs`);
-            await writeOof(
-              { data: o.data, cvDir: o.out, fold, batch: INFERENCE_BATCH, skipBadFiles: o.skipBadFiles, log },
-              stage,
-            );
+            await writeOof({ ...o, cvDir: o.out, fold, batch: INFERENCE_BATCH, log }, stage);
           }
       },
     );
