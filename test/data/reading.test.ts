@@ -228,7 +228,8 @@ test('CSV parser: quotes, doubled quotes, CRLF, empty fields', () => {
 test('two real LGG patients: counts match the files, pixels match sharp, masks are 0/1', async (t) => {
   const unpack = join(sharedLgg, 'unpack');
   if (!existsSync(unpack)) {
-    t.diagnostic(`${sharedLgg} not found: real-data check not run`);
+    // Only some machines hold the real data beside the checkout: a visible skip, not a silent pass.
+    t.skip(`${sharedLgg} not found: the real-data check needs it`);
     return;
   }
   const dest = tempDir(t);
