@@ -69,6 +69,12 @@ async function decodePair(reader: ReusingImageReader, slice: SliceRef): Promise<
 export async function loadSlices(index: DatasetIndex, options: LoadOptions = {}): Promise<SliceCache> {
   const width = options.width ?? 256;
   const height = options.height ?? width;
+  for (const [option, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const)
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`${option} must be an integer ≥ 1 to decode slices at, got ${value}`);
   const log = new ProblemLog(options.skipBadFiles ?? false, options.warn);
   const slices = index.patients.flatMap((p) => p.slices);
   const pixels = width * height;
