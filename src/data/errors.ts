@@ -5,6 +5,7 @@ export type DataErrorCode =
   | 'unreadable-image'
   | 'unsupported-image'
   | 'mask-size-mismatch'
+  | 'mask-values'
   | 'mask-without-image'
   | 'image-without-mask'
   | 'empty-dataset'
@@ -55,6 +56,27 @@ export class MaskSizeMismatchError extends DataError {
       'mask-size-mismatch',
       maskFile,
       `mask is ${maskSize[0]}×${maskSize[1]} but its image ${imageFile} is ${imageSize[0]}×${imageSize[1]}`,
+    );
+  }
+}
+
+/**
+ * A mask whose values are not 0/1 or 0/255: a label map ({0, 1, 3}), greys or a lossy JPEG's noise. It has no one
+ * right tumour threshold, so it is refused rather than guessed (thresholding at 128 would drop labels 1–127).
+ */
+export class MaskValuesError extends DataError {
+  override name = 'MaskValuesError';
+  constructor(
+    file: string,
+    /** The distinct values found, ascending. */
+    readonly values: number[],
+  ) {
+    const shown =
+      values.length > 8 ? `${values.slice(0, 8).join(', ')}, … (${values.length} values)` : values.join(', ');
+    super(
+      'mask-values',
+      file,
+      `mask holds the values ${shown}; a mask must hold 0 and 1, or 0 and 255 (tumour where not 0)`,
     );
   }
 }

@@ -10,9 +10,11 @@ import {
   EmptyDatasetError,
   ImageDecodeError,
   MaskSizeMismatchError,
+  MaskValuesError,
   MetadataError,
   UnpairedFileError,
 } from '../../src/data/errors.ts';
+import { binariseMask, binariseMaskInto } from '../../src/data/image.ts';
 import { mulberry32 } from '../../src/data/random.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
@@ -108,6 +110,60 @@ test('a mask whose size differs from its image names both files and both sizes',
   await assert.rejects(loadSlices(scanDataset(root), { width: 16 }), (e) =>
     assertNames(e, MaskSizeMismatchError, mask, `${P}_2.tif`, '8×16', '16×16'),
   );
+});
+
+test('a mask of other values than 0/1 or 0/255 is a MaskValuesError naming the file and the values', () => {
+  const label = (data: number[]) => ({
+    width: 4,
+    height: 2,
+    channels: 1 as const,
+    sourceBits: 8,
+    data: Uint8Array.from(data),
+  });
+  const cases: Array<[number[], string]> = [
+    [[0, 1, 3, 0, 1, 1, 0, 3], '0, 1, 3'], // a label map: thresholding at 128 would erase every label
+    [[0, 255, 250, 3, 0, 255, 0, 0], '0, 3, 250, 255'], // noise, as a JPEG's
+    [[0, 1, 255, 0, 0, 0, 0, 0], '0, 1, 255'], // 0/1 and 0/255 mixed
+    [[0, 128, 128, 0, 0, 0, 0, 0], '0, 128'],
+  ];
+  for (const [values, named] of cases) {
+    // Both paths: four pixels at a time (8 pixels) and pixel by pixel (7).
+    assert.throws(
+      () => binariseMaskInto(label(values), new Uint8Array(8), 'x_mask.tif'),
+      (e) => assertNames(e, MaskValuesError, 'x_mask.tif', `values ${named};`, '0 and 1, or 0 and 255'),
+    );
+    const odd = { ...label(values), width: 7, height: 1, data: Uint8Array.from(values.slice(0, 7)) };
+    assert.throws(() => binariseMask(odd, 'odd_mask.tif'), MaskValuesError);
+  }
+  const many = Uint8Array.from({ length: 16 }, (_, i) => i * 16);
+  assert.throws(
+    () => binariseMask({ width: 4, height: 4, channels: 1, sourceBits: 8, data: many }, 'grey_mask.tif'),
+    (e) => assertNames(e, MaskValuesError, '0, 16, 32, 48, 64, 80, 96, 112, … (16 values)'),
+  );
+});
+
+test('loading refuses a label-map mask, or skips it with skipBadFiles', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 3, tumour: [1] }]);
+  const labels = join(root, P, `${P}_2_mask.tif`);
+  writeTiff(labels, { width: 16, height: 16, channels: 1, samples: boxMask(16, 16, [2, 2, 8, 8], 3) });
+  await assert.rejects(loadSlices(scanDataset(root), { width: 16 }), (e) =>
+    assertNames(e, MaskValuesError, labels, 'values 0, 3;'),
+  );
+  const warnings: string[] = [];
+  const cache = await loadSlices(scanDataset(root), {
+    width: 8,
+    skipBadFiles: true,
+    warn: (m) => warnings.push(m),
+  });
+  assert.deepEqual(
+    cache.slices.map((s) => s.sliceNumber),
+    [1, 3],
+  );
+  assert.deepEqual(
+    cache.problems.map((p) => [p.code, p.file]),
+    [['mask-values', labels]],
+  );
+  assert.equal(warnings.length, 1);
 });
 
 test('an empty folder, a missing path and a folder of non-images are EmptyDatasetErrors', (t) => {
