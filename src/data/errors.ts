@@ -12,6 +12,7 @@ export type DataErrorCode =
   | 'missing-metadata'
   | 'bad-metadata'
   | 'not-found'
+  | 'bad-entry'
   | 'bad-manifest';
 
 export class DataError extends Error {
@@ -92,6 +93,17 @@ export class UnpairedFileError extends DataError {
         ? `mask has no image (expected ${expected})`
         : `image has no mask (expected ${expected})`,
     );
+  }
+}
+
+/**
+ * A folder entry that cannot be read as what it is: a symbolic link that leads in a loop (or cannot be followed
+ * for another reason than a missing target), or a folder named like an image file.
+ */
+export class BadEntryError extends DataError {
+  override name = 'BadEntryError';
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('bad-entry', file, problem, options);
   }
 }
 

@@ -1,11 +1,12 @@
 // Bad input becomes a clear error naming the file and the problem, or, with skipBadFiles, one warning per file
 // and a count. Every bad file here is made by the test.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import {
+  BadEntryError,
   DataError,
   EmptyDatasetError,
   ImageDecodeError,
@@ -164,6 +165,48 @@ test('loading refuses a label-map mask, or skips it with skipBadFiles', async (t
     [['mask-values', labels]],
   );
   assert.equal(warnings.length, 1);
+});
+
+test('a symbolic-link loop is a BadEntryError naming the link, or skipped with skipBadFiles', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 2 }]);
+  const [a, b] = [join(root, P, `${P}_3.tif`), join(root, P, `${P}_3_mask.tif`)];
+  symlinkSync(b, a);
+  symlinkSync(a, b);
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, BadEntryError, a, 'symbolic link that leads in a loop'),
+  );
+  const warnings: string[] = [];
+  const index = scanDataset(root, { skipBadFiles: true, warn: (m) => warnings.push(m) });
+  assert.deepEqual(
+    index.patients[0]!.slices.map((s) => s.sliceNumber),
+    [1, 2],
+  );
+  assert.deepEqual(index.problems.map((p) => [p.code, p.file]).sort(), [
+    ['bad-entry', a],
+    ['bad-entry', b],
+  ]);
+  assert.equal(warnings.length, 2);
+});
+
+test('a folder named like a slice is a BadEntryError naming it, not a mask without its image', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 3 }]);
+  const image = join(root, P, `${P}_3.tif`);
+  rmSync(image);
+  mkdirSync(image);
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, BadEntryError, image, 'is a folder, not an image file'),
+  );
+  const index = scanDataset(root, { skipBadFiles: true, warn: () => {} });
+  assert.deepEqual(
+    index.patients[0]!.slices.map((s) => s.sliceNumber),
+    [1, 2],
+  );
+  assert.deepEqual(
+    index.problems.map((p) => p.code),
+    ['bad-entry', 'mask-without-image'],
+  );
 });
 
 test('an empty folder, a missing path and a folder of non-images are EmptyDatasetErrors', (t) => {
