@@ -15,16 +15,29 @@ export type DataErrorCode =
   | 'bad-entry'
   | 'bad-manifest';
 
+/**
+ * An option of the data API that lets a run go on without the file an error is about. The message names it as
+ * the API spells it; a front end with other names for it (the command line's flags) words its own.
+ */
+export type Remedy = 'skipBadFiles' | 'requireMetadata: false';
+
 export class DataError extends Error {
   override name = 'DataError';
+  /** The problem, without the file's name or the remedies. */
+  readonly problem: string;
+  readonly remedies: readonly Remedy[];
   constructor(
     readonly code: DataErrorCode,
     /** The file or folder the problem is in. */
     readonly file: string,
     problem: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; remedies?: readonly Remedy[] } = {},
   ) {
-    super(`${file}: ${problem}`, options);
+    const remedies = options.remedies ?? [];
+    const hint = remedies.length ? `; pass ${remedies.join(' or ')} to go without it` : '';
+    super(`${file}: ${problem}${hint}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = problem;
+    this.remedies = remedies;
   }
 }
 
@@ -130,8 +143,13 @@ export class EmptyDatasetError extends DataError {
 /** data.csv is missing or cannot be parsed. */
 export class MetadataError extends DataError {
   override name = 'MetadataError';
-  constructor(code: 'missing-metadata' | 'bad-metadata', file: string, problem: string) {
-    super(code, file, problem);
+  constructor(
+    code: 'missing-metadata' | 'bad-metadata',
+    file: string,
+    problem: string,
+    remedies?: readonly Remedy[],
+  ) {
+    super(code, file, problem, { remedies });
   }
 }
 
@@ -161,8 +179,10 @@ export class ProblemLog {
   /** Throws `error` unless bad files are being skipped, in which case it is logged as a warning. */
   report(error: DataError): void {
     if (!this.skipBadFiles) throw error;
-    this.problems.push({ file: error.file, message: error.message, code: error.code });
-    this.warn(`skipping: ${error.message}`);
+    // Without the remedies: the run is already going on without the file.
+    const message = `${error.file}: ${error.problem}`;
+    this.problems.push({ file: error.file, message, code: error.code });
+    this.warn(`skipping: ${message}`);
   }
 
   get count(): number {

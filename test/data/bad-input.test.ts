@@ -242,6 +242,44 @@ test('a kaggle_3m folder without data.csv is a MetadataError unless metadata is 
   );
 });
 
+test('a missing data.csv names the API options that go without it; skipping it warns without them', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 1 }], false);
+  assert.throws(
+    () => scanDataset(root),
+    (e) =>
+      assertNames(
+        e,
+        MetadataError,
+        'data.csv not found; pass skipBadFiles or requireMetadata: false to go without it',
+      ),
+  );
+  const warnings: string[] = [];
+  scanDataset(root, { skipBadFiles: true, warn: (m) => warnings.push(m) });
+  assert.deepEqual(warnings, [`skipping: ${join(root, 'data.csv')}: data.csv not found`]);
+});
+
+test('a binary data.csv is refused as not text, and no raw bytes reach a message', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 1 }], false);
+  const csv = join(root, 'data.csv');
+  writeFileSync(csv, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x1b, 0x5b, 0x32, 0x4a])); // a zip, ESC[2J
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, MetadataError, csv, 'not a CSV text file (a NUL byte at byte 5)'),
+  );
+  writeFileSync(csv, Buffer.from([0x4e, 0x61, 0x6d, 0x65, 0xff, 0xfe, 0x0a])); // Latin-1 or worse
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, MetadataError, 'not a CSV text file (not UTF-8)'),
+  );
+  writeFileSync(csv, `Na\u001b[2Jme,${'x'.repeat(100)}\nx,1\n`);
+  assert.throws(
+    () => scanDataset(root),
+    (e) =>
+      assertNames(e, MetadataError, /columns: Na\\u\{1b\}\[2Jme, x{70}…\)$/) &&
+      [...(e as Error).message].every((ch) => ch >= ' '),
+  );
+});
+
 test('skipBadFiles: one warning per bad file, a count, and the good slices loaded', async (t) => {
   const root = writeKaggleFolder(tempDir(t), [
     { id: P, slices: 4, tumour: [1] },

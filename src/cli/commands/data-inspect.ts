@@ -11,6 +11,7 @@ import { DataError } from '../../data/errors.ts';
 import { chooseGridSlices, overlayGrid, writeRgbPng } from '../../data/overlay-grid.ts';
 import { mulberry32 } from '../../data/random.ts';
 import { loadSlices } from '../../data/slice-cache.ts';
+import { errorMessage } from '../error-message.ts';
 import { integer } from '../options.ts';
 
 interface InspectOptions {
@@ -45,13 +46,13 @@ export function registerDataInspect(program: Command): void {
     .option('--json <path>', 'also write the summary as JSON')
     .option('--skip-bad-files', 'warn about unreadable or unpaired files and go on without them')
     .option('--no-metadata', 'do not require data.csv in a kaggle_3m folder')
-    .action(async (dirs: string[], o: InspectOptions) => {
+    .action(async (dirs: string[], o: InspectOptions, command: Command) => {
       try {
         await inspect(dirs, o);
       } catch (err) {
         // Bad input is the user's to fix: say what and where, without a stack trace.
         if (!(err instanceof DataError)) throw err;
-        console.error(`error: ${err.message}`);
+        console.error(`error: ${errorMessage(err, command)}`);
         process.exitCode = 1;
       }
     });
