@@ -14,6 +14,7 @@ import {
   MaskValuesError,
   MetadataError,
   UnpairedFileError,
+  UnsupportedImageError,
 } from '../../src/data/errors.ts';
 import { binariseMask, binariseMaskInto } from '../../src/data/image.ts';
 import { mulberry32 } from '../../src/data/random.ts';
@@ -278,6 +279,23 @@ test('a binary data.csv is refused as not text, and no raw bytes reach a message
       assertNames(e, MetadataError, /columns: Na\\u\{1b\}\[2Jme, x{70}…\)$/) &&
       [...(e as Error).message].every((ch) => ch >= ' '),
   );
+});
+
+test('a TIFF of several images is refused naming the count, or skipped; a thumbnail after the slice is not', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 2 }]);
+  const stack = join(root, P, `${P}_2.tif`);
+  writeTiff(stack, { width: 16, height: 16, channels: 3, samples: pattern(768), moreImages: [0] });
+  assert.throws(
+    () => readTiff(stack),
+    (e) => assertNames(e, UnsupportedImageError, stack, 'holds 2 images; a slice file must hold one'),
+  );
+  const cache = await loadSlices(scanDataset(root), { width: 16, skipBadFiles: true, warn: () => {} });
+  assert.deepEqual(
+    cache.problems.map((p) => [p.code, p.file]),
+    [['unsupported-image', stack]],
+  );
+  writeTiff(stack, { width: 16, height: 16, channels: 3, samples: pattern(768), moreImages: [1] });
+  assert.deepEqual(readTiff(stack).data, pattern(768));
 });
 
 test('skipBadFiles: one warning per bad file, a count, and the good slices loaded', async (t) => {
