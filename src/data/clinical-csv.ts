@@ -53,7 +53,11 @@ export function parseClinicalCsv(text: string, path: string): Map<string, Clinic
   if (!header || header.length === 0) throw new MetadataError('bad-metadata', path, 'empty CSV');
   const key = header.findIndex((h) => h.toLowerCase() === 'patient');
   if (key < 0)
-    throw new MetadataError('bad-metadata', path, `no "Patient" column (columns: ${header.join(', ')})`);
+    throw new MetadataError(
+      'bad-metadata',
+      path,
+      `no "Patient" column (columns: ${excerpt(header.join(', '))})`,
+    );
   const out = new Map<string, ClinicalRecord>();
   rows.slice(1).forEach((row, i) => {
     if (row.length !== header.length) {
@@ -74,17 +78,37 @@ export function parseClinicalCsv(text: string, path: string): Map<string, Clinic
 }
 
 export function readClinicalCsv(path: string): Map<string, ClinicalRecord> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch {
-    throw new MetadataError(
-      'missing-metadata',
-      path,
-      'data.csv not found: pass skipBadFiles or requireMetadata: false to go without it',
-    );
+    throw new MetadataError('missing-metadata', path, 'data.csv not found', [
+      'skipBadFiles',
+      'requireMetadata: false',
+    ]);
   }
-  return parseClinicalCsv(text, path);
+  return parseClinicalCsv(textOf(bytes, path), path);
+}
+
+/** The file as UTF-8 text; a binary file (NUL bytes, or not UTF-8) is refused before its bytes reach a message. */
+function textOf(bytes: Buffer, path: string): string {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0)
+    throw new MetadataError('bad-metadata', path, `not a CSV text file (a NUL byte at byte ${nul})`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new MetadataError('bad-metadata', path, 'not a CSV text file (not UTF-8)');
+  }
+}
+
+/** At most 80 characters of `text` for a message, control and invisible characters written as \u{…} escapes. */
+function excerpt(text: string): string {
+  const shown = [...text].slice(0, 80);
+  const escaped = shown
+    .join('')
+    .replace(/[\p{C}\\]/gu, (ch) => (ch === '\\' ? '\\\\' : `\\u{${ch.codePointAt(0)!.toString(16)}}`));
+  return shown.length < [...text].length ? `${escaped}…` : escaped;
 }
 
 /**

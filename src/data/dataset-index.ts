@@ -1,10 +1,11 @@
 // Finding the slices: the kaggle_3m layout (patient folders TCGA_<inst>_<id>_<date>/ holding <patient>_<n>.tif
 // and <patient>_<n>_mask.tif, plus data.csv), one patient's folder, one slice file, or a list of files. Only
 // names are read here; pixels are decoded by the slice cache. Slices are ordered by their number, numerically.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { type ClinicalRecord, clinicalFor, readClinicalCsv } from './clinical-csv.ts';
 import {
+  BadEntryError,
   type DataError,
   EmptyDatasetError,
   MaskGivenError,
@@ -115,19 +116,36 @@ function pairSlices(files: string[], patientId: string, masksRequired: boolean, 
   return slices;
 }
 
-function listDir(dir: string, slicesOnly = false): { files: string[]; dirs: string[] } {
+function listDir(dir: string, log: ProblemLog, slicesOnly = false): { files: string[]; dirs: string[] } {
   const files: string[] = [];
   const dirs: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
     const full = join(dir, entry.name);
     // Follow symbolic links: datasets are often linked in rather than copied.
-    const stats = entry.isSymbolicLink() ? statSync(full, { throwIfNoEntry: false }) : entry;
-    if (stats?.isDirectory()) dirs.push(full);
+    const stats = entry.isSymbolicLink() ? followLink(full, log) : entry;
+    if (stats?.isDirectory() && isImageFile(entry.name))
+      log.report(new BadEntryError(full, 'is a folder, not an image file, though it is named like one'));
+    else if (stats?.isDirectory()) dirs.push(full);
     else if (stats?.isFile() && isImageFile(entry.name) && !(slicesOnly && parseSliceName(entry.name).isMask))
       files.push(full);
   }
   return { files, dirs: dirs.sort(naturalOrder) };
+}
+
+/** What a symbolic link leads to; undefined for a missing target (ignored, as before) or a reported problem. */
+function followLink(link: string, log: ProblemLog): Stats | undefined {
+  try {
+    return statSync(link, { throwIfNoEntry: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ELOOP'
+        ? 'is a symbolic link that leads in a loop (ELOOP): point it at a real file or folder'
+        : `is a symbolic link that cannot be followed (${code ?? (err as Error).message})`;
+    log.report(new BadEntryError(link, problem, { cause: err }));
+    return undefined;
+  }
 }
 
 function makePatient(id: string, slices: SliceRef[]): PatientRef {
@@ -143,11 +161,11 @@ export function scanDataset(input: string | readonly string[], options: ScanOpti
   const slicesOnly = options.slicesOnly ?? false;
   if (statSync(source).isFile()) return scanFileList([source], log, 'file', slicesOnly);
   let root = source;
-  let { files, dirs } = listDir(root, slicesOnly);
+  let { files, dirs } = listDir(root, log, slicesOnly);
   // The Kaggle download unzips to lgg-mri-segmentation/kaggle_3m/: accept the folder above it too.
   if (files.length === 0 && dirs.some((d) => basename(d) === 'kaggle_3m')) {
     root = join(root, 'kaggle_3m');
-    ({ files, dirs } = listDir(root, slicesOnly));
+    ({ files, dirs } = listDir(root, log, slicesOnly));
   }
   if (files.length > 0) {
     const id = basename(root);
@@ -156,7 +174,7 @@ export function scanDataset(input: string | readonly string[], options: ScanOpti
     return index;
   }
   const folders = dirs
-    .map((dir) => ({ id: basename(dir), files: listDir(dir, slicesOnly).files }))
+    .map((dir) => ({ id: basename(dir), files: listDir(dir, log, slicesOnly).files }))
     .filter((f) => f.files.length);
   // Once any patient has masks, every slice needs one (a missing mask is a lost label, not an unlabelled set).
   const anyMask = folders.some((f) => f.files.some((file) => parseSliceName(file).isMask));

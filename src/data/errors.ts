@@ -5,24 +5,39 @@ export type DataErrorCode =
   | 'unreadable-image'
   | 'unsupported-image'
   | 'mask-size-mismatch'
+  | 'mask-values'
   | 'mask-without-image'
   | 'image-without-mask'
   | 'empty-dataset'
   | 'missing-metadata'
   | 'bad-metadata'
   | 'not-found'
+  | 'bad-entry'
   | 'bad-manifest';
+
+/**
+ * An option of the data API that lets a run go on without the file an error is about. The message names it as
+ * the API spells it; a front end with other names for it (the command line's flags) words its own.
+ */
+export type Remedy = 'skipBadFiles' | 'requireMetadata: false';
 
 export class DataError extends Error {
   override name = 'DataError';
+  /** The problem, without the file's name or the remedies. */
+  readonly problem: string;
+  readonly remedies: readonly Remedy[];
   constructor(
     readonly code: DataErrorCode,
     /** The file or folder the problem is in. */
     readonly file: string,
     problem: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; remedies?: readonly Remedy[] } = {},
   ) {
-    super(`${file}: ${problem}`, options);
+    const remedies = options.remedies ?? [];
+    const hint = remedies.length ? `; pass ${remedies.join(' or ')} to go without it` : '';
+    super(`${file}: ${problem}${hint}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = problem;
+    this.remedies = remedies;
   }
 }
 
@@ -59,6 +74,27 @@ export class MaskSizeMismatchError extends DataError {
   }
 }
 
+/**
+ * A mask whose values are not 0/1 or 0/255: a label map ({0, 1, 3}), greys or a lossy JPEG's noise. It has no one
+ * right tumour threshold, so it is refused rather than guessed (thresholding at 128 would drop labels 1–127).
+ */
+export class MaskValuesError extends DataError {
+  override name = 'MaskValuesError';
+  constructor(
+    file: string,
+    /** The distinct values found, ascending. */
+    readonly values: number[],
+  ) {
+    const shown =
+      values.length > 8 ? `${values.slice(0, 8).join(', ')}, … (${values.length} values)` : values.join(', ');
+    super(
+      'mask-values',
+      file,
+      `mask holds the values ${shown}; a mask must hold 0 and 1, or 0 and 255 (tumour where not 0)`,
+    );
+  }
+}
+
 /** A slice image without its mask, or a mask without its image. */
 export class UnpairedFileError extends DataError {
   override name = 'UnpairedFileError';
@@ -70,6 +106,17 @@ export class UnpairedFileError extends DataError {
         ? `mask has no image (expected ${expected})`
         : `image has no mask (expected ${expected})`,
     );
+  }
+}
+
+/**
+ * A folder entry that cannot be read as what it is: a symbolic link that leads in a loop (or cannot be followed
+ * for another reason than a missing target), or a folder named like an image file.
+ */
+export class BadEntryError extends DataError {
+  override name = 'BadEntryError';
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('bad-entry', file, problem, options);
   }
 }
 
@@ -96,8 +143,13 @@ export class EmptyDatasetError extends DataError {
 /** data.csv is missing or cannot be parsed. */
 export class MetadataError extends DataError {
   override name = 'MetadataError';
-  constructor(code: 'missing-metadata' | 'bad-metadata', file: string, problem: string) {
-    super(code, file, problem);
+  constructor(
+    code: 'missing-metadata' | 'bad-metadata',
+    file: string,
+    problem: string,
+    remedies?: readonly Remedy[],
+  ) {
+    super(code, file, problem, { remedies });
   }
 }
 
@@ -127,8 +179,10 @@ export class ProblemLog {
   /** Throws `error` unless bad files are being skipped, in which case it is logged as a warning. */
   report(error: DataError): void {
     if (!this.skipBadFiles) throw error;
-    this.problems.push({ file: error.file, message: error.message, code: error.code });
-    this.warn(`skipping: ${error.message}`);
+    // Without the remedies: the run is already going on without the file.
+    const message = `${error.file}: ${error.problem}`;
+    this.problems.push({ file: error.file, message, code: error.code });
+    this.warn(`skipping: ${message}`);
   }
 
   get count(): number {

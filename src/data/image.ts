@@ -1,4 +1,5 @@
 // The decoded-image type every reader returns, and small pure helpers on it.
+import { MaskValuesError } from './errors.ts';
 
 export interface DecodedImage {
   width: number;
@@ -28,12 +29,12 @@ export function toRgb(image: DecodedImage): DecodedImage {
 }
 
 /**
- * A mask as one byte per pixel, 0 or 1. Masks come as 0/255 or 0/1 (and JPEG masks with noise around 0 and
- * 255), so the threshold is half the maximum when the maximum is above 1. Only the first channel counts.
+ * A mask as one byte per pixel, 0 or 1. Masks come as 0/255 or 0/1; any other value (a label map, greys, a JPEG's
+ * noise) throws a MaskValuesError naming `file`. Only the first channel counts.
  */
-export function binariseMask(mask: DecodedImage): Uint8Array {
+export function binariseMask(mask: DecodedImage, file: string): Uint8Array {
   const out = new Uint8Array(mask.width * mask.height);
-  binariseMaskInto(mask, out);
+  binariseMaskInto(mask, out, file);
   return out;
 }
 
@@ -41,7 +42,7 @@ export function binariseMask(mask: DecodedImage): Uint8Array {
  * binariseMask writing into `out` (width × height bytes); returns the number of mask pixels. One-channel masks
  * are done four pixels at a time: decoding a dataset's masks is otherwise a second of byte loops.
  */
-export function binariseMaskInto(mask: DecodedImage, out: Uint8Array): number {
+export function binariseMaskInto(mask: DecodedImage, out: Uint8Array, file: string): number {
   const n = mask.width * mask.height;
   const c = mask.channels;
   const data = mask.data;
@@ -50,11 +51,14 @@ export function binariseMaskInto(mask: DecodedImage, out: Uint8Array): number {
     const outWords = new Uint32Array(out.buffer, out.byteOffset, n / 4);
     let any = 0;
     for (let i = 0; i < words.length; i++) any |= words[i]!;
-    // Some byte above 1 ⇔ some byte has a bit other than its lowest set: then threshold at 128 (its top bit).
+    // Some byte above 1 ⇔ some byte has a bit other than its lowest set: then every byte must be 0 or 255,
+    // that is its top bit repeated eight times.
     const wide = (any & 0xfefefefe) !== 0;
     let count = 0;
     for (let i = 0; i < words.length; i++) {
-      const bits = wide ? (words[i]! >>> 7) & 0x01010101 : words[i]!;
+      const word = words[i]!;
+      const bits = wide ? (word >>> 7) & 0x01010101 : word;
+      if (wide && Math.imul(bits, 0xff) >>> 0 !== word) throw new MaskValuesError(file, distinctValues(mask));
       outWords[i] = bits;
       count += Math.imul(bits, 0x01010101) >>> 24; // sum of the four 0/1 bytes
     }
@@ -62,14 +66,22 @@ export function binariseMaskInto(mask: DecodedImage, out: Uint8Array): number {
   }
   let max = 0;
   for (let i = 0; i < n; i++) max = Math.max(max, data[i * c]!);
-  const threshold = max > 1 ? 128 : 1;
+  const top = max > 1 ? 255 : 1;
   let count = 0;
   for (let i = 0; i < n; i++) {
-    const v = data[i * c]! >= threshold ? 1 : 0;
-    out[i] = v;
-    count += v;
+    const v = data[i * c]!;
+    if (v !== 0 && v !== top) throw new MaskValuesError(file, distinctValues(mask));
+    out[i] = v === 0 ? 0 : 1;
+    count += out[i]!;
   }
   return count;
+}
+
+/** The distinct values of a mask's first channel, ascending. */
+function distinctValues(mask: DecodedImage): number[] {
+  const seen = new Uint8Array(256);
+  for (let i = 0; i < mask.data.length; i += mask.channels) seen[mask.data[i]!] = 1;
+  return [...seen.keys()].filter((v) => seen[v]);
 }
 
 /**

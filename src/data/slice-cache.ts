@@ -65,10 +65,33 @@ async function decodePair(reader: ReusingImageReader, slice: SliceRef): Promise<
   return { image, mask };
 }
 
+/** Slice k's mask as 0/1 at the cache size, written into `masks`; returns its tumour pixels. */
+function binariseInto(
+  mask: DecodedImage,
+  file: string,
+  masks: Uint8Array,
+  k: number,
+  width: number,
+  height: number,
+): number {
+  const slot = masks.subarray(k * width * height, (k + 1) * width * height);
+  if (mask.width === width && mask.height === height) return binariseMaskInto(mask, slot, file);
+  slot.set(resizeNearest(binariseMask(mask, file), mask.width, mask.height, width, height));
+  let sum = 0;
+  for (let j = 0; j < slot.length; j++) sum += slot[j]!;
+  return sum;
+}
+
 /** Decodes every slice of `index` into memory. */
 export async function loadSlices(index: DatasetIndex, options: LoadOptions = {}): Promise<SliceCache> {
   const width = options.width ?? 256;
   const height = options.height ?? width;
+  for (const [option, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const)
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`${option} must be an integer ≥ 1 to decode slices at, got ${value}`);
   const log = new ProblemLog(options.skipBadFiles ?? false, options.warn);
   const slices = index.patients.flatMap((p) => p.slices);
   const pixels = width * height;
@@ -83,29 +106,21 @@ export async function loadSlices(index: DatasetIndex, options: LoadOptions = {})
   const reader = new ReusingImageReader();
   for (let i = 0; i < slices.length; i++) {
     const slice = slices[i]!;
+    const k = kept.length;
     let pair: DecodedPair;
     try {
       pair = await decodePair(reader, slice);
+      // Binarising checks the mask's values: a bad mask is a bad file, as an unreadable one is.
+      if (masks && pair.mask)
+        tumourPixels[k] = binariseInto(pair.mask, slice.maskPath!, masks, k, width, height);
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
       log.report(err);
       options.onProgress?.(i + 1, slices.length);
       continue;
     }
-    const k = kept.length;
     const rgb = toRgb(pair.image);
     images.set(resizeBilinear(rgb.data, rgb.width, rgb.height, 3, width, height), k * pixels * 3);
-    if (masks && pair.mask) {
-      const slot = masks.subarray(k * pixels, (k + 1) * pixels);
-      if (pair.mask.width === width && pair.mask.height === height)
-        tumourPixels[k] = binariseMaskInto(pair.mask, slot);
-      else {
-        slot.set(resizeNearest(binariseMask(pair.mask), pair.mask.width, pair.mask.height, width, height));
-        let sum = 0;
-        for (let j = 0; j < slot.length; j++) sum += slot[j]!;
-        tumourPixels[k] = sum;
-      }
-    }
     if (rgb.width !== width || rgb.height !== height) {
       const note = `resized from ${rgb.width}×${rgb.height} to ${width}×${height}`;
       noteCounts.set(note, (noteCounts.get(note) ?? 0) + 1);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import UTIF from 'utif2';
 import { ImageDecodeError, UnsupportedImageError } from './errors.ts';
 import type { DecodedImage } from './image.ts';
+import { multiPageProblem, tiffImageCount } from './tiff-pages.ts';
 
 /** Larger is not an MRI slice (and a corrupt header could ask for gigabytes). */
 const MAX_SIDE = 16384;
@@ -20,7 +21,7 @@ export function isTiff(bytes: Uint8Array): boolean {
   );
 }
 
-/** Reads and decodes one TIFF file (the first image in it). */
+/** Reads and decodes one TIFF file (its one image; thumbnails are ignored). */
 export function readTiff(path: string): DecodedImage {
   return decodeTiff(readFileSync(path), path);
 }
@@ -87,6 +88,8 @@ function tag(tags: Tags, id: number): number[] | undefined {
 export function decodeTiff(bytes: Uint8Array, path: string, scratch?: Uint8Array): DecodedImage {
   if (!isTiff(bytes)) throw new ImageDecodeError(path, 'not a TIFF (no II*/MM* header)');
   const ifd = readFirstDirectory(bytes, path);
+  const images = tiffImageCount(bytes);
+  if (images > 1) throw new UnsupportedImageError(path, multiPageProblem(images));
   const width = tag(ifd, 256)?.[0];
   const height = tag(ifd, 257)?.[0];
   if (!width || !height)

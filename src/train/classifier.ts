@@ -27,6 +27,7 @@ import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { classifierScores } from './inference.ts';
 import { prepareTrainingData } from './training-data.ts';
+import { checkTrainingOptions, requireInteger, requirePositive } from './training-options.ts';
 
 export interface ClassifierTrainOptions {
   data: string;
@@ -79,17 +80,18 @@ export interface ClassifierRun extends FitResult {
 }
 
 export async function trainClassifier(o: ClassifierTrainOptions): Promise<ClassifierRun> {
-  const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
-  const { cache } = data;
-  let preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
-  const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
-  const valLabels = Uint8Array.from(data.val, (i) => (cache.tumourPixels[i]! > 0 ? 1 : 0));
   const densenet: DenseNetConfig = {
     ...DENSENET121,
     ...o.network,
     numClasses: 2,
     headDropout: o.headDropout,
   };
+  checkClassifierOptions(o, densenet);
+  const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
+  const { cache } = data;
+  let preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
+  const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
+  const valLabels = Uint8Array.from(data.val, (i) => (cache.tumourPixels[i]! > 0 ? 1 : 0));
   manualSeed(o.seed); // --seed decides the initial weights too
   const model = new DenseNet(densenet);
   let pretrained: Record<string, unknown> | null = null;
@@ -229,6 +231,16 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
   );
   weightTensor?.dispose();
   return { ...result, threshold: choice.threshold, modelPath };
+}
+
+function checkClassifierOptions(o: ClassifierTrainOptions, densenet: DenseNetConfig): void {
+  // The stem quarters the input and each transition halves it: fewer than 32 pixels vanish before the head.
+  const halvings = densenet.blockConfig.length + 1;
+  checkTrainingOptions(o, { min: 2 ** halvings, multiple: 1, why: `DenseNet halves it ${halvings} times` });
+  if (!(o.headDropout >= 0 && o.headDropout < 1))
+    throw new RangeError(`headDropout must be from 0 to below 1, got ${o.headDropout}`);
+  requireInteger('headWarmupEpochs', o.headWarmupEpochs ?? 0, 0);
+  if (Array.isArray(o.classWeights)) for (const w of o.classWeights) requirePositive('classWeights', w);
 }
 
 function classWeights(

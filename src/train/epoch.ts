@@ -9,7 +9,9 @@ import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import type { Optimizer, Tensor } from '../engine/index.ts';
 import { forEachBatch } from './batches.ts';
+import { TrainingDivergedError } from './fit.ts';
 import { progress } from './progress.ts';
+import { requireInteger } from './training-options.ts';
 
 export interface EpochInputs {
   epoch: number;
@@ -34,25 +36,38 @@ export function trainEpoch(o: EpochInputs): { train_loss: number } {
   const rng = mulberry32(o.seed * 7919 + o.epoch);
   const positive = Array.from(o.train, (i) => o.cache.tumourPixels[i]! > 0);
   const order = epochIndices(positive, o.sampling, rng, o.epochLength).map((k) => o.train[k]!);
+  requireInteger('batch', o.batch, 1);
   const steps = Math.floor(order.length / o.batch); // drop the last partial batch: batch norm needs a real batch
   if (steps === 0)
     throw new Error(`an epoch draws ${order.length} slices, fewer than one batch of ${o.batch}`);
   const bar = progress(`epoch ${o.epoch} train`, steps, o.log);
   let total = 0;
-  forEachBatch(order.subarray(0, steps * o.batch), o.batch, (indices) => {
-    const batch = assembleBatch(o.cache, indices, {
-      preprocess: o.preprocess,
-      volumeStats: o.volumeStats,
-      ...(o.augment ? { augment: o.augment, rng } : {}),
+  // The bar is stopped even when an epoch fails: on a terminal it hides the cursor while it runs.
+  try {
+    forEachBatch(order.subarray(0, steps * o.batch), o.batch, (indices, first) => {
+      const batch = assembleBatch(o.cache, indices, {
+        preprocess: o.preprocess,
+        volumeStats: o.volumeStats,
+        ...(o.augment ? { augment: o.augment, rng } : {}),
+      });
+      o.optimizer.zeroGrad();
+      const loss = o.loss(batch);
+      loss.backward();
+      o.optimizer.step();
+      const value = loss.item();
+      // Stopped at once: an epoch of NaN updates can take an hour and cannot recover.
+      if (!Number.isFinite(value))
+        throw new TrainingDivergedError(
+          o.epoch,
+          'train_loss',
+          value,
+          `epoch ${o.epoch}, batch ${first / o.batch + 1} of ${steps}`,
+        );
+      total += value;
+      bar.tick({ loss: value });
     });
-    o.optimizer.zeroGrad();
-    const loss = o.loss(batch);
-    loss.backward();
-    o.optimizer.step();
-    const value = loss.item();
-    total += value;
-    bar.tick({ loss: value });
-  });
-  bar.stop();
+  } finally {
+    bar.stop();
+  }
   return { train_loss: total / steps };
 }

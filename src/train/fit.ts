@@ -5,6 +5,26 @@ import { join } from 'node:path';
 import { type LrScheduler, type Module, manualSeed, type Optimizer, saveModel } from '../engine/index.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { appendEpoch, type EpochRecord, truncateLog } from './run-log.ts';
+import { requireInteger } from './training-options.ts';
+
+/**
+ * A training loss that is NaN or infinite: the weights are lost and every later epoch would be too, so the run
+ * stops before saving that epoch (its checkpoint and best model stay those of the last sound epoch).
+ */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(
+    readonly epoch: number,
+    readonly metric: string,
+    readonly value: number,
+    where = `epoch ${epoch}`,
+  ) {
+    super(
+      `training diverged in ${where}: ${metric} is ${value}; the run stopped without saving epoch ${epoch} ` +
+        '(a lower learning rate usually helps)',
+    );
+  }
+}
 
 export interface FitOptions {
   runDir: string;
@@ -48,6 +68,8 @@ export function fit(o: FitOptions): FitResult {
   const log = o.log ?? ((line: string) => console.log(line));
   const logPath = join(o.runDir, 'log.jsonl');
   const patience = o.patience ?? Number.POSITIVE_INFINITY;
+  requireInteger('epochs', o.epochs, 1); // with none there is no best model to save
+  if (patience !== Number.POSITIVE_INFINITY) requireInteger('patience', patience, 1);
   let state: LoopState = {
     bestEpoch: 0,
     bestScore: o.mode === 'max' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
@@ -76,6 +98,8 @@ export function fit(o: FitOptions): FitResult {
     o.model.train();
     o.beforeEpoch?.(epoch);
     const trainMetrics = o.trainEpoch(epoch);
+    for (const [metric, value] of Object.entries(trainMetrics))
+      if (!Number.isFinite(value)) throw new TrainingDivergedError(epoch, metric, value);
     o.model.eval();
     const valMetrics = o.validate(epoch);
     const score = valMetrics[o.monitor];

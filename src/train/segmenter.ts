@@ -32,6 +32,7 @@ import { type FitResult, fit } from './fit.ts';
 import { segmenterMasks, segmenterProbabilities } from './inference.ts';
 import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
 import { prepareTrainingData, type TrainingData } from './training-data.ts';
+import { checkTrainingOptions, requirePositive } from './training-options.ts';
 
 export type SegmenterArchitecture = 'resunet' | 'unet';
 
@@ -73,21 +74,40 @@ export const SEGMENTER_DEFAULTS = {
   augment: DEFAULT_AUGMENT,
 };
 
+/** The network's layout: the reference one of `architecture` with its filters multiplied by `width`. */
+export function segmenterConfig(
+  architecture: SegmenterArchitecture,
+  width: number,
+): ResUNetConfig | UNetConfig {
+  const reference = architecture === 'resunet' ? REFERENCE_RESUNET : BUDA_UNET;
+  return { ...reference, features: Math.round(reference.features * width) };
+}
+
 export function buildSegmenter(
   architecture: SegmenterArchitecture,
   width: number,
 ): { model: Module; config: ResUNetConfig | UNetConfig } {
-  if (architecture === 'resunet') {
-    const config = { ...REFERENCE_RESUNET, features: Math.round(REFERENCE_RESUNET.features * width) };
-    return { model: new ResUNet(config), config };
-  }
-  const config = { ...BUDA_UNET, features: Math.round(BUDA_UNET.features * width) };
-  return { model: new UNet(config), config };
+  const config = segmenterConfig(architecture, width);
+  return { model: architecture === 'resunet' ? new ResUNet(config) : new UNet(config), config };
+}
+
+function checkSegmenterOptions(o: SegmenterTrainOptions): void {
+  const { depth } = segmenterConfig(o.architecture, 1);
+  // Each level halves the image and the way back doubles it: the sizes must meet again at every level.
+  checkTrainingOptions(o, {
+    min: 2 ** depth,
+    multiple: 2 ** depth,
+    why: `the ${o.architecture} halves it ${depth} times`,
+  });
+  requirePositive('width', o.width);
+  const { features } = segmenterConfig(o.architecture, o.width);
+  if (features < 1) throw new RangeError(`width ${o.width} leaves the ${o.architecture} no filters`);
 }
 
 export async function trainSegmenter(
   o: SegmenterTrainOptions,
 ): Promise<FitResult & { postprocess: PostprocessChoice }> {
+  checkSegmenterOptions(o);
   const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
   const { cache } = data;
   const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };

@@ -1,18 +1,22 @@
 // Bad input becomes a clear error naming the file and the problem, or, with skipBadFiles, one warning per file
 // and a count. Every bad file here is made by the test.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import {
+  BadEntryError,
   DataError,
   EmptyDatasetError,
   ImageDecodeError,
   MaskSizeMismatchError,
+  MaskValuesError,
   MetadataError,
   UnpairedFileError,
+  UnsupportedImageError,
 } from '../../src/data/errors.ts';
+import { binariseMask, binariseMaskInto } from '../../src/data/image.ts';
 import { mulberry32 } from '../../src/data/random.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
@@ -110,6 +114,102 @@ test('a mask whose size differs from its image names both files and both sizes',
   );
 });
 
+test('a mask of other values than 0/1 or 0/255 is a MaskValuesError naming the file and the values', () => {
+  const label = (data: number[]) => ({
+    width: 4,
+    height: 2,
+    channels: 1 as const,
+    sourceBits: 8,
+    data: Uint8Array.from(data),
+  });
+  const cases: Array<[number[], string]> = [
+    [[0, 1, 3, 0, 1, 1, 0, 3], '0, 1, 3'], // a label map: thresholding at 128 would erase every label
+    [[0, 255, 250, 3, 0, 255, 0, 0], '0, 3, 250, 255'], // noise, as a JPEG's
+    [[0, 1, 255, 0, 0, 0, 0, 0], '0, 1, 255'], // 0/1 and 0/255 mixed
+    [[0, 128, 128, 0, 0, 0, 0, 0], '0, 128'],
+  ];
+  for (const [values, named] of cases) {
+    // Both paths: four pixels at a time (8 pixels) and pixel by pixel (7).
+    assert.throws(
+      () => binariseMaskInto(label(values), new Uint8Array(8), 'x_mask.tif'),
+      (e) => assertNames(e, MaskValuesError, 'x_mask.tif', `values ${named};`, '0 and 1, or 0 and 255'),
+    );
+    const odd = { ...label(values), width: 7, height: 1, data: Uint8Array.from(values.slice(0, 7)) };
+    assert.throws(() => binariseMask(odd, 'odd_mask.tif'), MaskValuesError);
+  }
+  const many = Uint8Array.from({ length: 16 }, (_, i) => i * 16);
+  assert.throws(
+    () => binariseMask({ width: 4, height: 4, channels: 1, sourceBits: 8, data: many }, 'grey_mask.tif'),
+    (e) => assertNames(e, MaskValuesError, '0, 16, 32, 48, 64, 80, 96, 112, … (16 values)'),
+  );
+});
+
+test('loading refuses a label-map mask, or skips it with skipBadFiles', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 3, tumour: [1] }]);
+  const labels = join(root, P, `${P}_2_mask.tif`);
+  writeTiff(labels, { width: 16, height: 16, channels: 1, samples: boxMask(16, 16, [2, 2, 8, 8], 3) });
+  await assert.rejects(loadSlices(scanDataset(root), { width: 16 }), (e) =>
+    assertNames(e, MaskValuesError, labels, 'values 0, 3;'),
+  );
+  const warnings: string[] = [];
+  const cache = await loadSlices(scanDataset(root), {
+    width: 8,
+    skipBadFiles: true,
+    warn: (m) => warnings.push(m),
+  });
+  assert.deepEqual(
+    cache.slices.map((s) => s.sliceNumber),
+    [1, 3],
+  );
+  assert.deepEqual(
+    cache.problems.map((p) => [p.code, p.file]),
+    [['mask-values', labels]],
+  );
+  assert.equal(warnings.length, 1);
+});
+
+test('a symbolic-link loop is a BadEntryError naming the link, or skipped with skipBadFiles', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 2 }]);
+  const [a, b] = [join(root, P, `${P}_3.tif`), join(root, P, `${P}_3_mask.tif`)];
+  symlinkSync(b, a);
+  symlinkSync(a, b);
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, BadEntryError, a, 'symbolic link that leads in a loop'),
+  );
+  const warnings: string[] = [];
+  const index = scanDataset(root, { skipBadFiles: true, warn: (m) => warnings.push(m) });
+  assert.deepEqual(
+    index.patients[0]!.slices.map((s) => s.sliceNumber),
+    [1, 2],
+  );
+  assert.deepEqual(index.problems.map((p) => [p.code, p.file]).sort(), [
+    ['bad-entry', a],
+    ['bad-entry', b],
+  ]);
+  assert.equal(warnings.length, 2);
+});
+
+test('a folder named like a slice is a BadEntryError naming it, not a mask without its image', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 3 }]);
+  const image = join(root, P, `${P}_3.tif`);
+  rmSync(image);
+  mkdirSync(image);
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, BadEntryError, image, 'is a folder, not an image file'),
+  );
+  const index = scanDataset(root, { skipBadFiles: true, warn: () => {} });
+  assert.deepEqual(
+    index.patients[0]!.slices.map((s) => s.sliceNumber),
+    [1, 2],
+  );
+  assert.deepEqual(
+    index.problems.map((p) => p.code),
+    ['bad-entry', 'mask-without-image'],
+  );
+});
+
 test('an empty folder, a missing path and a folder of non-images are EmptyDatasetErrors', (t) => {
   const dir = tempDir(t);
   assert.throws(
@@ -141,6 +241,61 @@ test('a kaggle_3m folder without data.csv is a MetadataError unless metadata is 
     () => scanDataset(root),
     (e) => assertNames(e, MetadataError, 'no "Patient" column'),
   );
+});
+
+test('a missing data.csv names the API options that go without it; skipping it warns without them', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 1 }], false);
+  assert.throws(
+    () => scanDataset(root),
+    (e) =>
+      assertNames(
+        e,
+        MetadataError,
+        'data.csv not found; pass skipBadFiles or requireMetadata: false to go without it',
+      ),
+  );
+  const warnings: string[] = [];
+  scanDataset(root, { skipBadFiles: true, warn: (m) => warnings.push(m) });
+  assert.deepEqual(warnings, [`skipping: ${join(root, 'data.csv')}: data.csv not found`]);
+});
+
+test('a binary data.csv is refused as not text, and no raw bytes reach a message', (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 1 }], false);
+  const csv = join(root, 'data.csv');
+  writeFileSync(csv, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x1b, 0x5b, 0x32, 0x4a])); // a zip, ESC[2J
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, MetadataError, csv, 'not a CSV text file (a NUL byte at byte 5)'),
+  );
+  writeFileSync(csv, Buffer.from([0x4e, 0x61, 0x6d, 0x65, 0xff, 0xfe, 0x0a])); // Latin-1 or worse
+  assert.throws(
+    () => scanDataset(root),
+    (e) => assertNames(e, MetadataError, 'not a CSV text file (not UTF-8)'),
+  );
+  writeFileSync(csv, `Na\u001b[2Jme,${'x'.repeat(100)}\nx,1\n`);
+  assert.throws(
+    () => scanDataset(root),
+    (e) =>
+      assertNames(e, MetadataError, /columns: Na\\u\{1b\}\[2Jme, x{70}…\)$/) &&
+      [...(e as Error).message].every((ch) => ch >= ' '),
+  );
+});
+
+test('a TIFF of several images is refused naming the count, or skipped; a thumbnail after the slice is not', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), [{ id: P, slices: 2 }]);
+  const stack = join(root, P, `${P}_2.tif`);
+  writeTiff(stack, { width: 16, height: 16, channels: 3, samples: pattern(768), moreImages: [0] });
+  assert.throws(
+    () => readTiff(stack),
+    (e) => assertNames(e, UnsupportedImageError, stack, 'holds 2 images; a slice file must hold one'),
+  );
+  const cache = await loadSlices(scanDataset(root), { width: 16, skipBadFiles: true, warn: () => {} });
+  assert.deepEqual(
+    cache.problems.map((p) => [p.code, p.file]),
+    [['unsupported-image', stack]],
+  );
+  writeTiff(stack, { width: 16, height: 16, channels: 3, samples: pattern(768), moreImages: [1] });
+  assert.deepEqual(readTiff(stack).data, pattern(768));
 });
 
 test('skipBadFiles: one warning per bad file, a count, and the good slices loaded', async (t) => {

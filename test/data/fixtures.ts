@@ -30,6 +30,11 @@ export interface TiffSpec {
   padLastStrip?: boolean;
   photometric?: number;
   bigEndian?: boolean;
+  /**
+   * More images after the first, by NewSubfileType (0 a full image, 1 a thumbnail): directories that share the
+   * first one's pixels, as a stack of slices or a file with a preview would have.
+   */
+  moreImages?: number[];
 }
 
 /** A TIFF built byte by byte: pixel strips first, then the IFD and its arrays. */
@@ -110,6 +115,34 @@ export function encodeTiff(spec: TiffSpec): Uint8Array {
       if (type === 3) view.setUint16(target + 2 * k, v, le);
       else view.setUint32(target + 4 * k, v, le);
     });
+  });
+  return spec.moreImages?.length ? withMoreImages(out, ifdOffset, tags.length, spec.moreImages, le) : out;
+}
+
+function withMoreImages(
+  tiff: Uint8Array,
+  ifdOffset: number,
+  entries: number,
+  subfileTypes: number[],
+  le: boolean,
+): Uint8Array {
+  const size = 2 + (entries + 1) * 12 + 4;
+  const start = tiff.length + (tiff.length % 2);
+  const out = new Uint8Array(start + size * subfileTypes.length);
+  out.set(tiff);
+  const view = new DataView(out.buffer);
+  const firstEntries = tiff.subarray(ifdOffset + 2, ifdOffset + 2 + entries * 12);
+  let next = ifdOffset + 2 + entries * 12;
+  subfileTypes.forEach((subfileType, k) => {
+    const at = start + k * size;
+    view.setUint32(next, at, le);
+    view.setUint16(at, entries + 1, le);
+    view.setUint16(at + 2, 254, le); // NewSubfileType first: tags go in ascending order
+    view.setUint16(at + 4, 4, le);
+    view.setUint32(at + 6, 1, le);
+    view.setUint32(at + 10, subfileType, le);
+    out.set(firstEntries, at + 14);
+    next = at + 2 + (entries + 1) * 12;
   });
   return out;
 }

@@ -89,7 +89,7 @@ test('RGBA TIFF and 1-bit masks: alpha dropped, bits unpacked', (t) => {
   const mask = readTiff(
     writeTiff(join(dir, 'm.tif'), { width: 10, height: 1, channels: 1, bits: 1, samples: bits }),
   );
-  assert.deepEqual([...binariseMask(mask)], [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
+  assert.deepEqual([...binariseMask(mask, 'm.tif')], [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
 });
 
 test('PNG reads exactly, JPEG closely; a PNG mask is binarised', async (t) => {
@@ -105,7 +105,7 @@ test('PNG reads exactly, JPEG closely; a PNG mask is binarised', async (t) => {
   const mask = await readImage(
     await writePng(join(dir, 'm.png'), 4, 1, 1, Uint8Array.from([0, 255, 0, 255])),
   );
-  assert.deepEqual([...binariseMask(mask)], [0, 1, 0, 1]);
+  assert.deepEqual([...binariseMask(mask, 'm.png')], [0, 1, 0, 1]);
 });
 
 test('masks of 0/255 and of 0/1 binarise to the same 0/1', () => {
@@ -117,8 +117,8 @@ test('masks of 0/255 and of 0/1 binarise to the same 0/1', () => {
     data: Uint8Array.from([0, 255, 255, 0]),
   };
   const m1 = { ...m255, data: Uint8Array.from([0, 1, 1, 0]) };
-  assert.deepEqual([...binariseMask(m255)], [0, 1, 1, 0]);
-  assert.deepEqual([...binariseMask(m1)], [0, 1, 1, 0]);
+  assert.deepEqual([...binariseMask(m255, 'm255.tif')], [0, 1, 1, 0]);
+  assert.deepEqual([...binariseMask(m1, 'm1.tif')], [0, 1, 1, 0]);
 });
 
 test('kaggle_3m folder: patients, numeric slice order, masks paired, data.csv joined by patient', (t) => {
@@ -228,7 +228,8 @@ test('CSV parser: quotes, doubled quotes, CRLF, empty fields', () => {
 test('two real LGG patients: counts match the files, pixels match sharp, masks are 0/1', async (t) => {
   const unpack = join(sharedLgg, 'unpack');
   if (!existsSync(unpack)) {
-    t.diagnostic(`${sharedLgg} not found: real-data check not run`);
+    // Only some machines hold the real data beside the checkout: a visible skip, not a silent pass.
+    t.skip(`${sharedLgg} not found: the real-data check needs it`);
     return;
   }
   const dest = tempDir(t);
@@ -300,7 +301,6 @@ test('16-bit PNG is scaled to 8 bits over the full range and says so', async (t)
   const image = await readImage(path);
   assert.equal(image.sourceBits, 16);
   assert.match(image.note ?? '', /16-bit/);
-  assert.deepEqual([...binariseMask(image)], [0, 1, 1, 0]);
   assert.deepEqual(
     [...toRgb(image).data].filter((_, i) => i % 3 === 0),
     [0, 255, 128, 1],
@@ -308,20 +308,22 @@ test('16-bit PNG is scaled to 8 bits over the full range and says so', async (t)
 });
 
 test('mask binarisation (four pixels at a time) matches the per-pixel rule and counts the pixels', () => {
-  const noisy = Uint8Array.from({ length: 64 }, (_, i) => [0, 3, 127, 128, 200, 255, 1, 0][i % 8]!);
+  const wide = Uint8Array.from({ length: 64 }, (_, i) => [0, 255, 255, 0, 0, 0, 255, 0][i % 8]!);
   const ones = Uint8Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 1 : 0));
-  for (const data of [noisy, ones]) {
-    const max = Math.max(...data);
-    const expected = [...data].map((v) => (v >= (max > 1 ? 128 : 1) ? 1 : 0));
+  for (const data of [wide, ones]) {
+    const expected = [...data].map((v) => (v > 0 ? 1 : 0));
     const out = new Uint8Array(64);
-    const count = binariseMaskInto({ width: 8, height: 8, channels: 1, sourceBits: 8, data }, out);
+    const count = binariseMaskInto({ width: 8, height: 8, channels: 1, sourceBits: 8, data }, out, 'm.tif');
     assert.deepEqual([...out], expected);
     assert.equal(
       count,
       expected.reduce((a: number, b) => a + b, 0),
     );
     // An odd size takes the per-pixel path: same answer.
-    const odd = binariseMask({ width: 7, height: 9, channels: 1, sourceBits: 8, data: data.subarray(0, 63) });
+    const odd = binariseMask(
+      { width: 7, height: 9, channels: 1, sourceBits: 8, data: data.subarray(0, 63) },
+      'm.tif',
+    );
     assert.deepEqual([...odd], expected.slice(0, 63));
   }
 });

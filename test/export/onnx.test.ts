@@ -3,7 +3,7 @@
 // read back. Batch-norm statistics and affine parameters are randomised first, so that a wrongly folded or
 // mapped layer changes the output; one test checks that a single wrong batch-norm statistic does.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
@@ -42,7 +42,7 @@ import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';
 import { randomiseBatchNorm } from '../helpers/batch-norm.ts';
-import { realSlices, realSlicesAvailable } from './slices.ts';
+import { realSlices } from './slices.ts';
 
 setNumThreads(1);
 
@@ -133,7 +133,8 @@ const exportSmall = (network: Module) =>
     producerVersion: TUMORSCOPE_VERSION,
   });
 
-describe('ONNX export', { skip: !realSlicesAvailable() && 'the example slices are not here' }, () => {
+// The example slices and shipped models are committed: missing ones fail these tests rather than skip them.
+describe('ONNX export', () => {
   it('DenseNet (small config, hidden head, Keras eps) matches the engine', async () => {
     manualSeed(1);
     const net = new DenseNet({
@@ -281,9 +282,7 @@ describe('ONNX export', { skip: !realSlicesAvailable() && 'the example slices ar
   const models = join(import.meta.dirname, '../../models');
   for (const name of ['classifier', 'segmenter']) {
     const base = join(models, name);
-    it(`the shipped ${name} matches the engine, metadata included`, {
-      skip: !existsSync(`${base}.json`) && `${base}.json not found`,
-    }, async () => {
+    it(`the shipped ${name} matches the engine, metadata included`, async () => {
       const loaded = loadModel(base);
       const file = exportModelToOnnx(loaded);
       const { width, height } = loaded.preprocess;

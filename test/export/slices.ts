@@ -1,7 +1,6 @@
 // Real MRI slices for the export and inference tests: the example patient committed under examples/ (test split
 // of the shipped models), read and preprocessed the way the models see them (resize to the model size, then the
 // config's intensity transform).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resizeBilinear, toRgb } from '../../src/data/image.ts';
 import { type PreprocessConfig, preprocessSlice } from '../../src/data/preprocess.ts';
@@ -14,10 +13,6 @@ const DIR = join(import.meta.dirname, '../../examples', PATIENT);
  * empty slice is nearly constant, which proves nothing), then one without (10) and another with (22).
  */
 const SLICES = [18, 10, 22];
-
-export function realSlicesAvailable(): boolean {
-  return SLICES.every((n) => existsSync(join(DIR, `${PATIENT}_${n}.tif`)));
-}
 
 /** `count` preprocessed slices as one NCHW float32 batch (the slices repeat when count exceeds them). */
 export function realSlices(preprocess: PreprocessConfig, count: number): Float32Array {

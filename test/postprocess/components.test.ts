@@ -308,15 +308,12 @@ describe('labelling agrees with a slow reference on random masks', () => {
 });
 
 describe('scale', () => {
-  it('a whole 80-slice 256×256 volume of tumour (one 5.2-million-voxel component) in linear time, no recursion', () => {
+  it('a whole 80-slice 256×256 volume of tumour (one 5.2-million-voxel component), no recursion', () => {
+    // Not timed: a recursive labelling overflows the stack here, and a quadratic one would not finish.
     const [d, h, w] = [80, 256, 256];
     const all = new Uint8Array(d * h * w).fill(1);
-    const started = performance.now();
     const kept = keepLargest3DComponent(removeSmallSliceComponents(all, d, h, w, 64), d, h, w);
-    const seconds = (performance.now() - started) / 1000;
     assert.equal(kept.length, all.length);
     assert.ok(kept.every((v) => v === 1));
-    // About 0.5 s on a busy 2-core machine; a quadratic algorithm would take hours, a recursive one overflow.
-    assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);
   });
 });

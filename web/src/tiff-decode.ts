@@ -4,6 +4,7 @@
 // only the first width × height × samples bytes of the strips read (the dataset pads its last strip).
 // Compressed TIFFs are refused with a message that points to the server backend.
 import type { DecodedImage } from '../../src/data/image.ts';
+import { multiPageProblem, tiffImageCount } from '../../src/data/tiff-pages.ts';
 
 const MAX_SIDE = 16384;
 const TYPE_SIZE: Record<number, number> = { 1: 1, 3: 2, 4: 4 };
@@ -48,6 +49,8 @@ function readFirstDirectory(bytes: Uint8Array, name: string): Map<number, number
 export function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   if (!isTiff(bytes)) throw new Error(`${name}: not a TIFF`);
   const tags = readFirstDirectory(bytes, name);
+  const images = tiffImageCount(bytes);
+  if (images > 1) throw new Error(`${name}: ${multiPageProblem(images)}`);
   const first = (id: number, fallback?: number) => tags.get(id)?.[0] ?? fallback;
   const width = first(256);
   const height = first(257);

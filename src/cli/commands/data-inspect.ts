@@ -11,13 +11,15 @@ import { DataError } from '../../data/errors.ts';
 import { chooseGridSlices, overlayGrid, writeRgbPng } from '../../data/overlay-grid.ts';
 import { mulberry32 } from '../../data/random.ts';
 import { loadSlices } from '../../data/slice-cache.ts';
+import { errorMessage } from '../error-message.ts';
+import { integer } from '../options.ts';
 
 interface InspectOptions {
   grid: string;
-  gridSlices: string;
-  columns: string;
-  size: string;
-  seed: string;
+  gridSlices: number;
+  columns: number;
+  size: number;
+  seed: number;
   json?: string;
   skipBadFiles?: boolean;
   metadata: boolean;
@@ -32,20 +34,25 @@ export function registerDataInspect(program: Command): void {
     .description('count patients, slices and tumour slices and draw random slices with their masks')
     .argument('<dir...>', 'a kaggle_3m folder, a patient folder, or slice files')
     .option('--grid <png>', 'where to write the picture of random slices', 'data-inspect.png')
-    .option('--grid-slices <n>', 'slices in the picture', '16')
-    .option('--columns <n>', 'columns in the picture', '4')
-    .option('--size <px>', 'slice size to decode to (slices of another size are resized)', '256')
-    .option('--seed <n>', 'seed for choosing the slices', '0')
+    .option('--grid-slices <n>', 'slices in the picture', integer('--grid-slices', { min: 1 }), 16)
+    .option('--columns <n>', 'columns in the picture', integer('--columns', { min: 1 }), 4)
+    .option(
+      '--size <px>',
+      'slice size to decode to (slices of another size are resized)',
+      integer('--size', { min: 1 }),
+      256,
+    )
+    .option('--seed <n>', 'seed for choosing the slices', integer('--seed'), 0)
     .option('--json <path>', 'also write the summary as JSON')
     .option('--skip-bad-files', 'warn about unreadable or unpaired files and go on without them')
     .option('--no-metadata', 'do not require data.csv in a kaggle_3m folder')
-    .action(async (dirs: string[], o: InspectOptions) => {
+    .action(async (dirs: string[], o: InspectOptions, command: Command) => {
       try {
         await inspect(dirs, o);
       } catch (err) {
         // Bad input is the user's to fix: say what and where, without a stack trace.
         if (!(err instanceof DataError)) throw err;
-        console.error(`error: ${err.message}`);
+        console.error(`error: ${errorMessage(err, command)}`);
         process.exitCode = 1;
       }
     });
@@ -96,12 +103,11 @@ async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
     warn,
   });
   const progress = progressReporter('decoding');
-  const size = Number(o.size);
   let cache: Awaited<ReturnType<typeof loadSlices>>;
   try {
     cache = await loadSlices(index, {
-      width: size,
-      height: size,
+      width: o.size,
+      height: o.size,
       skipBadFiles,
       warn,
       onProgress: progress.update,
@@ -111,8 +117,8 @@ async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
   }
   const summary = summariseDataset(index, cache);
   console.log(formatSummary(summary));
-  const picked = chooseGridSlices(cache, Number(o.gridSlices), mulberry32(Number(o.seed)));
-  const grid = overlayGrid(cache, picked, { columns: Number(o.columns) });
+  const picked = chooseGridSlices(cache, o.gridSlices, mulberry32(o.seed));
+  const grid = overlayGrid(cache, picked, { columns: o.columns });
   const gridPath = resolve(o.grid);
   await writeRgbPng(gridPath, grid);
   console.log(

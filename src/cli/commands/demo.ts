@@ -21,21 +21,34 @@ import {
   tidy,
 } from '../../engine/index.ts';
 import { UNet } from '../../models/unet.ts';
+import { integer } from '../options.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DEMO_DEPTH = 3;
+/** The U-Net halves its input DEMO_DEPTH times and joins it back: sizes must divide evenly. */
+const DEMO_SIZE_STEP = 2 ** DEMO_DEPTH;
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('train a small U-Net on a few real slices and show the loss falling')
     .option('--data <dir>', 'a kaggle_3m folder (default: unpack 2 patients from ../shared/lgg)')
-    .option('--steps <n>', 'training steps', '60')
-    .option('--size <px>', 'slice size for the demo', '64')
-    .option('--threads <n>', 'libtorch threads')
-    .option('--seed <n>', 'random seed', '0')
-    .action((o: { data?: string; steps: string; size: string; threads?: string; seed: string }) => {
-      if (o.threads) setNumThreads(Number(o.threads));
-      runDemo(o.data ?? unpackSample(), Number(o.steps), Number(o.size), Number(o.seed));
+    .option('--steps <n>', 'training steps', integer('--steps', { min: 1 }), 60)
+    .option(
+      '--size <px>',
+      'slice size for the demo',
+      integer('--size', {
+        min: DEMO_SIZE_STEP,
+        multipleOf: DEMO_SIZE_STEP,
+        why: `the demo's U-Net halves it ${DEMO_DEPTH} times`,
+      }),
+      64,
+    )
+    .option('--threads <n>', 'libtorch threads', integer('--threads', { min: 1 }))
+    .option('--seed <n>', 'random seed', integer('--seed'), 0)
+    .action((o: { data?: string; steps: number; size: number; threads?: number; seed: number }) => {
+      if (o.threads) setNumThreads(o.threads);
+      runDemo(o.data ?? unpackSample(), o.steps, o.size, o.seed);
     });
 }
 
@@ -88,7 +101,7 @@ function runDemo(root: string, steps: number, size: number, seed: number): void 
   console.log(
     `demo: ${count} tumour slices from ${root}, resized to ${size}×${size}; ${getNumThreads()} threads`,
   );
-  const net = new UNet({ inChannels: 3, outChannels: 1, features: 8, depth: 3 });
+  const net = new UNet({ inChannels: 3, outChannels: 1, features: 8, depth: DEMO_DEPTH });
   const optimizer = new Adam(net.parameters(), { lr: 3e-3 });
   const batch = Math.min(16, count);
   const losses: number[] = [];

@@ -1,15 +1,10 @@
 // `tumorscope evaluate`: runs the two-stage pipeline on slices with ground truth and writes metrics.json,
 // curves.json, figures/ and report.html into --out (see docs/METRICS.md). Research tool, not a medical device.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { SplitName } from '../../data/split.ts';
 import { setNumThreads } from '../../engine/index.ts';
 import { evaluatePipeline, evaluationSummary } from '../../pipeline/evaluate.ts';
-
-const count = (name: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-  return n;
-};
+import { integer } from '../options.ts';
 
 interface EvaluateValues {
   data: string;
@@ -37,16 +32,16 @@ export function registerEvaluate(program: Command): void {
         .choices(['train', 'val', 'test'])
         .default('test'),
     )
-    .option('--fold <n>', 'fold of a k-fold manifest (0-based)', count('--fold', 0), 0)
+    .option('--fold <n>', 'fold of a k-fold manifest (0-based)', integer('--fold'), 0)
     .option('--classifier <model>', 'stage 1 model base path, e.g. runs/classifier/best')
     .option('--segmenter <model>', 'stage 2 model base path, e.g. runs/segmenter/best')
     .requiredOption('--out <dir>', 'where to write metrics.json, curves.json, figures/ and report.html')
-    .option('--threads <n>', 'libtorch threads (default: all cores)', count('--threads', 1))
-    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), 16)
+    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), 16)
     .option(
       '--gallery <n>',
       'best and worst tumour slices shown in the report, each',
-      count('--gallery', 0),
+      integer('--gallery'),
       4,
     )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)

@@ -2,19 +2,14 @@
 // models unless others are given. Writes a mask and an overlay PNG per positive slice and summary.json, then
 // prints a table per patient. Research tool, not a medical device.
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { setNumThreads } from '../../engine/index.ts';
 import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
 import type { PatientPrediction } from '../../pipeline/predict.ts';
 import { predictFiles } from '../../pipeline/predict-files.ts';
 import { RESEARCH_NOTICE } from '../../pipeline/predict-summary.ts';
 import { progress } from '../../train/progress.ts';
-
-const count = (name: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-  return n;
-};
+import { integer } from '../options.ts';
 
 interface PredictValues {
   out: string;
@@ -59,8 +54,8 @@ export function registerPredict(program: Command): void {
     )
     .option('--classifier <model>', 'stage 1 model base path (default: the shipped models/classifier)')
     .option('--segmenter <model>', 'stage 2 model base path (default: the shipped models/segmenter)')
-    .option('--threads <n>', 'libtorch threads (default: all cores)', count('--threads', 1))
-    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), INFERENCE_BATCH)
+    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), INFERENCE_BATCH)
     .action(async (input: string, o: PredictValues) => {
       console.log(RESEARCH_NOTICE);
       if (o.threads) setNumThreads(o.threads);

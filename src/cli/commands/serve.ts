@@ -1,20 +1,11 @@
 // `tumorscope serve`: the HTTP API (/api/health, /api/models, POST /api/predict) and the browser viewer
 // (web/dist) on one port. Inference runs in a worker thread behind a bounded queue, so the server stays
 // responsive while a prediction runs. Research tool, not a medical device.
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
 import { DEFAULT_LIMITS } from '../../server/limits.ts';
 import { startServer } from '../../server/server.ts';
-
-const count =
-  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
+import { integer } from '../options.ts';
 
 interface ServeValues {
   port: number;
@@ -31,22 +22,26 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the prediction API and the browser viewer over HTTP')
-    .option('--port <n>', 'port to listen on (0: any free port)', count('--port', 0, 65535), 8080)
+    .option('--port <n>', 'port to listen on (0: any free port)', integer('--port', { max: 65535 }), 8080)
     .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--classifier <model>', 'stage 1 model base path (default: models/classifier)')
     .option('--segmenter <model>', 'stage 2 model base path (default: models/segmenter)')
-    .option('--threads <n>', 'libtorch threads for inference (default: all cores)', count('--threads', 1))
-    .option('--batch <n>', 'slices per inference batch', count('--batch', 1), INFERENCE_BATCH)
+    .option(
+      '--threads <n>',
+      'libtorch threads for inference (default: all cores)',
+      integer('--threads', { min: 1 }),
+    )
+    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), INFERENCE_BATCH)
     .option(
       '--max-upload-mb <n>',
       'largest request body, in MB',
-      count('--max-upload-mb', 1),
+      integer('--max-upload-mb', { min: 1 }),
       DEFAULT_LIMITS.maxBodyBytes / (1024 * 1024),
     )
     .option(
       '--queue <n>',
       'predictions that may wait behind the running one (more get 503)',
-      count('--queue', 0),
+      integer('--queue'),
       DEFAULT_LIMITS.queueLimit,
     )
     .action(async (o: ServeValues) => {

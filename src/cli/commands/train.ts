@@ -2,31 +2,13 @@
 // log.jsonl (one line per epoch), checkpoint-<epoch>.safetensors + checkpoint.json (every epoch, atomic;
 // --resume continues from them) and best.safetensors + best.json (the model to use).
 import { mkdirSync } from 'node:fs';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { SamplingConfig } from '../../data/sampler.ts';
 import { setNumThreads } from '../../engine/index.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
-
-const int = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-  return n;
-};
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return n;
-};
-
-/** 'uniform', 'class-balanced', 'tumour-only' or 'oversample:<factor>'. */
-export function parseSampling(v: string): SamplingConfig {
-  if (v === 'uniform' || v === 'class-balanced' || v === 'tumour-only') return { kind: v };
-  const m = /^oversample:(\d+(?:\.\d+)?)$/.exec(v);
-  if (m) return { kind: 'tumour-oversampling', factor: Number(m[1]) };
-  throw new InvalidArgumentError('use uniform, class-balanced, tumour-only or oversample:<factor>');
-}
+import { classWeights, integer, positiveNumber, probability, sampling } from '../options.ts';
 
 function commonOptions(
   cmd: Command,
@@ -39,17 +21,17 @@ function commonOptions(
       '--split <manifest.json>',
       'a split manifest to follow (default: a patient split made and saved in --out)',
     )
-    .option('--fold <k>', 'the fold to train when --split is a k-fold manifest (0-based)', int('--fold'))
-    .option('--epochs <n>', 'epochs', int('--epochs'), defaults.epochs)
-    .option('--batch <n>', 'batch size', int('--batch'), defaults.batch)
-    .option('--lr <x>', 'initial learning rate (cosine-annealed)', positive('--lr'), defaults.lr)
-    .option('--size <px>', 'input size (slices are resized)', int('--size'), defaults.size)
-    .option('--seed <n>', 'seed of split, sampling, augmentation and initialisation', int('--seed'), 0)
-    .option('--threads <n>', 'libtorch threads (default: all cores)', int('--threads'))
+    .option('--fold <k>', 'the fold to train when --split is a k-fold manifest (0-based)', integer('--fold'))
+    .option('--epochs <n>', 'epochs', integer('--epochs', { min: 1 }), defaults.epochs)
+    .option('--batch <n>', 'batch size', integer('--batch', { min: 1 }), defaults.batch)
+    .option('--lr <x>', 'initial learning rate (cosine-annealed)', positiveNumber('--lr'), defaults.lr)
+    .option('--size <px>', 'input size (slices are resized)', integer('--size', { min: 1 }), defaults.size)
+    .option('--seed <n>', 'seed of split, sampling, augmentation and initialisation', integer('--seed'), 0)
+    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .option(
       '--patience <n>',
       'early stopping: epochs without a better validation score',
-      int('--patience'),
+      integer('--patience', { min: 1 }),
       defaults.patience,
     )
     .option('--resume', 'continue from the last checkpoint in --out', false)
@@ -91,24 +73,18 @@ export function registerTrain(program: Command): void {
     .option(
       '--sampling <kind>',
       'uniform, class-balanced or oversample:<factor>',
-      parseSampling,
+      sampling('--sampling'),
       CLASSIFIER_DEFAULTS.sampling,
     )
     .option(
       '--class-weights <w>',
       "cross-entropy class weights: 'balanced' or '<no tumour>,<tumour>'",
-      (v: string) => {
-        if (v === 'balanced') return v;
-        const w = v.split(',').map(Number);
-        if (w.length !== 2 || w.some((x) => !(x > 0)))
-          throw new InvalidArgumentError("use 'balanced' or two positive numbers");
-        return w as [number, number];
-      },
+      classWeights('--class-weights'),
     )
     .option(
       '--head-dropout <p>',
       'dropout before the classifier layer',
-      Number,
+      probability('--head-dropout'),
       CLASSIFIER_DEFAULTS.headDropout,
     )
     .option(
@@ -119,7 +95,7 @@ export function registerTrain(program: Command): void {
     .option(
       '--head-warmup <epochs>',
       'train only the head for this many first epochs, then every layer',
-      int('--head-warmup'),
+      integer('--head-warmup'),
       0,
     )
     .addOption(
@@ -167,7 +143,7 @@ export function registerTrain(program: Command): void {
     .option(
       '--width <x>',
       'filter multiplier (1 = the reference network)',
-      positive('--width'),
+      positiveNumber('--width'),
       SEGMENTER_DEFAULTS.width,
     )
     .addOption(
@@ -176,7 +152,7 @@ export function registerTrain(program: Command): void {
     .option(
       '--sampling <kind>',
       'tumour-only, oversample:<factor> or uniform',
-      parseSampling,
+      sampling('--sampling'),
       SEGMENTER_DEFAULTS.sampling,
     )
     .action(
