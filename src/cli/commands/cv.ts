@@ -19,25 +19,10 @@ import {
   stageFinished,
   trainFold,
 } from '../../train/cross-validation.ts';
+import { fraction, integer } from '../options.ts';
 
-const nonNegativeInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${v}'`);
-  return n;
-};
-const positiveInt = (name: string) => (v: string) => {
-  const n = nonNegativeInt(name)(v);
-  if (n === 0) throw new InvalidArgumentError(`${name} must be at least 1`);
-  return n;
-};
-const fraction = (name: string) => (v: string) => {
-  const x = Number(v);
-  if (v.trim() === '' || !(x > 0 && x < 1))
-    throw new InvalidArgumentError(`${name} must lie between 0 and 1`);
-  return x;
-};
-const foldList = (v: string) => v.split(',').map((s) => nonNegativeInt('--fold')(s));
+/** A comma-separated list of fold numbers. */
+const foldList = (v: string) => v.split(',').map((s) => integer('--fold')(s));
 
 interface CvTrainValues {
   data: string;
@@ -67,8 +52,8 @@ export function registerCv(program: Command): void {
     )
     .requiredOption('--data <dir>', 'a kaggle_3m folder (patient folders with slices and masks)')
     .requiredOption('--out <dir>', 'the CV run folder (e.g. runs/cv)')
-    .option('--folds <k>', 'number of folds', positiveInt('--folds'), 5)
-    .option('--seed <n>', 'seed of the split and of every training', nonNegativeInt('--seed'), 0)
+    .option('--folds <k>', 'number of folds', integer('--folds', { min: 2 }), 5)
+    .option('--seed <n>', 'seed of the split and of every training', integer('--seed'), 0)
     .option(
       '--val-fraction <x>',
       "share of each fold's training patients used for validation",
@@ -77,23 +62,23 @@ export function registerCv(program: Command): void {
     )
     .option('--fold <list>', 'only these folds, e.g. 0 or 1,3 (default: all)', foldList)
     .addOption(new Option('--stage <name>', 'which stage').choices([...CV_STAGES, 'both']).default('both'))
-    .option('--threads <n>', 'libtorch threads (default: all cores)', positiveInt('--threads'))
+    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .option(
       '--segmenter-epochs <n>',
       'segmenter epochs',
-      positiveInt('--segmenter-epochs'),
+      integer('--segmenter-epochs', { min: 1 }),
       CV_RECIPE.segmenter.epochs,
     )
     .option(
       '--classifier-epochs <n>',
       'classifier epochs',
-      positiveInt('--classifier-epochs'),
+      integer('--classifier-epochs', { min: 1 }),
       CV_RECIPE.classifier.epochs,
     )
     .option(
       '--classifier-size <px>',
       'classifier input size',
-      positiveInt('--classifier-size'),
+      integer('--classifier-size', { min: 1 }),
       CV_RECIPE.classifier.size,
     )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
@@ -153,7 +138,7 @@ export function registerCv(program: Command): void {
         .choices(['none', 'flips'])
         .default(['none', 'flips']),
     )
-    .option('--threads <n>', 'libtorch threads (default: all cores)', positiveInt('--threads'))
+    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(
       async (o: {
