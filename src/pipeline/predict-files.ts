@@ -3,11 +3,12 @@
 // and written as <out>/<patient>/<slice>_mask.png and _overlay.png per positive slice plus <out>/summary.json.
 // Nothing already in <out> is deleted; files of the same name are replaced, each atomically.
 import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { scanDataset } from '../data/dataset-index.ts';
+import { TooManySlicesError } from '../data/errors.ts';
 import { readImage } from '../data/read-image.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/index.ts';
-import { type LoadedModels, predictSlices, type SliceInput } from './predict.ts';
+import { type LoadedModels, MAX_SLICES_PER_PATIENT, predictSlices, type SliceInput } from './predict.ts';
 import { maskPng, overlayPng } from './predict-images.ts';
 import { modelsSummary, type PredictSummary, RESEARCH_NOTICE, type SliceSummary } from './predict-summary.ts';
 
@@ -29,6 +30,13 @@ export interface PredictFilesResult {
 export async function predictFiles(o: PredictFilesOptions): Promise<PredictFilesResult> {
   // Every name is checked (and a mask given as the input refused) before any slice is decoded.
   const index = scanDataset(o.input, { slicesOnly: true, requireMetadata: false });
+  // Counted before any slice is decoded: a folder of thousands of files is refused at once.
+  for (const patient of index.patients) {
+    if (patient.slices.length > MAX_SLICES_PER_PATIENT) {
+      const folder = dirname(patient.slices[0]!.imagePath);
+      throw new TooManySlicesError(folder, patient.id, patient.slices.length, MAX_SLICES_PER_PATIENT);
+    }
+  }
   const total = index.patients.reduce((n, p) => n + p.slices.length, 0);
   mkdirSync(o.out, { recursive: true });
   const summary: PredictSummary = {

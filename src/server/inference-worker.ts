@@ -7,6 +7,7 @@ import { exportModelToOnnx } from '../export/index.ts';
 import { loadModels } from '../pipeline/default-models.ts';
 import type { LoadedModels } from '../pipeline/predict.ts';
 import { HttpError } from './http-error.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 import { type ModelsInfo, modelsInfo } from './model-info.ts';
 import { predictResponse } from './predict-response.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.ts';
@@ -41,6 +42,7 @@ port.on('message', async (message: ToWorker) => {
     }
     const body = await predictResponse(models, info, message.job, {
       maxUnpackedBytes: options.maxUnpackedBytes,
+      maxSlices: options.maxSlices ?? DEFAULT_LIMITS.maxSlices,
       ...(options.batch ? { batch: options.batch } : {}),
     });
     post({ type: 'result', id, body }, [body.buffer as ArrayBuffer]);

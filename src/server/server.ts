@@ -48,6 +48,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.threads ? { threads: options.threads } : {}),
       ...(options.batch ? { batch: options.batch } : {}),
       maxUnpackedBytes: limits.maxUnpackedBytes,
+      maxSlices: limits.maxSlices,
     }));
   const { app, queue } = createApp({
     inference,

@@ -13,6 +13,8 @@ export interface WorkerOptions {
   batch?: number;
   /** Cap on what one request's zips may unpack to. */
   maxUnpackedBytes: number;
+  /** Cap on one request's slices (default DEFAULT_LIMITS.maxSlices). */
+  maxSlices?: number;
 }
 
 export interface PredictJob {

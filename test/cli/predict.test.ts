@@ -11,50 +11,16 @@ import { after, before, describe, it, mock } from 'node:test';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { patientTable, registerPredict } from '../../src/cli/commands/predict.ts';
-import { RESCALE_256 } from '../../src/data/preprocess.ts';
-import { saveModel, setNumThreads } from '../../src/engine/index.ts';
-import { DenseNet } from '../../src/models/densenet.ts';
-import { ResUNet } from '../../src/models/resunet.ts';
+import { TooManySlicesError } from '../../src/data/errors.ts';
+import { setNumThreads } from '../../src/engine/index.ts';
+import { MAX_SLICES_PER_PATIENT } from '../../src/pipeline/predict.ts';
 import type { PredictSummary } from '../../src/pipeline/predict-summary.ts';
-import { boxMask, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
+import { boxMask, encodeTiff, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
+import { saveTinyModels } from '../helpers/tiny-models.ts';
 
 setNumThreads(1);
 const cli = join(repoRoot, 'bin', 'tumorscope.js');
 const NOTICE = 'Research tool, not a medical device.';
-
-/** Tiny untrained models, saved as training saves them, with the given thresholds. */
-function saveTinyModels(dir: string, classifierThreshold: number): { classifier: string; segmenter: string } {
-  mkdirSync(dir, { recursive: true });
-  const densenet = {
-    growthRate: 4,
-    blockConfig: [2, 2],
-    numInitFeatures: 8,
-    bnSize: 2,
-    dropRate: 0,
-    numClasses: 2 as const,
-    headDropout: 0,
-    headHidden: 0,
-  };
-  const classifier = join(dir, `classifier-${classifierThreshold}`);
-  saveModel(classifier, new DenseNet(densenet), {
-    kind: 'classifier',
-    architecture: 'densenet121',
-    densenet,
-    preprocess: { ...RESCALE_256, width: 16, height: 16 },
-    threshold: classifierThreshold,
-  });
-  const network = { inChannels: 3, outChannels: 1, features: 4, depth: 2 };
-  const segmenter = join(dir, 'segmenter');
-  saveModel(segmenter, new ResUNet(network), {
-    kind: 'segmenter',
-    architecture: 'resunet',
-    network,
-    preprocess: { ...RESCALE_256, width: 24, height: 24 },
-    threshold: 0,
-    postprocess: { threshold: 0 },
-  });
-  return { classifier, segmenter };
-}
 
 /** Runs the command in this process and returns what it printed. */
 async function predict(args: string[]): Promise<string> {
@@ -248,6 +214,24 @@ describe('tumorscope predict', () => {
       assert.equal(stderr.trim().split('\n').length, 1);
     }
     assert.ok(!existsSync(join(dir, 'out-corrupt', 'summary.json')));
+  });
+
+  it('refuses a patient folder of more slices than one patient may have before decoding any, writing nothing', async () => {
+    const folder = join(dir, 'tall', 'scan');
+    mkdirSync(folder, { recursive: true });
+    const pixel = Buffer.from(encodeTiff({ width: 1, height: 1, channels: 1, samples: new Uint8Array([9]) }));
+    for (let n = 1; n <= MAX_SLICES_PER_PATIENT + 1; n++) writeFileSync(join(folder, `s${n}.tif`), pixel);
+    writeFileSync(join(folder, 's1.tif'), 'not a slice: never read, the count comes first');
+    const out = join(dir, 'out-tall');
+    const models = ['--classifier', everything.classifier, '--segmenter', everything.segmenter];
+    await assert.rejects(
+      predict([folder, '--out', out, ...models]),
+      (err: Error) =>
+        err instanceof TooManySlicesError &&
+        err.message ===
+          `${folder}: patient scan has 257 slices; prediction takes at most 256 slices a patient`,
+    );
+    assert.ok(!existsSync(join(out, 'summary.json')));
   });
 
   it('tabulates patients with a dash for no positive slice', () => {

@@ -11,7 +11,7 @@ import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { loadModels } from '../../src/pipeline/default-models.ts';
-import { predictSlices } from '../../src/pipeline/predict.ts';
+import { MAX_SLICES_PER_PATIENT, predictSlices } from '../../src/pipeline/predict.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import type { InferenceService } from '../../src/server/inference.ts';
 import { WorkerInference } from '../../src/server/inference.ts';
@@ -239,6 +239,52 @@ describe('tumorscope serve', () => {
     const res = await postFiles(server.url, [{ name: 'bomb.zip', bytes: zip }]);
     assert.equal(res.status, 413);
     assert.match((res.body as { error: string }).error, /^bomb\.zip: unpacks to more than 16 MB/);
+  });
+
+  it('refuses more slices than one request holds (413), counting zip entries before inflating them', async () => {
+    const pixel = encodeTiff({ width: 1, height: 1, channels: 1, samples: new Uint8Array([9]) });
+    // Five patients of 205 one-pixel slices: no patient is over its own limit, the request is.
+    const names = Array.from(
+      { length: DEFAULT_LIMITS.maxSlices + 1 },
+      (_, k) => `TCGA_CS_000${k % 5}_20000101_${Math.floor(k / 5) + 1}.tif`,
+    );
+    const zip = zipSync(Object.fromEntries(names.map((name) => [`many/${name}`, pixel])));
+    const zipped = await postFiles(server.url, [{ name: 'many.zip', bytes: zip }]);
+    assert.equal(zipped.status, 413);
+    assert.match(
+      (zipped.body as { error: string }).error,
+      /^many\.zip: more than 1024 slices in one request/,
+    );
+    const loose = await postFiles(
+      server.url,
+      names.map((name) => ({ name, bytes: pixel })),
+    );
+    assert.equal(loose.status, 413);
+    assert.match(
+      (loose.body as { error: string }).error,
+      new RegExp(`^${names[names.length - 1]}: more than 1024 slices in one request`),
+    );
+  });
+
+  it('refuses a patient of more than 256 slices (413) and one of mixed slice sizes (400), naming a file', async () => {
+    const pixel = encodeTiff({ width: 1, height: 1, channels: 1, samples: new Uint8Array([9]) });
+    const entries = Object.fromEntries(
+      Array.from({ length: MAX_SLICES_PER_PATIENT + 1 }, (_, k) => [`p/scan_${k + 1}.tif`, pixel]),
+    );
+    const tall = await postFiles(server.url, [{ name: 'tall.zip', bytes: zipSync(entries) }]);
+    assert.equal(tall.status, 413);
+    assert.equal(
+      (tall.body as { error: string }).error,
+      'tall.zip: scan_1.tif: patient scan has 257 slices; prediction takes at most 256 slices a patient',
+    );
+    const [one, two] = sliceFiles(data);
+    const small = encodeTiff({ width: 8, height: 8, channels: 3, samples: new Uint8Array(8 * 8 * 3) });
+    const mixed = await postFiles(server.url, [one!, { ...two!, bytes: small }]);
+    assert.equal(mixed.status, 400);
+    assert.match(
+      (mixed.body as { error: string }).error,
+      new RegExp(`^${PATIENT}_2\\.tif: 8×8, but patient ${PATIENT}'s other slices are 32×32`),
+    );
   });
 
   it('answers 400 naming a slice uploaded twice', async () => {
