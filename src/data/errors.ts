@@ -14,6 +14,7 @@ export type DataErrorCode =
   | 'bad-manifest'
   | 'image-too-large'
   | 'too-many-slices'
+  | 'too-many-pixels'
   | 'mixed-slice-sizes';
 
 export class DataError extends Error {
@@ -61,6 +62,18 @@ export class TooManySlicesError extends DataError {
       'too-many-slices',
       file,
       `patient ${patient} has ${count} slices; prediction takes at most ${limit} slices a patient`,
+    );
+  }
+}
+
+/** Slices that together decode to more pixels than one prediction holds at once; `file` is where it went over. */
+export class TooManyPixelsError extends DataError {
+  override name = 'TooManyPixelsError';
+  constructor(file: string, slices: string, limit: string) {
+    super(
+      'too-many-pixels',
+      file,
+      `${slices} decode to more than ${limit} pixels, the most one prediction holds at once; send fewer`,
     );
   }
 }

@@ -11,6 +11,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../engine/index.ts';
 import { type LoadedModels, MAX_SLICES_PER_PATIENT, predictSlices, type SliceInput } from './predict.ts';
 import { maskPng, overlayPng } from './predict-images.ts';
 import { modelsSummary, type PredictSummary, RESEARCH_NOTICE, type SliceSummary } from './predict-summary.ts';
+import { decodeWithinBudget, MAX_DECODED_PIXELS } from './slice-inputs.ts';
 
 export interface PredictFilesOptions {
   /** A slice file (TIFF, PNG or JPEG), a patient folder, or a kaggle_3m folder. */
@@ -18,6 +19,8 @@ export interface PredictFilesOptions {
   out: string;
   models: LoadedModels;
   batch?: number;
+  /** Decoded pixels of one patient (default MAX_DECODED_PIXELS). */
+  maxPixels?: number;
   /** Slices done (see predictSlices) over all patients, and their total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,15 +52,20 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
   o.onProgress?.(0, total);
   let before = 0;
   for (const patient of index.patients) {
-    const files = new Map<number, string>();
-    const inputs: SliceInput[] = await Promise.all(
-      patient.slices.map(async (s) => {
-        files.set(s.sliceNumber, s.imagePath);
-        const image = await readImage(s.imagePath);
-        return { name: basename(s.imagePath), patient: s.patientId, sliceNumber: s.sliceNumber, image };
-      }),
+    const files = new Map(patient.slices.map((s) => [s.sliceNumber, s.imagePath]));
+    const images = await decodeWithinBudget(
+      patient.slices,
+      (s) => s.imagePath,
+      (s) => readImage(s.imagePath),
+      { maxPixels: o.maxPixels ?? MAX_DECODED_PIXELS, slices: `patient ${patient.id}'s slices` },
     );
-    const images = new Map(inputs.map((input) => [input.sliceNumber, input.image]));
+    const inputs: SliceInput[] = patient.slices.map((s, k) => ({
+      name: basename(s.imagePath),
+      patient: s.patientId,
+      sliceNumber: s.sliceNumber,
+      image: images[k]!,
+    }));
+    const imageOf = new Map(inputs.map((input) => [input.sliceNumber, input.image]));
     const prediction = predictSlices(o.models, inputs, {
       batch: o.batch,
       onProgress: (done) => o.onProgress?.(before + done, total),
@@ -73,7 +81,7 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
         };
         mkdirSync(join(o.out, slice.patient), { recursive: true });
         writeFileAtomic(join(o.out, written.mask), await maskPng(mask, slice.width, slice.height));
-        writeFileAtomic(join(o.out, written.overlay), await overlayPng(images.get(slice.slice)!, mask));
+        writeFileAtomic(join(o.out, written.overlay), await overlayPng(imageOf.get(slice.slice)!, mask));
         paths = written;
       }
       summary.slices.push({ ...slice, file, ...paths } satisfies SliceSummary);

@@ -78,7 +78,8 @@ function unpack(job: PredictJob, limits: RequestLimits): { files: NamedBytes[]; 
 
 /** The status of a data problem: too much of it is 413, an unusable volume 400, an unreadable file 415. */
 function statusOf(err: DataError): HttpError['status'] {
-  if (err.code === 'image-too-large' || err.code === 'too-many-slices') return 413;
+  if (err.code === 'image-too-large' || err.code === 'too-many-slices' || err.code === 'too-many-pixels')
+    return 413;
   if (err.code === 'mixed-slice-sizes') return 400;
   return 415;
 }

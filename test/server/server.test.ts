@@ -18,7 +18,7 @@ import { WorkerInference } from '../../src/server/inference.ts';
 import { DEFAULT_LIMITS } from '../../src/server/limits.ts';
 import type { PredictResponse } from '../../src/server/predict-response.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
-import { encodeTiff } from '../data/fixtures.ts';
+import { encodeTiff, pngBomb, tiffBomb } from '../data/fixtures.ts';
 import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import { trainTinyModels } from '../pipeline/fixtures.ts';
 import { type FilePart, getJson, postFiles, raw } from './client.ts';
@@ -285,6 +285,25 @@ describe('tumorscope serve', () => {
       (mixed.body as { error: string }).error,
       new RegExp(`^${PATIENT}_2\\.tif: 8×8, but patient ${PATIENT}'s other slices are 32×32`),
     );
+  });
+
+  it('refuses decompression bombs from their headers with 413, three at once, naming each file', async () => {
+    const bombs = [
+      { name: 'rgb.tif', bytes: tiffBomb({ width: 8192, height: 8192, channels: 3 }) },
+      { name: 'rgb16.tif', bytes: tiffBomb({ width: 8192, height: 8192, channels: 3, bits: 16 }) },
+      { name: 'gray.png', bytes: pngBomb(4096, 4096) },
+    ];
+    const answers = await Promise.all(bombs.map((bomb) => postFiles(server.url, [bomb])));
+    for (const [k, res] of answers.entries()) {
+      assert.equal(res.status, 413, JSON.stringify(res.body));
+      assert.match(
+        (res.body as { error: string }).error,
+        new RegExp(
+          `^${bombs[k]!.name.replace('.', '\\.')}: an image of \\d+×\\d+ is .* more than the 4\\.2 M \\(2048×2048\\)`,
+        ),
+      );
+    }
+    assert.equal((await postFiles(server.url, sliceFiles(data).slice(0, 1))).status, 200);
   });
 
   it('answers 400 naming a slice uploaded twice', async () => {
