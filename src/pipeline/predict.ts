@@ -102,11 +102,11 @@ function checkInput(input: SliceInput): void {
 }
 
 /**
- * The slices of one patient volume whose size differs from the volume's, each as an error naming it. The
+ * The slices of one patient volume whose size differs from the volume's, each with an error naming it. The
  * volume's size is its most common one (the first slice's on a tie): slices are stacked into one grid for the
  * 3-D post-processing, and resizing odd ones into it would misalign them without a word.
  */
-export function oddSizedSlices(volume: readonly SliceInput[]): DataError[] {
+export function oddSizedSlices<T extends SliceInput>(volume: readonly T[]): { slice: T; error: DataError }[] {
   const counts = new Map<string, number>();
   for (const { image } of volume) {
     const key = `${image.width}×${image.height}`;
@@ -118,9 +118,15 @@ export function oddSizedSlices(volume: readonly SliceInput[]): DataError[] {
   const [width, height] = common.split('×').map(Number) as [number, number];
   return volume
     .filter(({ image }) => image.width !== width || image.height !== height)
-    .map(
-      (s) => new MixedSliceSizesError(s.name, s.patient, [s.image.width, s.image.height], [width, height]),
-    );
+    .map((slice) => ({
+      slice,
+      error: new MixedSliceSizesError(
+        slice.name,
+        slice.patient,
+        [slice.image.width, slice.image.height],
+        [width, height],
+      ),
+    }));
 }
 
 /**
@@ -136,7 +142,7 @@ function volumesOf(inputs: readonly SliceInput[]): SliceInput[][] {
       throw new TooManySlicesError(first.name, first.patient, volume.length, MAX_SLICES_PER_PATIENT);
     }
     const odd = oddSizedSlices(volume)[0];
-    if (odd) throw odd;
+    if (odd) throw odd.error;
   }
   return volumes;
 }

@@ -20,17 +20,17 @@ export const MAX_DECODED_PIXELS = 64 * 1024 * 1024;
 const DECODE_CONCURRENCY = 2;
 
 /**
- * Decodes `items` a few at a time into images in the same order. Stops with a TooManyPixelsError naming the file
- * at which the images so far exceed `maxPixels`, so that memory stays within it (and the images in flight).
- * `slices` says whose slices they are in that message.
+ * Decodes `items` a few at a time into images in the same order (undefined where `decode` skipped one). Stops
+ * with a TooManyPixelsError naming the file at which the images so far exceed `maxPixels`, so that memory stays
+ * within it (and the images in flight); `slices` says whose slices they are in that message.
  */
-export async function decodeWithinBudget<T>(
+export async function decodeWithinBudget<T, Image extends DecodedImage | undefined>(
   items: readonly T[],
   nameOf: (item: T) => string,
-  decode: (item: T) => Promise<DecodedImage>,
+  decode: (item: T) => Promise<Image>,
   budget: { maxPixels: number; slices: string },
-): Promise<DecodedImage[]> {
-  const images: DecodedImage[] = new Array(items.length);
+): Promise<Image[]> {
+  const images: Image[] = new Array(items.length);
   let next = 0;
   let pixels = 0;
   let failed = false;
@@ -39,7 +39,7 @@ export async function decodeWithinBudget<T>(
       const k = next++;
       try {
         const image = await decode(items[k]!);
-        pixels += image.width * image.height;
+        pixels += image ? image.width * image.height : 0;
         if (pixels > budget.maxPixels) {
           throw new TooManyPixelsError(nameOf(items[k]!), budget.slices, formatPixels(budget.maxPixels));
         }
