@@ -313,7 +313,7 @@ describe('tumorscope serve', () => {
     assert.match((res.body as { error: string }).error, new RegExp(`^${PATIENT}_1\\.tif: .*given twice`));
   });
 
-  it('answers 400 without files, or for a body that is not a form', async () => {
+  it('answers 400 without files or for a form without its boundary, 415 for a body that is not a form', async () => {
     const empty = new FormData();
     empty.append('comment', 'hello');
     const res = await fetch(`${server.url}/api/predict`, { method: 'POST', body: empty });
@@ -327,8 +327,21 @@ describe('tumorscope serve', () => {
       body: '{}',
       headers: { 'content-type': 'application/json' },
     });
-    assert.equal(json.status, 400);
-    assert.match(((await json.json()) as { error: string }).error, /multipart\/form-data/);
+    assert.equal(json.status, 415);
+    assert.match(
+      ((await json.json()) as { error: string }).error,
+      /multipart\/form-data \(field 'files'\), not application\/json/,
+    );
+    const untyped = await raw(server.port, 'POST', '/api/predict', { chunks: [new Uint8Array([1, 2, 3])] });
+    assert.equal(untyped.status, 415);
+    assert.match(JSON.parse(untyped.body).error, /not a body without Content-Type/);
+    const noBoundary = await fetch(`${server.url}/api/predict`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'multipart/form-data' },
+    });
+    assert.equal(noBoundary.status, 400);
+    assert.match(((await noBoundary.json()) as { error: string }).error, /without a usable boundary/);
   });
 
   it('answers 415 naming a file that is not an image, a mask, or an image that does not decode', async () => {
