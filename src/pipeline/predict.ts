@@ -83,6 +83,8 @@ export interface PredictOptions {
    * volume is segmented. `done` reaches `total` (the number of inputs) at the end.
    */
   onProgress?: (done: number, total: number) => void;
+  /** Called before each inference batch; throwing from it stops the prediction there (a server shutting down). */
+  beforeBatch?: () => void;
 }
 
 function checkInput(input: SliceInput): void {
@@ -202,12 +204,14 @@ export function predictSlices(
         preprocess: classifier.preprocess,
         volumeStats,
         batchSize: batch,
+        ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
       };
       scores.set(classifierScores(classifier.model, o), start);
       options.onProgress?.(done + Math.floor((start + chunk.length) / 2), total);
     }
     const called = Array.from(scores, (p) => p >= threshold);
-    const final = finalVolumeMask(new Segmentation(segmenter, large, batch), indices, called);
+    const segmentation = new Segmentation(segmenter, large, batch, options.beforeBatch);
+    const final = finalVolumeMask(segmentation, indices, called);
     const pixels = large.width * large.height;
     const predicted = volume.map((input, k): SlicePrediction => {
       const { width, height } = input.image;

@@ -45,7 +45,11 @@ export function createApp(options: AppOptions): ServerApp {
     });
   }
 
-  app.get('/api/health', (c) => c.json({ status: 'ok', queue: queue.state }));
+  app.get('/api/health', (c) => {
+    // The running prediction's progress in slices, once its uploads are decoded.
+    const progress = inference.progress;
+    return c.json({ status: 'ok', queue: queue.state, ...(progress ? { prediction: progress } : {}) });
+  });
 
   app.get('/api/models', (c) => c.json(inference.models));
 

@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import { DataError } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
-import type { LoadedModels, PatientPrediction, SliceInput } from '../pipeline/predict.ts';
+import type { LoadedModels, PatientPrediction, PredictOptions, SliceInput } from '../pipeline/predict.ts';
 import { predictSlices } from '../pipeline/predict.ts';
 import { maskPng } from '../pipeline/predict-images.ts';
 import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.ts';
@@ -103,12 +103,12 @@ async function decode(files: NamedBytes[], source: string[]): Promise<SliceInput
 function predict(
   models: LoadedModels,
   inputs: SliceInput[],
-  batch: number | undefined,
+  options: PredictOptions,
   files: readonly NamedBytes[],
   source: readonly string[],
 ) {
   try {
-    return predictSlices(models, inputs, batch === undefined ? {} : { batch });
+    return predictSlices(models, inputs, options);
   } catch (err) {
     // A volume too large or of mixed sizes.
     if (err instanceof DataError) throw httpErrorOf(err, files, source);
@@ -123,11 +123,12 @@ export async function predictResponse(
   models: LoadedModels,
   info: ModelsInfo,
   job: PredictJob,
-  options: RequestLimits & { batch?: number },
+  options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
   const { files, source } = unpack(job, options);
   const inputs = await decode(files, source);
-  const prediction = predict(models, inputs, options.batch, files, source);
+  const { batch, onProgress, beforeBatch } = options;
+  const prediction = predict(models, inputs, { batch, onProgress, beforeBatch }, files, source);
   const images = new Map(inputs.map((s) => [`${s.patient}\0${s.sliceNumber}`, s.image]));
   const slices = await Promise.all(
     prediction.slices.map(async (s): Promise<SliceResult> => {

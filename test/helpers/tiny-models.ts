@@ -8,10 +8,11 @@ import { saveModel } from '../../src/engine/index.ts';
 import { DenseNet } from '../../src/models/densenet.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
 
-/** Tiny untrained models, saved as training saves them, with the given thresholds. */
+/** Tiny untrained models, saved as training saves them, with the given threshold and input sizes. */
 export function saveTinyModels(
   dir: string,
   classifierThreshold: number,
+  sizes: { classifier: number; segmenter: number } = { classifier: 16, segmenter: 24 },
 ): { classifier: string; segmenter: string } {
   mkdirSync(dir, { recursive: true });
   const densenet = {
@@ -29,7 +30,7 @@ export function saveTinyModels(
     kind: 'classifier',
     architecture: 'densenet121',
     densenet,
-    preprocess: { ...RESCALE_256, width: 16, height: 16 },
+    preprocess: { ...RESCALE_256, width: sizes.classifier, height: sizes.classifier },
     threshold: classifierThreshold,
   });
   const network = { inChannels: 3, outChannels: 1, features: 4, depth: 2 };
@@ -38,7 +39,7 @@ export function saveTinyModels(
     kind: 'segmenter',
     architecture: 'resunet',
     network,
-    preprocess: { ...RESCALE_256, width: 24, height: 24 },
+    preprocess: { ...RESCALE_256, width: sizes.segmenter, height: sizes.segmenter },
     threshold: 0,
     postprocess: { threshold: 0 },
   });
