@@ -13,7 +13,11 @@ export type DataErrorCode =
   | 'bad-metadata'
   | 'not-found'
   | 'bad-entry'
-  | 'bad-manifest';
+  | 'bad-manifest'
+  | 'image-too-large'
+  | 'too-many-slices'
+  | 'too-many-pixels'
+  | 'mixed-slice-sizes';
 
 /**
  * An option of the data API that lets a run go on without the file an error is about. The message names it as
@@ -54,6 +58,51 @@ export class UnsupportedImageError extends DataError {
   override name = 'UnsupportedImageError';
   constructor(file: string, problem: string) {
     super('unsupported-image', file, problem);
+  }
+}
+
+/** An image whose header declares more pixels than one slice may have: refused before it is decoded. */
+export class ImageTooLargeError extends DataError {
+  override name = 'ImageTooLargeError';
+  constructor(file: string, problem: string) {
+    super('image-too-large', file, problem);
+  }
+}
+
+/** A patient volume with more slices than prediction takes at once; `file` is its folder or first slice. */
+export class TooManySlicesError extends DataError {
+  override name = 'TooManySlicesError';
+  constructor(file: string, patient: string, count: number, limit: number) {
+    super(
+      'too-many-slices',
+      file,
+      `patient ${patient} has ${count} slices; prediction takes at most ${limit} slices a patient`,
+    );
+  }
+}
+
+/** Slices that together decode to more pixels than one prediction holds at once; `file` is where it went over. */
+export class TooManyPixelsError extends DataError {
+  override name = 'TooManyPixelsError';
+  constructor(file: string, slices: string, limit: string) {
+    super(
+      'too-many-pixels',
+      file,
+      `${slices} decode to more than ${limit} pixels, the most one prediction holds at once; send fewer`,
+    );
+  }
+}
+
+/** A slice whose size differs from the other slices of its patient: a volume is a stack of one size. */
+export class MixedSliceSizesError extends DataError {
+  override name = 'MixedSliceSizesError';
+  constructor(file: string, patient: string, size: [number, number], volumeSize: [number, number]) {
+    super(
+      'mixed-slice-sizes',
+      file,
+      `${size[0]}×${size[1]}, but patient ${patient}'s other slices are ${volumeSize[0]}×${volumeSize[1]}; ` +
+        "a patient's slices must all have one size",
+    );
   }
 }
 

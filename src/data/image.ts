@@ -1,5 +1,5 @@
-// The decoded-image type every reader returns, and small pure helpers on it.
-import { MaskValuesError } from './errors.ts';
+// The decoded-image type every reader returns, the pixel budget of one slice, and small pure helpers.
+import { ImageTooLargeError, MaskValuesError } from './errors.ts';
 
 export interface DecodedImage {
   width: number;
@@ -12,6 +12,32 @@ export interface DecodedImage {
   sourceBits: number;
   /** Set when decoding changed the values, e.g. how 16-bit samples were scaled to 8 bits. */
   note?: string;
+}
+
+/**
+ * The most pixels one slice may have, checked from a file's header before any pixel is decoded. LGG slices are
+ * 256×256 and clinical MRI slices at most 1024×1024; 2048×2048 leaves room and decodes to at most 12 MB of RGB
+ * (24 MB from 16-bit samples). A 783 KB deflate TIFF declaring 16384×16384 RGB otherwise cost 2.7 GB to read.
+ */
+export const MAX_SLICE_PIXELS = 2048 * 2048;
+
+/** Throws ImageTooLargeError naming `path` when width × height is over MAX_SLICE_PIXELS. */
+export function checkSlicePixels(path: string, width: number, height: number, what = 'an image of'): void {
+  if (width * height > MAX_SLICE_PIXELS) {
+    throw new ImageTooLargeError(
+      path,
+      `${what} ${width}×${height} is ${formatPixels(width * height)} pixels, more than the ` +
+        `${formatPixels(MAX_SLICE_PIXELS)} (2048×2048) one slice may have`,
+    );
+  }
+}
+
+/** A pixel count as people read it: 4.2 M, 268.4 M. */
+export function formatPixels(n: number): string {
+  if (n >= 1e9) return `${+(n / 1e9).toFixed(1)} G`;
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(1)} M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(1)} k`;
+  return String(n);
 }
 
 /** The same pixels with 3 channels: grayscale is repeated into R, G and B. */

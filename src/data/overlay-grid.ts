@@ -1,6 +1,7 @@
 // The dataset picture: a grid of random slices with their masks overlaid in colour (filled at partial opacity,
 // outlined at full), as in the reference design's "dataset visualisation". Pure pixel work plus one PNG writer.
 import sharp from 'sharp';
+import { writeFileAtomic } from '../engine/io/atomic.ts';
 import { type Rng, shuffled } from './random.ts';
 import type { SliceCache } from './slice-cache.ts';
 
@@ -93,7 +94,9 @@ export function overlayGrid(cache: SliceCache, indices: readonly number[], o: Ov
 }
 
 export async function writeRgbPng(path: string, image: RgbImage): Promise<void> {
-  await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+  const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .png()
-    .toFile(path);
+    .toBuffer();
+  // Atomic and named on failure (a full disk), as every output file is.
+  writeFileAtomic(path, png);
 }

@@ -1,10 +1,15 @@
 // Reading any slice file we accept: TIFF through utif2 (fast, synchronous), PNG and JPEG through sharp. The format
 // is told from the file's first bytes, not its name, so a misnamed file still reads and a non-image is named.
+// Every format's size is checked against MAX_SLICE_PIXELS from its header, before its pixels are decoded.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { DataError, ImageDecodeError } from './errors.ts';
-import type { DecodedImage } from './image.ts';
+import { checkSlicePixels, type DecodedImage, MAX_SLICE_PIXELS } from './image.ts';
 import { decodeTiff, isTiff } from './tiff.ts';
+
+// Each slice is decoded once; libvips's operation cache would keep up to 50 MB of them alive in a long-running
+// server after the request that sent them.
+sharp.cache(false);
 
 export type ImageFormat = 'tiff' | 'png' | 'jpeg';
 
@@ -37,9 +42,19 @@ export async function decodeImageBytes(bytes: Uint8Array, path: string): Promise
         : `not an image (TIFF, PNG or JPEG); it starts with 0x${head}`,
     );
   }
+  let meta: Metadata;
   try {
-    const input = sharp(bytes, { failOn: 'truncated' });
-    const meta = await input.metadata();
+    // The header only, without libvips's own pixel limit, so that the check below can say what is wrong.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageDecodeError(path, `corrupt ${format.toUpperCase()} (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  checkSlicePixels(path, meta.width ?? 0, meta.height ?? 0);
+  try {
+    // libvips's own limit as well, in case its decoder disagrees with the header it reported.
+    const input = sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_SLICE_PIXELS });
     const { data, info } = await input.raw().toBuffer({ resolveWithObject: true });
     const samples = info.channels;
     const keep = samples <= 2 ? 1 : 3;

@@ -1,10 +1,12 @@
 // Decoding slice TIFFs with utif2: uncompressed, LZW and deflate; 1-, 8- and 16-bit; grayscale and RGB(A).
 // The LGG dataset's files pad the last strip's byte count to a full strip, so only the first
-// width × height × channels bytes are image, and a file shorter than its strips say is truncated.
+// width × height × channels bytes are image, and a file shorter than its strips say is truncated. Only the first
+// directory is read, and its sizes are checked before any pixel is decoded: a small file can declare gigabytes.
 import { readFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import UTIF from 'utif2';
-import { ImageDecodeError, UnsupportedImageError } from './errors.ts';
-import type { DecodedImage } from './image.ts';
+import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from './errors.ts';
+import { checkSlicePixels, type DecodedImage } from './image.ts';
 import { multiPageProblem, tiffImageCount } from './tiff-pages.ts';
 
 /** Larger is not an MRI slice (and a corrupt header could ask for gigabytes). */
@@ -95,8 +97,12 @@ export function decodeTiff(bytes: Uint8Array, path: string, scratch?: Uint8Array
   if (!width || !height)
     throw new ImageDecodeError(path, 'corrupt TIFF: its first directory has no width/height');
   if (width > MAX_SIDE || height > MAX_SIDE) {
-    throw new UnsupportedImageError(path, `${width}×${height} is larger than ${MAX_SIDE} pixels a side`);
+    throw new ImageTooLargeError(path, `${width}×${height} is larger than ${MAX_SIDE} pixels a side`);
   }
+  checkSlicePixels(path, width, height);
+  // utif2 allocates a whole tile before it decodes one.
+  const tileWidth = tag(ifd, 322)?.[0];
+  if (tileWidth !== undefined) checkSlicePixels(path, tileWidth, tag(ifd, 323)?.[0] ?? 0, 'a tile of');
   const bits = tag(ifd, 258)?.[0] ?? 1;
   const samples = tag(ifd, 277)?.[0] ?? 1;
   const compression = tag(ifd, 259)?.[0] ?? 1;
@@ -117,9 +123,11 @@ export function decodeTiff(bytes: Uint8Array, path: string, scratch?: Uint8Array
   if (photometric === 3) throw new UnsupportedImageError(path, 'palette TIFF is not supported');
   if (samples < 1 || samples > 4) throw new UnsupportedImageError(path, `${samples} samples per pixel`);
   checkStripsPresent(ifd, bytes.length, width, height, samples, bits, compression, path);
+  if (compression === 8 || compression === 32946)
+    checkInflatedSizes(ifd, bytes, width, height, samples, bits, path);
   let raw: Uint8Array | undefined;
   if (compression === 1 && bits === 8) raw = copyStrips(ifd, bytes, width * height * samples, scratch);
-  else raw = decodeWithUtif(bytes, path);
+  else raw = decodeWithUtif(bytes, ifd, path);
   const rowBytes = Math.ceil((width * samples * bits) / 8);
   if (!raw || raw.length < rowBytes * height) {
     throw new ImageDecodeError(
@@ -141,16 +149,65 @@ export function decodeTiff(bytes: Uint8Array, path: string, scratch?: Uint8Array
   return { width, height, ...image, sourceBits: bits, ...(note ? { note } : {}) };
 }
 
-/** Compressed, 1-bit and 16-bit pixel data: utif2 does the decompression (LZW, deflate, PackBits). */
-function decodeWithUtif(bytes: Uint8Array, path: string): Uint8Array | undefined {
+/**
+ * Compressed, 1-bit and 16-bit pixel data: utif2 does the decompression (LZW, deflate, PackBits). It gets the
+ * directory read here, not its own UTIF.decode, which follows every next-directory link: a directory linking to
+ * itself made it loop, growing until the process aborted.
+ */
+function decodeWithUtif(bytes: Uint8Array, tags: Tags, path: string): Uint8Array | undefined {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // decodeImage sets data, width and height itself.
+  const ifd = Object.fromEntries([...tags].map(([id, values]) => [`t${id}`, values])) as unknown as UTIF.IFD;
   try {
-    const ifd = UTIF.decode(buffer)[0];
-    if (!ifd) return undefined;
     UTIF.decodeImage(buffer, ifd);
     return ifd.data;
   } catch (err) {
     throw new ImageDecodeError(path, `corrupt TIFF pixel data (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/**
+ * Deflate inflates without bound: utif2 inflates a whole strip before it looks at its size, so a strip of a few
+ * kilobytes could become gigabytes inside an image of allowed size. Each strip (or tile) is inflated here first
+ * with a cap at the bytes it should hold; corrupt data is left to utif2, which says what is wrong.
+ */
+function checkInflatedSizes(
+  ifd: Tags,
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  samples: number,
+  bits: number,
+  path: string,
+): void {
+  const tiled = tag(ifd, 322) !== undefined;
+  const offsets = (tiled ? tag(ifd, 324) : (tag(ifd, 273) ?? tag(ifd, 324)))!;
+  const counts = tiled ? tag(ifd, 325) : (tag(ifd, 279) ?? tag(ifd, 325));
+  let capacity: number;
+  if (tiled) {
+    const tileWidth = tag(ifd, 322)![0] ?? 0;
+    const tileHeight = tag(ifd, 323)?.[0] ?? 0;
+    capacity = Math.ceil((tileWidth * samples * bits) / 8) * tileHeight;
+  } else {
+    const rows = Math.min(tag(ifd, 278)?.[0] ?? height, height);
+    capacity = Math.ceil((width * samples * bits) / 8) * rows;
+  }
+  for (let i = 0; i < offsets.length; i++) {
+    const offset = offsets[i]!;
+    const count = counts?.[i] ?? 0;
+    if (count < 6) continue;
+    try {
+      // As utif2 reads it: the zlib stream less its 2-byte header and 4-byte checksum.
+      inflateRawSync(bytes.subarray(offset + 2, offset + count - 4), {
+        maxOutputLength: Math.max(capacity, 1),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') continue;
+      throw new ImageDecodeError(
+        path,
+        `corrupt TIFF: deflate ${tiled ? 'tile' : 'strip'} ${i + 1} inflates to more than the ${capacity} bytes it should hold`,
+      );
+    }
   }
 }
 

@@ -9,7 +9,7 @@ export * from './creation.ts';
 export type { DType, TypedArray } from './dtype.ts';
 export * as F from './functional.ts';
 export { gradCheck } from './gradcheck.ts';
-export { writeFileAtomic, writeJsonAtomic } from './io/atomic.ts';
+export { FileWriteError, writeFileAtomic, writeJsonAtomic } from './io/atomic.ts';
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -18,6 +18,7 @@ export {
   saveHalfPrecisionCopy,
   saveSafetensors,
 } from './io/safetensors.ts';
+export { StagedFiles } from './io/staged-files.ts';
 export { loadWeightsInto, modelPaths, readModelConfig, saveModel } from './io/weights.ts';
 export { BatchNorm2d } from './nn/batchnorm.ts';
 export { ModuleList, Sequential } from './nn/container.ts';

@@ -1,15 +1,25 @@
 // `tumorscope predict` without the console: slices from files (one slice, a patient folder or a kaggle_3m tree;
 // masks beside them are ignored), predicted one patient at a time so that a whole dataset never sits in memory,
 // and written as <out>/<patient>/<slice>_mask.png and _overlay.png per positive slice plus <out>/summary.json.
-// Nothing already in <out> is deleted; files of the same name are replaced, each atomically.
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import { scanDataset } from '../data/dataset-index.ts';
+// The output appears whole or not at all: it is staged and moved into place at the end (StagedFiles), so a bad
+// file in the last patient leaves nothing of the first ones. Nothing already in <out> is deleted; files of the
+// same name are replaced. With skipBadFiles, a bad file (or a patient over a limit) is a warning and left out.
+import { basename, dirname, extname, join } from 'node:path';
+import { type PatientRef, scanDataset } from '../data/dataset-index.ts';
+import { DataError, EmptyDatasetError, ProblemLog, TooManySlicesError } from '../data/errors.ts';
+import type { DecodedImage } from '../data/image.ts';
 import { readImage } from '../data/read-image.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/index.ts';
-import { type LoadedModels, predictSlices, type SliceInput } from './predict.ts';
+import { StagedFiles } from '../engine/index.ts';
+import {
+  type LoadedModels,
+  MAX_SLICES_PER_PATIENT,
+  oddSizedSlices,
+  predictSlices,
+  type SliceInput,
+} from './predict.ts';
 import { maskPng, overlayPng } from './predict-images.ts';
 import { modelsSummary, type PredictSummary, RESEARCH_NOTICE, type SliceSummary } from './predict-summary.ts';
+import { decodeWithinBudget, MAX_DECODED_PIXELS } from './slice-inputs.ts';
 
 export interface PredictFilesOptions {
   /** A slice file (TIFF, PNG or JPEG), a patient folder, or a kaggle_3m folder. */
@@ -17,6 +27,11 @@ export interface PredictFilesOptions {
   out: string;
   models: LoadedModels;
   batch?: number;
+  /** Decoded pixels of one patient (default MAX_DECODED_PIXELS). */
+  maxPixels?: number;
+  /** Warn about bad files (unreadable, too large, odd-sized) and go on without them, instead of stopping. */
+  skipBadFiles?: boolean;
+  warn?: (message: string) => void;
   /** Slices done (see predictSlices) over all patients, and their total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -26,54 +41,127 @@ export interface PredictFilesResult {
   summaryPath: string;
 }
 
+/** A slice to predict on and the file it came from. */
+interface FileSlice extends SliceInput {
+  path: string;
+}
+
+/**
+ * One patient's slices decoded, within the pixel budget; with skipBadFiles, a file that does not decode and a
+ * slice whose size differs from the patient's are reported and left out, and a patient over the budget is
+ * reported and left out whole.
+ */
+async function decodePatient(patient: PatientRef, log: ProblemLog, maxPixels: number): Promise<FileSlice[]> {
+  const skipping = (err: unknown): undefined => {
+    if (!(err instanceof DataError)) throw err;
+    log.report(err);
+    return undefined;
+  };
+  let images: (DecodedImage | undefined)[];
+  try {
+    images = await decodeWithinBudget(
+      patient.slices,
+      (s) => s.imagePath,
+      (s) => readImage(s.imagePath).catch(skipping),
+      { maxPixels, slices: `patient ${patient.id}'s slices` },
+    );
+  } catch (err) {
+    skipping(err);
+    return [];
+  }
+  const slices = patient.slices.flatMap((s, k): FileSlice[] => {
+    const image = images[k];
+    if (!image) return [];
+    const name = basename(s.imagePath);
+    return [{ name, patient: s.patientId, sliceNumber: s.sliceNumber, image, path: s.imagePath }];
+  });
+  const odd = new Set<FileSlice>();
+  for (const { slice, error } of oddSizedSlices(slices)) {
+    log.report(error);
+    odd.add(slice);
+  }
+  return slices.filter((slice) => !odd.has(slice));
+}
+
 export async function predictFiles(o: PredictFilesOptions): Promise<PredictFilesResult> {
+  const skipBadFiles = o.skipBadFiles ?? false;
+  const log = new ProblemLog(skipBadFiles, o.warn);
   // Every name is checked (and a mask given as the input refused) before any slice is decoded.
-  const index = scanDataset(o.input, { slicesOnly: true, requireMetadata: false });
-  const total = index.patients.reduce((n, p) => n + p.slices.length, 0);
-  mkdirSync(o.out, { recursive: true });
+  const index = scanDataset(o.input, {
+    slicesOnly: true,
+    requireMetadata: false,
+    skipBadFiles,
+    ...(o.warn ? { warn: o.warn } : {}),
+  });
+  // Counted before any slice is decoded: a folder of thousands of files is refused at once.
+  const patients = index.patients.filter((patient) => {
+    if (patient.slices.length <= MAX_SLICES_PER_PATIENT) return true;
+    const folder = dirname(patient.slices[0]!.imagePath);
+    log.report(new TooManySlicesError(folder, patient.id, patient.slices.length, MAX_SLICES_PER_PATIENT));
+    return false;
+  });
+  const total = patients.reduce((n, p) => n + p.slices.length, 0);
   const summary: PredictSummary = {
     notice: RESEARCH_NOTICE,
     input: index.source,
     models: modelsSummary(o.models),
     patients: [],
     slices: [],
+    skipped: [],
   };
-  o.onProgress?.(0, total);
-  let before = 0;
-  for (const patient of index.patients) {
-    const files = new Map<number, string>();
-    const inputs: SliceInput[] = await Promise.all(
-      patient.slices.map(async (s) => {
-        files.set(s.sliceNumber, s.imagePath);
-        const image = await readImage(s.imagePath);
-        return { name: basename(s.imagePath), patient: s.patientId, sliceNumber: s.sliceNumber, image };
-      }),
-    );
-    const images = new Map(inputs.map((input) => [input.sliceNumber, input.image]));
-    const prediction = predictSlices(o.models, inputs, {
-      batch: o.batch,
-      onProgress: (done) => o.onProgress?.(before + done, total),
-    });
-    for (const { mask, ...slice } of prediction.slices) {
-      const file = files.get(slice.slice)!;
-      let paths: Pick<SliceSummary, 'mask' | 'overlay'> = { mask: null, overlay: null };
-      if (mask) {
-        const stem = basename(file, extname(file));
-        const written = {
-          mask: join(slice.patient, `${stem}_mask.png`),
-          overlay: join(slice.patient, `${stem}_overlay.png`),
-        };
-        mkdirSync(join(o.out, slice.patient), { recursive: true });
-        writeFileAtomic(join(o.out, written.mask), await maskPng(mask, slice.width, slice.height));
-        writeFileAtomic(join(o.out, written.overlay), await overlayPng(images.get(slice.slice)!, mask));
-        paths = written;
-      }
-      summary.slices.push({ ...slice, file, ...paths } satisfies SliceSummary);
+  const output = new StagedFiles(o.out);
+  try {
+    o.onProgress?.(0, total);
+    let before = 0;
+    for (const patient of patients) {
+      const slices = await decodePatient(patient, log, o.maxPixels ?? MAX_DECODED_PIXELS);
+      if (slices.length > 0) await predictPatient(o, slices, before, total, output, summary);
+      before += patient.slices.length;
+      o.onProgress?.(before, total);
     }
-    summary.patients.push(...prediction.patients);
-    before += patient.slices.length;
+    summary.skipped = [...index.problems, ...log.problems];
+    if (summary.slices.length === 0) {
+      throw new EmptyDatasetError(
+        index.source,
+        `no usable slices (${summary.skipped.length} bad files skipped)`,
+      );
+    }
+    output.write('summary.json', new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+    output.commit();
+  } catch (err) {
+    output.discard();
+    throw err;
   }
-  const summaryPath = join(o.out, 'summary.json');
-  writeJsonAtomic(summaryPath, summary);
-  return { summary, summaryPath };
+  return { summary, summaryPath: join(o.out, 'summary.json') };
+}
+
+/** Both stages on one patient's slices; its PNGs staged in `output`, its results added to `summary`. */
+async function predictPatient(
+  o: PredictFilesOptions,
+  slices: FileSlice[],
+  before: number,
+  total: number,
+  output: StagedFiles,
+  summary: PredictSummary,
+): Promise<void> {
+  const bySliceNumber = new Map(slices.map((slice) => [slice.sliceNumber, slice]));
+  const prediction = predictSlices(o.models, slices, {
+    batch: o.batch,
+    onProgress: (done) => o.onProgress?.(before + done, total),
+  });
+  for (const { mask, ...slice } of prediction.slices) {
+    const input = bySliceNumber.get(slice.slice)!;
+    let paths: Pick<SliceSummary, 'mask' | 'overlay'> = { mask: null, overlay: null };
+    if (mask) {
+      const stem = basename(input.name, extname(input.name));
+      paths = {
+        mask: join(slice.patient, `${stem}_mask.png`),
+        overlay: join(slice.patient, `${stem}_overlay.png`),
+      };
+      output.write(paths.mask!, await maskPng(mask, slice.width, slice.height));
+      output.write(paths.overlay!, await overlayPng(input.image, mask));
+    }
+    summary.slices.push({ ...slice, file: input.path, ...paths } satisfies SliceSummary);
+  }
+  summary.patients.push(...prediction.patients);
 }

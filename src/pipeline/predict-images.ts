@@ -15,7 +15,9 @@ function checkMaskSize(mask: Uint8Array, width: number, height: number): void {
 /** A one-channel PNG of a 0/1 mask: 255 where there is tumour, 0 elsewhere. */
 export async function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
   checkMaskSize(mask, width, height);
-  const pixels = Uint8Array.from(mask, (v) => (v ? 255 : 0));
+  // A loop, not Uint8Array.from(mask, fn), which builds a JS array of every pixel on the way.
+  const pixels = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) pixels[i] = 255;
   // Without 'b-w', sharp writes one-channel raw input as an RGB PNG.
   return sharp(pixels, { raw: { width, height, channels: 1 } })
     .toColourspace('b-w')

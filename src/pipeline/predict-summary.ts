@@ -1,5 +1,6 @@
 // summary.json of `tumorscope predict`: which models ran (their files and thresholds), the research-use notice,
 // and per slice and per patient what the pipeline found. Paths of the PNGs are relative to the summary's folder.
+import type { Problem } from '../data/errors.ts';
 import type { LoadedModels, PatientPrediction, SlicePrediction } from './predict.ts';
 
 export const RESEARCH_NOTICE = 'Research tool, not a medical device.';
@@ -30,6 +31,8 @@ export interface PredictSummary {
   };
   patients: PatientPrediction[];
   slices: SliceSummary[];
+  /** Files left out with --skip-bad-files, each with what was wrong (empty without it: a bad file stops predict). */
+  skipped: Problem[];
 }
 
 export function modelsSummary(models: LoadedModels): PredictSummary['models'] {

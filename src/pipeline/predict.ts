@@ -4,6 +4,7 @@
 // prediction's masks are evaluation's final masks. Synchronous and file-free, so that it can run in a worker.
 import { cacheVolumeStats } from '../data/batch.ts';
 import { cacheFromImages } from '../data/cache-from-images.ts';
+import { type DataError, MixedSliceSizesError, TooManySlicesError } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
 import { resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
@@ -12,6 +13,13 @@ import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
 import { classifierScores } from '../train/inference.ts';
 import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
 import { finalVolumeMask, Segmentation } from './two-stage.ts';
+
+/**
+ * Slices of one patient volume. LGG patients have 20–88 and a 3-D MRI series rarely more than about 200; the
+ * volume steps hold about 1.3 MB a slice at the segmenter's 256×256 (caches, probabilities, component labels),
+ * so 256 slices stay near 330 MB, where 2,000 one-pixel files once took gigabytes and aborted.
+ */
+export const MAX_SLICES_PER_PATIENT = 256;
 
 export interface SliceInput {
   /** Shown in results and errors (a file name, for files). */
@@ -75,6 +83,8 @@ export interface PredictOptions {
    * volume is segmented. `done` reaches `total` (the number of inputs) at the end.
    */
   onProgress?: (done: number, total: number) => void;
+  /** Called before each inference batch; throwing from it stops the prediction there (a server shutting down). */
+  beforeBatch?: () => void;
 }
 
 function checkInput(input: SliceInput): void {
@@ -93,10 +103,50 @@ function checkInput(input: SliceInput): void {
     throw new Error(`${input.name}: slice number ${input.sliceNumber}`);
 }
 
-/** The inputs grouped by patient (natural order), each in slice order; a slice given twice is refused. */
+/**
+ * The slices of one patient volume whose size differs from the volume's, each with an error naming it. The
+ * volume's size is its most common one (the first slice's on a tie): slices are stacked into one grid for the
+ * 3-D post-processing, and resizing odd ones into it would misalign them without a word.
+ */
+export function oddSizedSlices<T extends SliceInput>(volume: readonly T[]): { slice: T; error: DataError }[] {
+  const counts = new Map<string, number>();
+  for (const { image } of volume) {
+    const key = `${image.width}×${image.height}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size <= 1) return [];
+  let common = '';
+  for (const [key, n] of counts) if (n > (counts.get(common) ?? 0)) common = key;
+  const [width, height] = common.split('×').map(Number) as [number, number];
+  return volume
+    .filter(({ image }) => image.width !== width || image.height !== height)
+    .map((slice) => ({
+      slice,
+      error: new MixedSliceSizesError(
+        slice.name,
+        slice.patient,
+        [slice.image.width, slice.image.height],
+        [width, height],
+      ),
+    }));
+}
+
+/**
+ * The inputs grouped by patient (natural order), each in slice order; a slice given twice, a volume of more
+ * than MAX_SLICES_PER_PATIENT slices and slices of mixed sizes in one volume are refused.
+ */
 function volumesOf(inputs: readonly SliceInput[]): SliceInput[][] {
   inputs.forEach(checkInput);
-  return groupVolumes(inputs, (s) => s.name);
+  const volumes = groupVolumes(inputs, (s) => s.name);
+  for (const volume of volumes) {
+    const first = volume[0]!;
+    if (volume.length > MAX_SLICES_PER_PATIENT) {
+      throw new TooManySlicesError(first.name, first.patient, volume.length, MAX_SLICES_PER_PATIENT);
+    }
+    const odd = oddSizedSlices(volume)[0];
+    if (odd) throw odd.error;
+  }
+  return volumes;
 }
 
 function summarise(patient: string, slices: readonly SlicePrediction[]): PatientPrediction {
@@ -154,12 +204,14 @@ export function predictSlices(
         preprocess: classifier.preprocess,
         volumeStats,
         batchSize: batch,
+        ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
       };
       scores.set(classifierScores(classifier.model, o), start);
       options.onProgress?.(done + Math.floor((start + chunk.length) / 2), total);
     }
     const called = Array.from(scores, (p) => p >= threshold);
-    const final = finalVolumeMask(new Segmentation(segmenter, large, batch), indices, called);
+    const segmentation = new Segmentation(segmenter, large, batch, options.beforeBatch);
+    const final = finalVolumeMask(segmentation, indices, called);
     const pixels = large.width * large.height;
     const predicted = volume.map((input, k): SlicePrediction => {
       const { width, height } = input.image;

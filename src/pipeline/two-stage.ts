@@ -56,6 +56,8 @@ export class Segmentation {
     readonly segmenter: LoadedSegmenter,
     cache: SliceCache,
     private readonly batch: number,
+    /** Called before each inference batch (see InferenceInputs.beforeBatch). */
+    private readonly beforeBatch?: () => void,
   ) {
     this.cache = cache;
     this.pixels = cache.width * cache.height;
@@ -72,6 +74,7 @@ export class Segmentation {
       volumeStats: this.volumeStats,
       batchSize: this.batch,
       tta,
+      ...(this.beforeBatch ? { beforeBatch: this.beforeBatch } : {}),
     });
   }
 

@@ -31,7 +31,17 @@ export function postprocessMask(
   let out: Uint8Array =
     config.minComponentArea > 0
       ? removeSmallSliceComponents(mask, d, h, w, config.minComponentArea)
-      : Uint8Array.from(mask, (v) => (v !== 0 ? 1 : 0));
+      : binaryCopy(mask);
   if (config.largest3DComponent) out = keepLargest3DComponent(out, d, h, w);
+  return out;
+}
+
+/**
+ * A 0/1 copy by a plain loop: Uint8Array.from(mask, fn) gathers every value into a JS array first (about 24
+ * bytes of heap a voxel), which aborts the process on a volume of some 10^8 voxels.
+ */
+function binaryCopy(mask: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) out[i] = 1;
   return out;
 }

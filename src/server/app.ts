@@ -7,7 +7,7 @@ import { HttpError } from './http-error.ts';
 import type { InferenceService } from './inference.ts';
 import { JobQueue, QueueFullError } from './job-queue.ts';
 import { formatBytes, type ServerLimits } from './limits.ts';
-import { boundaryOf, parseMultipart } from './multipart.ts';
+import { boundaryOf, isFormData, parseMultipart } from './multipart.ts';
 import { staticFiles } from './static-files.ts';
 import { readUploads } from './uploads.ts';
 import type { ModelRole } from './worker-protocol.ts';
@@ -45,7 +45,11 @@ export function createApp(options: AppOptions): ServerApp {
     });
   }
 
-  app.get('/api/health', (c) => c.json({ status: 'ok', queue: queue.state }));
+  app.get('/api/health', (c) => {
+    // The running prediction's progress in slices, once its uploads are decoded.
+    const progress = inference.progress;
+    return c.json({ status: 'ok', queue: queue.state, ...(progress ? { prediction: progress } : {}) });
+  });
 
   app.get('/api/models', (c) => c.json(inference.models));
 
@@ -84,13 +88,17 @@ export function createApp(options: AppOptions): ServerApp {
       },
     }),
     async (c) => {
-      const type = c.req.header('content-type');
-      const boundary = boundaryOf(type ?? '');
-      if (!boundary) {
+      const type = c.req.header('content-type') ?? '';
+      // Another media type is 415 (Unsupported Media Type); a form without its boundary is malformed, 400.
+      if (!isFormData(type)) {
         throw new HttpError(
-          400,
-          `send the slices as multipart/form-data (field 'files'), not ${type ?? 'a body without Content-Type'}`,
+          415,
+          `send the slices as multipart/form-data (field 'files'), not ${type || 'a body without Content-Type'}`,
         );
+      }
+      const boundary = boundaryOf(type);
+      if (!boundary) {
+        throw new HttpError(400, `multipart/form-data without a usable boundary parameter: ${type}`);
       }
       // Read whole (bodyLimit has capped it), then split natively: see multipart.ts.
       const uploads = readUploads(parseMultipart(new Uint8Array(await c.req.arrayBuffer()), boundary));

@@ -10,3 +10,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** The 503 of a request the server could not finish (or start) because it is stopping. */
+export const SHUTTING_DOWN = 'the server is shutting down; try again when it is back';

@@ -6,13 +6,15 @@ import { setNumThreads } from '../engine/index.ts';
 import { exportModelToOnnx } from '../export/index.ts';
 import { loadModels } from '../pipeline/default-models.ts';
 import type { LoadedModels } from '../pipeline/predict.ts';
-import { HttpError } from './http-error.ts';
+import { HttpError, SHUTTING_DOWN } from './http-error.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 import { type ModelsInfo, modelsInfo } from './model-info.ts';
 import { predictResponse } from './predict-response.ts';
-import type { FromWorker, ToWorker, WorkerOptions } from './worker-protocol.ts';
+import type { FromWorker, ToWorker, WorkerData } from './worker-protocol.ts';
 
 const port = parentPort!;
-const options = workerData as WorkerOptions;
+const options = workerData as WorkerData;
+const stop = new Int32Array(options.stop);
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let models: LoadedModels;
@@ -41,7 +43,12 @@ port.on('message', async (message: ToWorker) => {
     }
     const body = await predictResponse(models, info, message.job, {
       maxUnpackedBytes: options.maxUnpackedBytes,
+      maxSlices: options.maxSlices ?? DEFAULT_LIMITS.maxSlices,
       ...(options.batch ? { batch: options.batch } : {}),
+      onProgress: (done, total) => post({ type: 'progress', id, done, total }),
+      beforeBatch: () => {
+        if (Atomics.load(stop, 0) !== 0) throw new HttpError(503, SHUTTING_DOWN);
+      },
     });
     post({ type: 'result', id, body }, [body.buffer as ArrayBuffer]);
   } catch (err) {

@@ -1,10 +1,25 @@
 // The server's side of the inference worker (inference-worker.ts): starts it, waits until it has loaded the
 // models, and turns each prediction into a promise of the response body. libtorch runs there, so the event loop
-// here stays free for health checks, uploads and static files while a prediction runs.
+// here stays free for health checks, uploads and static files while a prediction runs. Closing never ends the
+// thread while libtorch runs in it (that aborts the process): the worker is asked to stop between batches, and
+// ended once it has answered everything it was given.
 import { Worker } from 'node:worker_threads';
-import { HttpError } from './http-error.ts';
+import { HttpError, SHUTTING_DOWN } from './http-error.ts';
 import type { ModelsInfo } from './model-info.ts';
-import type { FromWorker, ModelRole, PredictJob, ToWorker, WorkerOptions } from './worker-protocol.ts';
+import type {
+  FromWorker,
+  ModelRole,
+  PredictJob,
+  ToWorker,
+  WorkerData,
+  WorkerOptions,
+} from './worker-protocol.ts';
+
+/** How far the running prediction is, in slices. */
+export interface Progress {
+  done: number;
+  total: number;
+}
 
 /** What the HTTP layer needs from inference; tests wrap it to hold a job back. */
 export interface InferenceService {
@@ -16,6 +31,9 @@ export interface InferenceService {
    * where a service cannot export.
    */
   onnx?(role: ModelRole): Promise<Uint8Array>;
+  /** The running prediction's progress, once its slices are decoded; absent where a service does not say. */
+  readonly progress?: Progress | undefined;
+  /** Refuses new work, stops the running prediction between batches, and resolves once nothing runs. */
   close(): Promise<void>;
 }
 
@@ -31,9 +49,9 @@ function bootstrap(): string {
 }
 
 /** A worker with its models loaded; rejects with the loader's error (naming the model file) otherwise. */
-function spawn(options: WorkerOptions): Promise<{ worker: Worker; models: ModelsInfo }> {
+function spawn(data: WorkerData): Promise<{ worker: Worker; models: ModelsInfo }> {
   // execArgv: [] so that a parent started with `--import tsx` does not register tsx a second time.
-  const worker = new Worker(bootstrap(), { eval: true, workerData: options, execArgv: [] });
+  const worker = new Worker(bootstrap(), { eval: true, workerData: data, execArgv: [] });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) =>
       reject(new Error(`the inference worker exited (code ${code}) while loading`));
@@ -58,11 +76,14 @@ export class WorkerInference implements InferenceService {
   #worker: Worker | undefined;
   #restarting: Promise<Worker> | undefined;
   #closed = false;
+  #progress: (Progress & { id: number }) | undefined;
+  /** Resolves when the last pending job has been answered (see close). */
+  #drained: (() => void) | undefined;
   /** Each model's ONNX file, exported on first request and kept (the models do not change while it runs). */
   readonly #onnx = new Map<ModelRole, Promise<Uint8Array>>();
 
   private constructor(
-    private readonly options: WorkerOptions,
+    private readonly data: WorkerData,
     worker: Worker,
     readonly models: ModelsInfo,
   ) {
@@ -71,25 +92,44 @@ export class WorkerInference implements InferenceService {
 
   /** Starts a worker and resolves once both models are loaded. */
   static async start(options: WorkerOptions): Promise<WorkerInference> {
-    const { worker, models } = await spawn(options);
-    return new WorkerInference(options, worker, models);
+    const data: WorkerData = { ...options, stop: new SharedArrayBuffer(4) };
+    const { worker, models } = await spawn(data);
+    return new WorkerInference(data, worker, models);
+  }
+
+  get progress(): Progress | undefined {
+    if (!this.#progress) return undefined;
+    const { done, total } = this.#progress;
+    return { done, total };
+  }
+
+  #settle(id: number): { resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | undefined {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (this.#progress?.id === id) this.#progress = undefined;
+    if (this.#pending.size === 0) this.#drained?.();
+    return pending;
   }
 
   #adopt(worker: Worker): void {
     this.#worker = worker;
     worker.on('message', (message: FromWorker) => {
+      if (message.type === 'progress') {
+        if (this.#pending.has(message.id)) this.#progress = message;
+        return;
+      }
       if (message.type !== 'result' && message.type !== 'error') return;
-      const pending = this.#pending.get(message.id);
-      if (!pending) return;
-      this.#pending.delete(message.id);
-      if (message.type === 'result') pending.resolve(message.body);
-      else pending.reject(new HttpError(message.status as HttpError['status'], message.message));
+      const pending = this.#settle(message.id);
+      if (message.type === 'result') pending?.resolve(message.body);
+      else pending?.reject(new HttpError(message.status as HttpError['status'], message.message));
     });
     const die = (why: string) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
-      for (const { reject } of this.#pending.values()) reject(new HttpError(500, why));
-      this.#pending.clear();
+      for (const [id, { reject }] of [...this.#pending]) {
+        this.#settle(id);
+        reject(new HttpError(500, why));
+      }
     };
     worker.on('error', (err) => die(`the inference worker failed: ${err.message}`));
     worker.on('exit', (code) =>
@@ -103,8 +143,12 @@ export class WorkerInference implements InferenceService {
    */
   #live(): Promise<Worker> {
     if (this.#worker) return Promise.resolve(this.#worker);
-    this.#restarting ??= spawn(this.options)
-      .then(({ worker }) => {
+    this.#restarting ??= spawn(this.data)
+      .then(async ({ worker }) => {
+        if (this.#closed) {
+          await worker.terminate(); // idle: it has only loaded the models
+          throw new HttpError(503, SHUTTING_DOWN);
+        }
         this.#adopt(worker);
         return worker;
       })
@@ -133,13 +177,15 @@ export class WorkerInference implements InferenceService {
 
   /** Sends one job to the live worker and resolves with its answer's body. */
   async #ask(message: (id: number) => ToWorker, transfer: ArrayBuffer[]): Promise<Uint8Array> {
-    if (this.#closed) throw new HttpError(503, 'the server is shutting down');
+    if (this.#closed) throw new HttpError(503, SHUTTING_DOWN);
     let worker: Worker;
     try {
       worker = await this.#live();
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       throw new HttpError(500, `the inference worker could not be restarted: ${(err as Error).message}`);
     }
+    if (this.#closed) throw new HttpError(503, SHUTTING_DOWN);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -152,13 +198,20 @@ export class WorkerInference implements InferenceService {
     await this.#worker?.terminate();
   }
 
+  /**
+   * Refuses new jobs, raises the stop flag (the running prediction answers 503 before its next batch), waits
+   * until every job given to the worker has been answered, then ends the worker, which is idle by then.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    Atomics.store(new Int32Array(this.data.stop), 0, 1);
+    if (this.#pending.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
     const worker = this.#worker;
     this.#worker = undefined;
-    for (const { reject } of this.#pending.values())
-      reject(new HttpError(503, 'the server is shutting down'));
-    this.#pending.clear();
     await worker?.terminate();
   }
 }

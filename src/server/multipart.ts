@@ -15,9 +15,14 @@ export interface Part {
 /** Part headers longer than this are refused: real ones are a few hundred bytes. */
 const MAX_HEADER_BYTES = 16 * 1024;
 
+/** Whether a Content-Type is multipart/form-data (with or without parameters). */
+export function isFormData(contentType: string): boolean {
+  return /^\s*multipart\/form-data\s*(;|$)/i.test(contentType);
+}
+
 /** The boundary parameter of a multipart/form-data Content-Type, or undefined for any other type. */
 export function boundaryOf(contentType: string): string | undefined {
-  if (!/^\s*multipart\/form-data\s*(;|$)/i.test(contentType)) return undefined;
+  if (!isFormData(contentType)) return undefined;
   const m = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(contentType);
   const boundary = m?.[1]?.replace(/\\(.)/g, '$1') ?? m?.[2];
   return boundary && boundary.length <= 200 ? boundary : undefined;

@@ -4,11 +4,12 @@
 import sharp from 'sharp';
 import { DataError } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
-import type { LoadedModels, PatientPrediction, SliceInput } from '../pipeline/predict.ts';
+import type { LoadedModels, PatientPrediction, PredictOptions, SliceInput } from '../pipeline/predict.ts';
 import { predictSlices } from '../pipeline/predict.ts';
 import { maskPng } from '../pipeline/predict-images.ts';
 import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.ts';
 import { HttpError } from './http-error.ts';
+import { tooManySlices } from './limits.ts';
 import type { ModelsInfo } from './model-info.ts';
 import type { PredictJob } from './worker-protocol.ts';
 import { zipSlices } from './zip-entries.ts';
@@ -48,19 +49,45 @@ function imagePng(image: DecodedImage): Promise<Buffer> {
   return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
 }
 
+/** What the worker lets one request hold. */
+export interface RequestLimits {
+  maxUnpackedBytes: number;
+  maxSlices: number;
+}
+
 /** Every upload as named image bytes, zips unpacked; `source` says which upload each came from, for errors. */
-function unpack(job: PredictJob, maxUnpackedBytes: number): { files: NamedBytes[]; source: string[] } {
+function unpack(job: PredictJob, limits: RequestLimits): { files: NamedBytes[]; source: string[] } {
   const files: NamedBytes[] = [];
   const source: string[] = [];
   for (const upload of job.uploads) {
+    const left = limits.maxSlices - files.length;
+    if (upload.kind === 'image' && left < 1) throw tooManySlices(upload.name, limits.maxSlices);
     const found =
       upload.kind === 'zip'
-        ? zipSlices(upload.name, upload.bytes, maxUnpackedBytes)
+        ? zipSlices(upload.name, upload.bytes, {
+            maxUnpackedBytes: limits.maxUnpackedBytes,
+            maxSlices: left,
+            requestSlices: limits.maxSlices,
+          })
         : [{ name: upload.name, bytes: upload.bytes }];
     files.push(...found);
     source.push(...found.map(() => (upload.kind === 'zip' ? `${upload.name}: ` : '')));
   }
   return { files, source };
+}
+
+/** The status of a data problem: too much of it is 413, an unusable volume 400, an unreadable file 415. */
+function statusOf(err: DataError): HttpError['status'] {
+  if (err.code === 'image-too-large' || err.code === 'too-many-slices' || err.code === 'too-many-pixels')
+    return 413;
+  if (err.code === 'mixed-slice-sizes') return 400;
+  return 415;
+}
+
+/** The HttpError of a DataError about one of `files`, prefixed with the upload it came from. */
+function httpErrorOf(err: DataError, files: readonly NamedBytes[], source: readonly string[]): HttpError {
+  const k = files.findIndex((f) => f.name === err.file || f.name.split(/[\\/]/).pop() === err.file);
+  return new HttpError(statusOf(err), `${k >= 0 ? source[k] : ''}${err.message}`);
 }
 
 async function decode(files: NamedBytes[], source: string[]): Promise<SliceInput[]> {
@@ -69,15 +96,22 @@ async function decode(files: NamedBytes[], source: string[]): Promise<SliceInput
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
     // A file that sniffed as an image but does not decode (truncated, corrupt, unsupported), or a mask.
-    const k = files.findIndex((f) => f.name === err.file);
-    throw new HttpError(415, `${k >= 0 ? source[k] : ''}${err.message}`);
+    throw httpErrorOf(err, files, source);
   }
 }
 
-function predict(models: LoadedModels, inputs: SliceInput[], batch: number | undefined) {
+function predict(
+  models: LoadedModels,
+  inputs: SliceInput[],
+  options: PredictOptions,
+  files: readonly NamedBytes[],
+  source: readonly string[],
+) {
   try {
-    return predictSlices(models, inputs, batch === undefined ? {} : { batch });
+    return predictSlices(models, inputs, options);
   } catch (err) {
+    // A volume too large or of mixed sizes.
+    if (err instanceof DataError) throw httpErrorOf(err, files, source);
     // predictSlices names the input at fault when the inputs are the problem (a slice given twice).
     const message = (err as Error).message;
     if (inputs.some((s) => message.startsWith(`${s.name}: `))) throw new HttpError(400, message);
@@ -89,11 +123,12 @@ export async function predictResponse(
   models: LoadedModels,
   info: ModelsInfo,
   job: PredictJob,
-  options: { maxUnpackedBytes: number; batch?: number },
+  options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
-  const { files, source } = unpack(job, options.maxUnpackedBytes);
+  const { files, source } = unpack(job, options);
   const inputs = await decode(files, source);
-  const prediction = predict(models, inputs, options.batch);
+  const { batch, onProgress, beforeBatch } = options;
+  const prediction = predict(models, inputs, { batch, onProgress, beforeBatch }, files, source);
   const images = new Map(inputs.map((s) => [`${s.patient}\0${s.sliceNumber}`, s.image]));
   const slices = await Promise.all(
     prediction.slices.map(async (s): Promise<SliceResult> => {

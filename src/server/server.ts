@@ -11,6 +11,9 @@ import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 /** web/dist at the repository root, where `npm run build:web` puts the viewer. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
+/** How long close() lets answers still being sent finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 5000;
+
 export interface ServerOptions {
   /** 0 picks a free port. */
   port?: number;
@@ -34,6 +37,7 @@ export interface RunningServer {
   port: number;
   inference: InferenceService;
   queue: JobQueue;
+  /** Stops without dropping what runs: see inference.close(); resolves once every connection is closed. */
   close(): Promise<void>;
 }
 
@@ -48,6 +52,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.threads ? { threads: options.threads } : {}),
       ...(options.batch ? { batch: options.batch } : {}),
       maxUnpackedBytes: limits.maxUnpackedBytes,
+      maxSlices: limits.maxSlices,
     }));
   const { app, queue } = createApp({
     inference,
@@ -70,12 +75,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     inference,
     queue,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections would otherwise hold close() open until they time out.
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      // No new connections from here on; requests in flight get their answers (a running prediction stops at its
+      // next batch and answers 503, waiting ones answer 503 at once).
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (owned) await inference.close();
+      // Keep-alive connections would hold close() open until they time out: each is closed once it falls idle,
+      // and whatever is still open after the grace period is cut.
+      const http = 'closeIdleConnections' in server ? server : undefined;
+      const sweep = setInterval(() => http?.closeIdleConnections(), 20);
+      const grace = setTimeout(() => http?.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearInterval(sweep);
+      clearTimeout(grace);
     },
   };
 }

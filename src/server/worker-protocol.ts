@@ -13,6 +13,17 @@ export interface WorkerOptions {
   batch?: number;
   /** Cap on what one request's zips may unpack to. */
   maxUnpackedBytes: number;
+  /** Cap on one request's slices (default DEFAULT_LIMITS.maxSlices). */
+  maxSlices?: number;
+}
+
+/**
+ * What the worker starts with: the options, and a flag the server raises (Atomics) when it shuts down. The worker
+ * cannot read messages while libtorch runs a prediction, but it reads the flag before each batch and stops there;
+ * ending the thread while libtorch runs in it would abort the whole process.
+ */
+export interface WorkerData extends WorkerOptions {
+  stop: SharedArrayBuffer;
 }
 
 export interface PredictJob {
@@ -32,5 +43,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; models: ModelsInfo }
   | { type: 'failed'; message: string }
+  /** How far a prediction is, in slices (see predictSlices' onProgress). */
+  | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'result'; id: number; body: Uint8Array }
   | { type: 'error'; id: number; status: number; message: string };

@@ -14,6 +14,8 @@ export interface InferenceInputs {
   preprocess: PreprocessConfig;
   volumeStats?: readonly VolumeStats[];
   batchSize: number;
+  /** Called before each batch; throwing from it stops the work there, between batches (a server shutting down). */
+  beforeBatch?: () => void;
 }
 
 /** P(tumour) per slice, from a 2-way softmax head. */
@@ -22,6 +24,7 @@ export function classifierScores(model: Module, o: InferenceInputs): Float32Arra
   model.eval();
   noGrad(() =>
     forEachBatch(o.indices, o.batchSize, (batch, first) => {
+      o.beforeBatch?.();
       const { images } = assembleBatch(o.cache, batch, {
         preprocess: o.preprocess,
         volumeStats: o.volumeStats,
@@ -57,6 +60,7 @@ export function segmenterProbabilities(model: Module, o: InferenceInputs & { tta
   const probs = new Float32Array(o.indices.length * px);
   model.eval();
   forEachBatch(o.indices, o.batchSize, (batch, first) => {
+    o.beforeBatch?.();
     const { images } = assembleBatch(o.cache, batch, {
       preprocess: o.preprocess,
       volumeStats: o.volumeStats,

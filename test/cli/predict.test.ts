@@ -4,70 +4,56 @@
 // and one clear error for bad input.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { patientTable, registerPredict } from '../../src/cli/commands/predict.ts';
-import { RESCALE_256 } from '../../src/data/preprocess.ts';
-import { saveModel, setNumThreads } from '../../src/engine/index.ts';
-import { DenseNet } from '../../src/models/densenet.ts';
-import { ResUNet } from '../../src/models/resunet.ts';
+import { TooManySlicesError } from '../../src/data/errors.ts';
+import { FileWriteError, setNumThreads } from '../../src/engine/index.ts';
+import { MAX_SLICES_PER_PATIENT } from '../../src/pipeline/predict.ts';
 import type { PredictSummary } from '../../src/pipeline/predict-summary.ts';
-import { boxMask, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
+import { boxMask, encodeTiff, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
+import { saveTinyModels } from '../helpers/tiny-models.ts';
 
 setNumThreads(1);
 const cli = join(repoRoot, 'bin', 'tumorscope.js');
 const NOTICE = 'Research tool, not a medical device.';
 
-/** Tiny untrained models, saved as training saves them, with the given thresholds. */
-function saveTinyModels(dir: string, classifierThreshold: number): { classifier: string; segmenter: string } {
-  mkdirSync(dir, { recursive: true });
-  const densenet = {
-    growthRate: 4,
-    blockConfig: [2, 2],
-    numInitFeatures: 8,
-    bnSize: 2,
-    dropRate: 0,
-    numClasses: 2 as const,
-    headDropout: 0,
-    headHidden: 0,
-  };
-  const classifier = join(dir, `classifier-${classifierThreshold}`);
-  saveModel(classifier, new DenseNet(densenet), {
-    kind: 'classifier',
-    architecture: 'densenet121',
-    densenet,
-    preprocess: { ...RESCALE_256, width: 16, height: 16 },
-    threshold: classifierThreshold,
-  });
-  const network = { inChannels: 3, outChannels: 1, features: 4, depth: 2 };
-  const segmenter = join(dir, 'segmenter');
-  saveModel(segmenter, new ResUNet(network), {
-    kind: 'segmenter',
-    architecture: 'resunet',
-    network,
-    preprocess: { ...RESCALE_256, width: 24, height: 24 },
-    threshold: 0,
-    postprocess: { threshold: 0 },
-  });
-  return { classifier, segmenter };
-}
-
-/** Runs the command in this process and returns what it printed. */
-async function predict(args: string[]): Promise<string> {
+/** Runs the command in this process and returns what it printed; what it warned goes to `warnings`. */
+async function predict(args: string[], warnings: string[] = []): Promise<string> {
   const lines: string[] = [];
   const log = mock.method(console, 'log', (...parts: unknown[]) => lines.push(parts.join(' ')));
+  const error = mock.method(console, 'error', (...parts: unknown[]) => warnings.push(parts.join(' ')));
   try {
     const program = new Command().exitOverride();
     registerPredict(program);
     await program.parseAsync(['predict', ...args, '--threads', '1'], { from: 'user' });
   } finally {
     log.mock.restore();
+    error.mock.restore();
   }
   return lines.join('\n');
+}
+
+/** Every file under `dir`, relative to it, hidden ones included. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
 }
 
 async function pngInfo(path: string) {
@@ -248,6 +234,98 @@ describe('tumorscope predict', () => {
       assert.equal(stderr.trim().split('\n').length, 1);
     }
     assert.ok(!existsSync(join(dir, 'out-corrupt', 'summary.json')));
+  });
+
+  it('refuses a patient folder of more slices than one patient may have before decoding any, writing nothing', async () => {
+    const folder = join(dir, 'tall', 'scan');
+    mkdirSync(folder, { recursive: true });
+    const pixel = Buffer.from(encodeTiff({ width: 1, height: 1, channels: 1, samples: new Uint8Array([9]) }));
+    for (let n = 1; n <= MAX_SLICES_PER_PATIENT + 1; n++) writeFileSync(join(folder, `s${n}.tif`), pixel);
+    writeFileSync(join(folder, 's1.tif'), 'not a slice: never read, the count comes first');
+    const out = join(dir, 'out-tall');
+    const models = ['--classifier', everything.classifier, '--segmenter', everything.segmenter];
+    await assert.rejects(
+      predict([folder, '--out', out, ...models]),
+      (err: Error) =>
+        err instanceof TooManySlicesError &&
+        err.message ===
+          `${folder}: patient scan has 257 slices; prediction takes at most 256 slices a patient`,
+    );
+    assert.ok(!existsSync(join(out, 'summary.json')));
+  });
+
+  describe('three patients, the third with a corrupt slice', () => {
+    let three: string;
+    let bad: string;
+    const models = () => ['--classifier', everything.classifier, '--segmenter', everything.segmenter];
+    before(() => {
+      three = join(dir, 'three');
+      for (const id of ['TCGA_AA_0001_20000101', 'TCGA_BB_0002_20000101', 'TCGA_CC_0003_20000101']) {
+        for (let n = 1; n <= 2; n++) {
+          writeTiff(join(three, id, `${id}_${n}.tif`), {
+            width: 12,
+            height: 12,
+            channels: 3,
+            samples: pattern(12 * 12 * 3, n),
+          });
+        }
+      }
+      bad = join(three, 'TCGA_CC_0003_20000101', 'TCGA_CC_0003_20000101_3.tif');
+      writeFileSync(bad, Buffer.from('II*\0garbage'));
+    });
+
+    it('writes nothing at all: no PNGs of the first two patients, no summary, nothing staged left', async () => {
+      const out = join(dir, 'out-three');
+      mkdirSync(out);
+      writeFileSync(join(out, 'notes.txt'), 'mine');
+      await assert.rejects(predict([three, '--out', out, ...models()]), (err: Error) =>
+        err.message.startsWith(`${bad}: `),
+      );
+      assert.deepEqual(filesUnder(out), ['notes.txt']);
+      // An output folder that did not exist is not left behind either.
+      const fresh = join(dir, 'out-three-fresh');
+      await assert.rejects(predict([three, '--out', fresh, ...models()]));
+      assert.ok(!existsSync(fresh));
+    });
+
+    it('with --skip-bad-files warns once about the bad file and predicts on every other slice', async () => {
+      const out = join(dir, 'out-three-skip');
+      const warnings: string[] = [];
+      const printed = await predict([three, '--out', out, '--skip-bad-files', ...models()], warnings);
+      assert.match(printed, /TCGA_CC_0003_20000101\s+2\s+2/);
+      assert.equal(warnings.filter((w) => w.startsWith('warning: ')).length, 1);
+      assert.ok(warnings[0]!.startsWith(`warning: skipping: ${bad}: `), warnings[0]);
+      assert.ok(warnings.includes('skipped 1 bad files (see warnings above)'));
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as PredictSummary;
+      assert.equal(summary.slices.length, 6);
+      assert.deepEqual(
+        summary.skipped.map((p) => [p.file, p.code]),
+        [[bad, 'unreadable-image']],
+      );
+      assert.equal(filesUnder(out).length, 1 + 6 * 2);
+    });
+
+    it('names the output file a full disk (ENOSPC) stopped, and leaves nothing half-written', async (t) => {
+      const out = join(dir, 'out-full');
+      // Every write finds the disk full: the first file predict writes is the first patient's first mask.
+      t.mock.method(fs, 'writeSync', () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      });
+      syncBuiltinESMExports();
+      t.after(() => {
+        mock.restoreAll();
+        syncBuiltinESMExports();
+      });
+      await assert.rejects(
+        predict([three, '--out', out, '--skip-bad-files', ...models()]),
+        (err: Error) =>
+          err instanceof FileWriteError &&
+          err.code === 'ENOSPC' &&
+          err.message ===
+            `${join(out, 'TCGA_AA_0001_20000101', 'TCGA_AA_0001_20000101_1_mask.png')}: cannot write it (ENOSPC: no space left on device, write)`,
+      );
+      assert.deepEqual(filesUnder(out), []);
+    });
   });
 
   it('tabulates patients with a dash for no positive slice', () => {

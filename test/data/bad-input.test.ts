@@ -4,12 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import sharp from 'sharp';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import {
   BadEntryError,
   DataError,
   EmptyDatasetError,
   ImageDecodeError,
+  ImageTooLargeError,
   MaskSizeMismatchError,
   MaskValuesError,
   MetadataError,
@@ -18,10 +20,21 @@ import {
 } from '../../src/data/errors.ts';
 import { binariseMask, binariseMaskInto } from '../../src/data/image.ts';
 import { mulberry32 } from '../../src/data/random.ts';
-import { readImage } from '../../src/data/read-image.ts';
+import { decodeImageBytes, readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
 import { readTiff } from '../../src/data/tiff.ts';
-import { boxMask, encodeTiff, pattern, tempDir, writeKaggleFolder, writePng, writeTiff } from './fixtures.ts';
+import { moduleUrl, runModule } from '../helpers/child-process.ts';
+import {
+  boxMask,
+  encodeTiff,
+  pattern,
+  pngBomb,
+  tempDir,
+  tiffBomb,
+  writeKaggleFolder,
+  writePng,
+  writeTiff,
+} from './fixtures.ts';
 
 const P = 'TCGA_CS_0001_20000101';
 
@@ -384,4 +397,91 @@ test('a slice removed between scanning and loading is a DataError naming it (or 
   const cache = await loadSlices(index, { width: 16, skipBadFiles: true, warn: (m) => warnings.push(m) });
   assert.equal(cache.count, 2);
   assert.equal(warnings.length, 1);
+});
+
+test('an image of more than 2048×2048 pixels is refused from its header, TIFF, PNG or JPEG, naming the file', async () => {
+  const over = [
+    ['bomb.tif', tiffBomb({ width: 2049, height: 2049, channels: 3 })],
+    ['bomb16.tif', tiffBomb({ width: 2049, height: 2049, channels: 1, bits: 16 })],
+    ['bomb.png', pngBomb(2049, 2049)],
+    [
+      'bomb.jpg',
+      await sharp({ create: { width: 2049, height: 2049, channels: 3, background: '#000' } })
+        .jpeg()
+        .toBuffer(),
+    ],
+  ] as const;
+  for (const [name, bytes] of over) {
+    await assert.rejects(decodeImageBytes(bytes, name), (e) =>
+      assertNames(e, ImageTooLargeError, `${name}: an image of 2049×2049 is 4.2 M pixels`, '(2048×2048)'),
+    );
+  }
+  // At the limit it decodes.
+  const at = await decodeImageBytes(tiffBomb({ width: 2048, height: 2048, channels: 1 }), 'at.tif');
+  assert.deepEqual([at.width, at.height], [2048, 2048]);
+});
+
+test('a TIFF tile larger than a slice and a deflate strip inflating past its size are refused', async () => {
+  await assert.rejects(
+    decodeImageBytes(tiffBomb({ width: 64, height: 64, channels: 1, tile: [4096, 4096] }), 'tile.tif'),
+    (e) => assertNames(e, ImageTooLargeError, 'tile.tif: a tile of 4096×4096'),
+  );
+  const strip = tiffBomb({ width: 64, height: 64, channels: 1, rowsPerStrip: 64, inflatesTo: 1 << 20 });
+  await assert.rejects(decodeImageBytes(strip, 'strip.tif'), (e) =>
+    assertNames(
+      e,
+      ImageDecodeError,
+      'strip.tif: corrupt TIFF: deflate strip 1 inflates to more than the 4096 bytes',
+    ),
+  );
+});
+
+test('decompression bombs cost no memory: refused before decoding (peak RSS measured in a child, on Linux)', {
+  skip: process.platform !== 'linux' && 'peak memory is read from /proc',
+}, () => {
+  // Decoding these would take 200 MB (8192×8192 RGB), 400 MB (the same in 16 bits), 200 MB of tiles and 64 MB
+  // of one strip. A 16-bit TIFF (decoded by utif2) whose directory names itself as the next would be read
+  // forever, growing until the 128 MB heap ran out; it decodes once.
+  const child = runModule(
+    `import { decodeImageBytes } from ${JSON.stringify(moduleUrl('src/data/read-image.ts'))};
+    import { encodeTiff, tiffBomb } from ${JSON.stringify(moduleUrl('test/data/fixtures.ts'))};
+    import { measurePeak } from ${JSON.stringify(moduleUrl('test/helpers/peak-memory.ts'))};
+    const looping = encodeTiff({ width: 4, height: 4, channels: 1, bits: 16, samples: new Uint16Array(16) });
+    const view = new DataView(looping.buffer);
+    const ifd = view.getUint32(4, true);
+    view.setUint32(ifd + 2 + view.getUint16(ifd, true) * 12, ifd, true);
+    const bombs = {
+      rgb: tiffBomb({ width: 8192, height: 8192, channels: 3 }),
+      rgb16: tiffBomb({ width: 8192, height: 8192, channels: 3, bits: 16 }),
+      tiles: tiffBomb({ width: 8192, height: 8192, channels: 3, tile: [8192, 8192] }),
+      strip: tiffBomb({ width: 64, height: 64, channels: 1, rowsPerStrip: 64, inflatesTo: 64 << 20 }),
+      looping,
+    };
+    const peak = measurePeak();
+    const outcome = {};
+    for (const [name, bytes] of Object.entries(bombs)) {
+      outcome[name] = await decodeImageBytes(bytes, name).then(
+        (image) => image.width + '×' + image.height,
+        (err) => err.name,
+      );
+    }
+    const grewMb = peak();
+    console.log(JSON.stringify({ outcome, grewMb, sizes: Object.values(bombs).map((b) => b.length) }));`,
+    { heapMb: 128, timeoutMs: 60_000 },
+  );
+  assert.equal(child.status, 0, child.stderr.slice(0, 800));
+  const { outcome, grewMb, sizes } = JSON.parse(child.stdout) as {
+    outcome: Record<string, string>;
+    grewMb: number;
+    sizes: number[];
+  };
+  assert.deepEqual(outcome, {
+    rgb: 'ImageTooLargeError',
+    rgb16: 'ImageTooLargeError',
+    tiles: 'ImageTooLargeError',
+    strip: 'ImageDecodeError',
+    looping: '4×4',
+  });
+  assert.ok(Math.max(...sizes) < 200_000, `bombs of ${sizes.join(', ')} bytes`);
+  assert.ok(grewMb < 48, `peak RSS grew by ${grewMb.toFixed(0)} MB`);
 });

@@ -147,6 +147,121 @@ function withMoreImages(
   return out;
 }
 
+export interface BombSpec {
+  width: number;
+  height: number;
+  channels: number;
+  bits?: 8 | 16;
+  /** Rows per strip (default 16), or [width, height] of tiles instead of strips. */
+  rowsPerStrip?: number;
+  tile?: [number, number];
+  /** Bytes every strip (or tile) inflates to; default exactly what one should hold. */
+  inflatesTo?: number;
+}
+
+/**
+ * A deflate TIFF that declares far more than its bytes: one compressed strip of zeros that every strip (or
+ * tile) entry points at, so that a 16384×16384 image is a few kilobytes. Decoding it would cost the full size.
+ */
+export function tiffBomb(spec: BombSpec): Uint8Array {
+  const bits = spec.bits ?? 8;
+  const { width, height, channels } = spec;
+  const [tileWidth, tileHeight] = spec.tile ?? [width, spec.rowsPerStrip ?? 16];
+  const pieceBytes = Math.ceil((tileWidth * channels * bits) / 8) * tileHeight;
+  const piece = deflateSync(new Uint8Array(spec.inflatesTo ?? pieceBytes));
+  const pieces = spec.tile
+    ? Math.ceil(width / tileWidth) * Math.ceil(height / tileHeight)
+    : Math.ceil(height / tileHeight);
+  const layout: [number, number, number[]][] = spec.tile
+    ? [
+        [322, 4, [tileWidth]],
+        [323, 4, [tileHeight]],
+        [324, 4, new Array(pieces).fill(8)],
+        [325, 4, new Array(pieces).fill(piece.length)],
+      ]
+    : [
+        [273, 4, new Array(pieces).fill(8)],
+        [278, 4, [tileHeight]],
+        [279, 4, new Array(pieces).fill(piece.length)],
+      ];
+  const tags: [number, number, number[]][] = [
+    [256, 4, [width]],
+    [257, 4, [height]],
+    [258, 3, new Array(channels).fill(bits)],
+    [259, 3, [8]],
+    [262, 3, [channels >= 3 ? 2 : 1]],
+    [277, 3, [channels]],
+    [284, 3, [1]],
+    ...layout,
+  ].sort((a, b) => (a[0] as number) - (b[0] as number)) as [number, number, number[]][];
+  const ifd = 8 + piece.length + (piece.length % 2);
+  let extra = ifd + 2 + tags.length * 12 + 4;
+  const arrays = tags.reduce(
+    (n, [, type, v]) => n + (v.length * (type === 3 ? 2 : 4) > 4 ? v.length * 4 : 0),
+    0,
+  );
+  const out = new Uint8Array(extra + arrays);
+  const view = new DataView(out.buffer);
+  out.set([0x49, 0x49, 42, 0]);
+  view.setUint32(4, ifd, true);
+  out.set(piece, 8);
+  view.setUint16(ifd, tags.length, true);
+  tags.forEach(([id, type, values], i) => {
+    const e = ifd + 2 + i * 12;
+    view.setUint16(e, id, true);
+    view.setUint16(e + 2, type === 3 && values.length * 2 > 4 ? 4 : type, true);
+    view.setUint32(e + 4, values.length, true);
+    let target = e + 8;
+    if (values.length * (type === 3 ? 2 : 4) > 4) {
+      view.setUint32(e + 8, extra, true);
+      target = extra;
+      extra += values.length * 4;
+      for (const [k, v] of values.entries()) view.setUint32(target + 4 * k, v, true);
+    } else {
+      for (const [k, v] of values.entries()) {
+        if (type === 3) view.setUint16(target + 2 * k, v, true);
+        else view.setUint32(target + 4 * k, v, true);
+      }
+    }
+  });
+  return out;
+}
+
+/** A gray PNG of width × height zeros, made by hand: a few kilobytes that declare width × height pixels. */
+export function pngBomb(width: number, height: number): Uint8Array {
+  const zlib = deflateSync(new Uint8Array((width + 1) * height));
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const header = new Uint8Array(13);
+  const hv = new DataView(header.buffer);
+  hv.setUint32(0, width);
+  hv.setUint32(4, height);
+  header.set([8, 0, 0, 0, 0], 8); // 8-bit gray, deflate, no filter, no interlace
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib),
+    chunk('IEND', new Uint8Array(0)),
+  ];
+  return Buffer.concat(parts);
+}
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
 export function writeTiff(path: string, spec: TiffSpec): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, encodeTiff(spec));

@@ -2,10 +2,13 @@
 // `tumorscope data inspect` command end to end on a folder the test makes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import fs, { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Command } from 'commander';
 import sharp from 'sharp';
+import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { distribution, formatSummary, summariseDataset } from '../../src/data/dataset-summary.ts';
 import { chooseGridSlices, overlayGrid } from '../../src/data/overlay-grid.ts';
@@ -124,4 +127,28 @@ test('`tumorscope data inspect` on an empty folder fails with a message naming i
     (e: { status: number; stderr: Buffer }) =>
       e.status !== 0 && e.stderr.toString().includes(dir) && /no slice images/.test(e.stderr.toString()),
   );
+});
+
+test('`tumorscope data inspect` names the picture a full disk (ENOSPC) kept it from writing, leaving no part of it', async (t) => {
+  const dir = tempDir(t);
+  const root = writeKaggleFolder(join(dir, 'kaggle_3m'), PATIENTS);
+  const grid = join(dir, 'out', 'grid.png');
+  fs.mkdirSync(join(dir, 'out'));
+  t.mock.method(console, 'log', () => {});
+  t.mock.method(console, 'error', () => {});
+  t.mock.method(fs, 'writeSync', () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  syncBuiltinESMExports();
+  t.after(() => {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+  const program = new Command().exitOverride();
+  registerDataInspect(program);
+  await assert.rejects(
+    program.parseAsync(['data', 'inspect', root, '--size', '16', '--grid', grid], { from: 'user' }),
+    (err: Error) => err.message === `${grid}: cannot write it (ENOSPC: no space left on device, write)`,
+  );
+  assert.deepEqual(readdirSync(join(dir, 'out')), []);
 });

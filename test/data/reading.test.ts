@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { parseCsv } from '../../src/data/clinical-csv.ts';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { binariseMask, binariseMaskInto, toRgb } from '../../src/data/image.ts';
-import { readImage } from '../../src/data/read-image.ts';
+import { decodeImageBytes, readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
 import { readTiff } from '../../src/data/tiff.ts';
 import {
@@ -326,4 +326,12 @@ test('mask binarisation (four pixels at a time) matches the per-pixel rule and c
     );
     assert.deepEqual([...odd], expected.slice(0, 63));
   }
+});
+
+test('decoding keeps nothing in libvips: its operation cache is off', async () => {
+  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#345' } })
+    .png()
+    .toBuffer();
+  await decodeImageBytes(png, 'one.png');
+  assert.equal(sharp.cache().items.current, 0);
 });

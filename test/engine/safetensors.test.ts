@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -7,6 +8,7 @@ import {
   Conv2d,
   decodeSafetensors,
   encodeSafetensors,
+  FileWriteError,
   loadSafetensors,
   loadWeightsInto,
   readModelConfig,
@@ -118,6 +120,29 @@ describe('safetensors', () => {
     saveSafetensors(path, new Map([['w', tensor([2, 3])]]));
     assert.deepEqual(readdirSync(d), ['w.safetensors']);
     assert.deepEqual([...loadSafetensors(path).tensors.get('w')!.toFloat32()], [2, 3]);
+  });
+
+  it('names the file a failed write was for (a full disk), keeping the old file and no temporary one', (t) => {
+    const d = dir();
+    const path = join(d, 'w.safetensors');
+    saveSafetensors(path, new Map([['w', tensor([1])]]));
+    t.mock.method(fs, 'writeSync', () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    syncBuiltinESMExports();
+    try {
+      assert.throws(
+        () => saveSafetensors(path, new Map([['w', tensor([2, 3])]])),
+        (err: Error) =>
+          err instanceof FileWriteError &&
+          err.message === `${path}: cannot write it (ENOSPC: no space left on device, write)`,
+      );
+    } finally {
+      t.mock.restoreAll();
+      syncBuiltinESMExports();
+    }
+    assert.deepEqual(readdirSync(d), ['w.safetensors']);
+    assert.deepEqual([...loadSafetensors(path).tensors.get('w')!.toFloat32()], [1]);
   });
 
   it('saves a model as weights + JSON config and loads it back strictly', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { scanDataset } from '../../src/data/dataset-index.ts';
-import { DataError } from '../../src/data/errors.ts';
+import { DataError, MixedSliceSizesError, TooManySlicesError } from '../../src/data/errors.ts';
 import { type DecodedImage, resizeBilinear, resizeNearest } from '../../src/data/image.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
@@ -16,7 +16,12 @@ import { placeSlices } from '../../src/data/slice-names.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { maskExtent } from '../../src/metrics/mask-extent.ts';
 import { loadModels, SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
-import { type LoadedModels, predictSlices, type SliceInput } from '../../src/pipeline/predict.ts';
+import {
+  type LoadedModels,
+  MAX_SLICES_PER_PATIENT,
+  predictSlices,
+  type SliceInput,
+} from '../../src/pipeline/predict.ts';
 import { maskPng, overlayPng } from '../../src/pipeline/predict-images.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import {
@@ -215,9 +220,10 @@ describe('predictSlices', () => {
   it('returns masks at each input’s own size, for any size and for grayscale slices', () => {
     const full = withSettings(models, { threshold: 0, postprocess: { threshold: 0 } });
     const [first, second] = inputs;
+    // Each size is a patient of its own: one patient's slices must share a size (see below).
     const odd: SliceInput[] = [
-      { ...first!, patient: 'odd', image: resized(first!.image, 50, 30) },
-      { ...second!, patient: 'odd', image: grayscale(resized(second!.image, 17, 64)) },
+      { ...first!, patient: 'odd-1', image: resized(first!.image, 50, 30) },
+      { ...second!, patient: 'odd-2', image: grayscale(resized(second!.image, 17, 64)) },
     ];
     const prediction = predictSlices(full, odd);
     assert.deepEqual(
@@ -254,6 +260,40 @@ describe('predictSlices', () => {
       image: { ...inputs[0]!.image, data: new Uint8Array(10) },
     };
     assert.throws(() => predictSlices(models, [broken]), /short\.png: 10 bytes/);
+  });
+
+  it('refuses a patient of more slices than MAX_SLICES_PER_PATIENT, and one of mixed slice sizes, naming a file', () => {
+    const pixel: DecodedImage = {
+      width: 1,
+      height: 1,
+      channels: 1,
+      data: new Uint8Array([9]),
+      sourceBits: 8,
+    };
+    const many = Array.from({ length: MAX_SLICES_PER_PATIENT + 1 }, (_, k) => ({
+      name: `p_${k + 1}.tif`,
+      patient: 'p',
+      sliceNumber: k + 1,
+      image: pixel,
+    }));
+    assert.throws(
+      () => predictSlices(models, many),
+      (err: Error) =>
+        err instanceof TooManySlicesError &&
+        err.message === `p_1.tif: patient p has 257 slices; prediction takes at most 256 slices a patient`,
+    );
+    // At the limit it runs.
+    assert.equal(predictSlices(models, many.slice(1)).slices.length, MAX_SLICES_PER_PATIENT);
+
+    const [a, b, c] = inputs;
+    const mixed = [a!, { ...b!, image: resized(b!.image, 40, 20) }, c!];
+    assert.throws(
+      () => predictSlices(models, mixed),
+      (err: Error) =>
+        err instanceof MixedSliceSizesError &&
+        err.file === b!.name &&
+        err.message.includes(`40×20, but patient ${b!.patient}'s other slices are 32×32`),
+    );
   });
 
   it('turns uploads into slices: the dataset naming, else the folder or "upload" and the order', async () => {

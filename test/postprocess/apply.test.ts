@@ -9,6 +9,7 @@ import {
   parsePostprocessConfig,
   stepsOn,
 } from '../../src/postprocess/config.ts';
+import { moduleUrl, runModule } from '../helpers/child-process.ts';
 import { draw, drawn } from './masks.ts';
 
 /** Probabilities from a drawn mask: `inside` on its voxels, `outside` elsewhere. */
@@ -158,5 +159,30 @@ describe('applyPostprocess', () => {
   });
   it('rejects probabilities whose length is not d × h × w', () => {
     assert.throws(() => applyPostprocess(probs, 5, 4, 4, NO_POSTPROCESS), RangeError);
+  });
+});
+
+describe('postprocessMask on a large volume', () => {
+  it('runs on 256 slices of 256×256 within a 64 MB JavaScript heap (typed arrays only, no JS array per voxel)', () => {
+    // 16.7 M voxels: a JS array of them alone would take over 130 MB of heap; typed arrays live outside it.
+    const child = runModule(
+      `import { postprocessMask } from ${JSON.stringify(moduleUrl('src/postprocess/apply.ts'))};
+      const d = 256, h = 256, w = 256;
+      const mask = new Uint8Array(d * h * w);
+      for (let z = 100; z < 120; z++)
+        for (let y = 50; y < 70; y++) mask.fill(7, (z * h + y) * w + 60, (z * h + y) * w + 80);
+      mask[5] = 1; // a one-voxel speck elsewhere
+      const sums = [];
+      for (const [minComponentArea, largest3DComponent] of [[0, false], [0, true], [10, true]]) {
+        const out = postprocessMask(mask, d, h, w, { minComponentArea, largest3DComponent });
+        let sum = 0;
+        for (let i = 0; i < out.length; i++) sum += out[i];
+        sums.push(sum);
+      }
+      console.log(JSON.stringify(sums));`,
+      { heapMb: 64 },
+    );
+    assert.equal(child.status, 0, child.stderr.slice(0, 500));
+    assert.deepEqual(JSON.parse(child.stdout), [8001, 8000, 8000]);
   });
 });

@@ -11,14 +11,14 @@ import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { loadModels } from '../../src/pipeline/default-models.ts';
-import { predictSlices } from '../../src/pipeline/predict.ts';
+import { MAX_SLICES_PER_PATIENT, predictSlices } from '../../src/pipeline/predict.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import type { InferenceService } from '../../src/server/inference.ts';
 import { WorkerInference } from '../../src/server/inference.ts';
 import { DEFAULT_LIMITS } from '../../src/server/limits.ts';
 import type { PredictResponse } from '../../src/server/predict-response.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
-import { encodeTiff } from '../data/fixtures.ts';
+import { encodeTiff, pngBomb, tiffBomb } from '../data/fixtures.ts';
 import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import { trainTinyModels } from '../pipeline/fixtures.ts';
 import { type FilePart, getJson, postFiles, raw } from './client.ts';
@@ -251,6 +251,71 @@ describe('tumorscope serve', () => {
     assert.match((res.body as { error: string }).error, /^bomb\.zip: unpacks to more than 16 MB/);
   });
 
+  it('refuses more slices than one request holds (413), counting zip entries before inflating them', async () => {
+    const pixel = encodeTiff({ width: 1, height: 1, channels: 1, samples: new Uint8Array([9]) });
+    // Five patients of 205 one-pixel slices: no patient is over its own limit, the request is.
+    const names = Array.from(
+      { length: DEFAULT_LIMITS.maxSlices + 1 },
+      (_, k) => `TCGA_CS_000${k % 5}_20000101_${Math.floor(k / 5) + 1}.tif`,
+    );
+    const zip = zipSync(Object.fromEntries(names.map((name) => [`many/${name}`, pixel])));
+    const zipped = await postFiles(server.url, [{ name: 'many.zip', bytes: zip }]);
+    assert.equal(zipped.status, 413);
+    assert.match(
+      (zipped.body as { error: string }).error,
+      /^many\.zip: more than 1024 slices in one request/,
+    );
+    const loose = await postFiles(
+      server.url,
+      names.map((name) => ({ name, bytes: pixel })),
+    );
+    assert.equal(loose.status, 413);
+    assert.match(
+      (loose.body as { error: string }).error,
+      new RegExp(`^${names[names.length - 1]}: more than 1024 slices in one request`),
+    );
+  });
+
+  it('refuses a patient of more than 256 slices (413) and one of mixed slice sizes (400), naming a file', async () => {
+    const pixel = encodeTiff({ width: 1, height: 1, channels: 1, samples: new Uint8Array([9]) });
+    const entries = Object.fromEntries(
+      Array.from({ length: MAX_SLICES_PER_PATIENT + 1 }, (_, k) => [`p/scan_${k + 1}.tif`, pixel]),
+    );
+    const tall = await postFiles(server.url, [{ name: 'tall.zip', bytes: zipSync(entries) }]);
+    assert.equal(tall.status, 413);
+    assert.equal(
+      (tall.body as { error: string }).error,
+      'tall.zip: scan_1.tif: patient scan has 257 slices; prediction takes at most 256 slices a patient',
+    );
+    const [one, two] = sliceFiles(data);
+    const small = encodeTiff({ width: 8, height: 8, channels: 3, samples: new Uint8Array(8 * 8 * 3) });
+    const mixed = await postFiles(server.url, [one!, { ...two!, bytes: small }]);
+    assert.equal(mixed.status, 400);
+    assert.match(
+      (mixed.body as { error: string }).error,
+      new RegExp(`^${PATIENT}_2\\.tif: 8×8, but patient ${PATIENT}'s other slices are 32×32`),
+    );
+  });
+
+  it('refuses decompression bombs from their headers with 413, three at once, naming each file', async () => {
+    const bombs = [
+      { name: 'rgb.tif', bytes: tiffBomb({ width: 8192, height: 8192, channels: 3 }) },
+      { name: 'rgb16.tif', bytes: tiffBomb({ width: 8192, height: 8192, channels: 3, bits: 16 }) },
+      { name: 'gray.png', bytes: pngBomb(4096, 4096) },
+    ];
+    const answers = await Promise.all(bombs.map((bomb) => postFiles(server.url, [bomb])));
+    for (const [k, res] of answers.entries()) {
+      assert.equal(res.status, 413, JSON.stringify(res.body));
+      assert.match(
+        (res.body as { error: string }).error,
+        new RegExp(
+          `^${bombs[k]!.name.replace('.', '\\.')}: an image of \\d+×\\d+ is .* more than the 4\\.2 M \\(2048×2048\\)`,
+        ),
+      );
+    }
+    assert.equal((await postFiles(server.url, sliceFiles(data).slice(0, 1))).status, 200);
+  });
+
   it('answers 400 naming a slice uploaded twice', async () => {
     const [one] = sliceFiles(data);
     const res = await postFiles(server.url, [one!, one!]);
@@ -258,7 +323,7 @@ describe('tumorscope serve', () => {
     assert.match((res.body as { error: string }).error, new RegExp(`^${PATIENT}_1\\.tif: .*given twice`));
   });
 
-  it('answers 400 without files, or for a body that is not a form', async () => {
+  it('answers 400 without files or for a form without its boundary, 415 for a body that is not a form', async () => {
     const empty = new FormData();
     empty.append('comment', 'hello');
     const res = await fetch(`${server.url}/api/predict`, { method: 'POST', body: empty });
@@ -272,8 +337,21 @@ describe('tumorscope serve', () => {
       body: '{}',
       headers: { 'content-type': 'application/json' },
     });
-    assert.equal(json.status, 400);
-    assert.match(((await json.json()) as { error: string }).error, /multipart\/form-data/);
+    assert.equal(json.status, 415);
+    assert.match(
+      ((await json.json()) as { error: string }).error,
+      /multipart\/form-data \(field 'files'\), not application\/json/,
+    );
+    const untyped = await raw(server.port, 'POST', '/api/predict', { chunks: [new Uint8Array([1, 2, 3])] });
+    assert.equal(untyped.status, 415);
+    assert.match(JSON.parse(untyped.body).error, /not a body without Content-Type/);
+    const noBoundary = await fetch(`${server.url}/api/predict`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'multipart/form-data' },
+    });
+    assert.equal(noBoundary.status, 400);
+    assert.match(((await noBoundary.json()) as { error: string }).error, /without a usable boundary/);
   });
 
   it('answers 415 naming a file that is not an image, a mask, or an image that does not decode', async () => {

@@ -1,7 +1,6 @@
 // `tumorscope data inspect <dir>`: what a dataset holds (patients, slices, tumour slices per institution,
 // tumour-area statistics, slices per patient) and a PNG grid of random slices with their masks overlaid.
 // Research tool, not a medical device.
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -11,6 +10,7 @@ import { DataError } from '../../data/errors.ts';
 import { chooseGridSlices, overlayGrid, writeRgbPng } from '../../data/overlay-grid.ts';
 import { mulberry32 } from '../../data/random.ts';
 import { loadSlices } from '../../data/slice-cache.ts';
+import { writeJsonAtomic } from '../../engine/io/atomic.ts';
 import { errorMessage } from '../error-message.ts';
 import { integer } from '../options.ts';
 
@@ -125,7 +125,7 @@ async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
     `picture: ${gridPath} (${picked.length} random slice${picked.length === 1 ? '' : 's'}${cache.masks ? ', masks in red' : ''}, seed ${o.seed})`,
   );
   if (o.json) {
-    writeFileSync(resolve(o.json), `${JSON.stringify(summary, null, 2)}\n`);
+    writeJsonAtomic(resolve(o.json), summary);
     console.log(`summary: ${resolve(o.json)}`);
   }
   if (summary.skippedFiles > 0)

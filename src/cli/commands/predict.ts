@@ -17,6 +17,7 @@ interface PredictValues {
   segmenter?: string;
   threads?: number;
   batch: number;
+  skipBadFiles?: boolean;
 }
 
 /** One row per patient, columns padded to their widest cell. */
@@ -50,12 +51,16 @@ export function registerPredict(program: Command): void {
     )
     .requiredOption(
       '--out <dir>',
-      'where to write summary.json and the mask and overlay PNGs (nothing is deleted)',
+      'where to write summary.json and the mask and overlay PNGs, all at the end (nothing is deleted)',
     )
     .option('--classifier <model>', 'stage 1 model base path (default: the shipped models/classifier)')
     .option('--segmenter <model>', 'stage 2 model base path (default: the shipped models/segmenter)')
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), INFERENCE_BATCH)
+    .option(
+      '--skip-bad-files',
+      'warn about unreadable, oversized or odd-sized slices (and patients over a limit) and go on without them',
+    )
     .action(async (input: string, o: PredictValues) => {
       console.log(RESEARCH_NOTICE);
       if (o.threads) setNumThreads(o.threads);
@@ -73,6 +78,8 @@ export function registerPredict(program: Command): void {
         out: resolve(o.out),
         models,
         batch: o.batch,
+        skipBadFiles: o.skipBadFiles ?? false,
+        warn: (message) => console.error(`warning: ${message}`),
         onProgress: (done, total) => {
           bar ??= progress('predict (slices)', total, log, Math.max(1, Math.ceil(total / 10)));
           for (; shown < done; shown++) bar.tick();
@@ -80,6 +87,8 @@ export function registerPredict(program: Command): void {
       });
       bar?.stop();
       for (const line of patientTable(summary.patients)) console.log(line);
+      if (summary.skipped.length > 0)
+        console.error(`skipped ${summary.skipped.length} bad files (see warnings above)`);
       const positive = summary.slices.filter((s) => s.tumour).length;
       console.log(
         `${summary.slices.length} slices, ${positive} positive; wrote ${summaryPath} ` +

@@ -62,12 +62,28 @@ export function registerServe(program: Command): void {
         `models: ${classifier.name} (${classifier.architecture}), ${segmenter.name} (${segmenter.architecture})`,
       );
       log(`listening on ${server.url}  (research tool, not a medical device; Ctrl-C stops)`);
-      // Stop cleanly on Ctrl-C or a service manager's SIGTERM: close connections, then the worker.
-      const stop = () => {
-        log('stopping');
-        void server.close().then(() => process.exit(0));
+      // Ctrl-C or a service manager's SIGTERM: take no new connections, let a running prediction stop at its next
+      // batch (ending the worker while libtorch runs in it would abort the process), answer what is waiting, exit 0.
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          log(`${signal} again: still stopping, after the running batch`);
+          return;
+        }
+        stopping = true;
+        log(`${signal}: stopping (a running prediction stops after its current batch)`);
+        server.close().then(
+          () => {
+            log('stopped');
+            process.exit(0);
+          },
+          (err: Error) => {
+            log(`error while stopping: ${err.message}`);
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
 }
