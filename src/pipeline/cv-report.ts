@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { scanDataset } from '../data/dataset-index.ts';
 import { loadSlices } from '../data/slice-cache.ts';
 import { binaryScores } from '../metrics/classification.ts';
-import { confusionFromLabels } from '../metrics/confusion.ts';
+import { type ConfusionCounts, confusionFromLabels } from '../metrics/confusion.ts';
 import { rocAuc } from '../metrics/roc.ts';
 import { mean, median, orNull } from '../metrics/stats.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
@@ -111,15 +111,22 @@ const sliceLabels = (p: OofPatient) => {
   );
 };
 
-/** Classification figures from scores, decisions and labels; the AUC is of the scores. */
-function classification(scores: number[], decisions: number[], labels: number[], threshold: number) {
-  const s = binaryScores(confusionFromLabels(decisions, labels));
+/** Accuracy, precision, recall, specificity and F1 of confusion counts; undefined ones as null (JSON). */
+function rates(c: ConfusionCounts) {
+  const s = binaryScores(c);
   return {
     accuracy: s.accuracy,
     precision: orNull(s.precision),
     recall: orNull(s.recall),
     specificity: orNull(s.specificity),
     f1: orNull(s.f1),
+  };
+}
+
+/** Classification figures from scores, decisions and labels; the AUC is of the scores. */
+function classification(scores: number[], decisions: number[], labels: number[], threshold: number) {
+  return {
+    ...rates(confusionFromLabels(decisions, labels)),
     auc: orNull(rocAuc(scores, labels)),
     threshold,
     confusion: confusionFromLabels(decisions, labels),
@@ -276,14 +283,9 @@ export function cvMetrics(patients: readonly OofPatient[], o: CvReportOptions) {
 function pool(parts: ReturnType<typeof classification>[]) {
   const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (const p of parts) for (const k of ['tp', 'fp', 'tn', 'fn'] as const) confusion[k] += p.confusion[k];
-  const s = binaryScores(confusion);
   const aucs = parts.map((p) => p.auc).filter((a): a is number => a !== null);
   return {
-    accuracy: s.accuracy,
-    precision: orNull(s.precision),
-    recall: orNull(s.recall),
-    specificity: orNull(s.specificity),
-    f1: orNull(s.f1),
+    ...rates(confusion),
     auc: orNull(mean(aucs)),
     aucIs: 'mean of the folds\u2019 AUCs (each fold has its own fused score threshold)',
     threshold: parts.map((p) => p.threshold),

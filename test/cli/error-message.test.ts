@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
+import { registerExport } from '../../src/cli/commands/export.ts';
 import { registerPredict } from '../../src/cli/commands/predict.ts';
 import { registerTrain } from '../../src/cli/commands/train.ts';
 import { errorMessage } from '../../src/cli/error-message.ts';
@@ -22,6 +23,7 @@ function command(...path: string[]): Command {
   registerTrain(program);
   registerDataInspect(program);
   registerPredict(program);
+  registerExport(program);
   let found: Command | undefined = program;
   for (const name of path) found = found?.commands.find((c) => c.name() === name);
   return found ?? assert.fail(`no command ${path.join(' ')}`);
@@ -49,7 +51,12 @@ describe('error messages on the command line', () => {
       errorMessage(missingCsv, command('train', 'classifier')),
       '/d/data.csv: data.csv not found; use --skip-bad-files to go without it',
     );
-    assert.equal(errorMessage(missingCsv, command('predict')), '/d/data.csv: data.csv not found');
+    assert.equal(
+      errorMessage(missingCsv, command('predict')),
+      '/d/data.csv: data.csv not found; use --skip-bad-files to go without it',
+    );
+    // A command with neither flag gets no remedy at all.
+    assert.equal(errorMessage(missingCsv, command('export')), '/d/data.csv: data.csv not found');
     assert.match(missingCsv.message, /pass skipBadFiles or requireMetadata: false to go without it$/);
   });
 
