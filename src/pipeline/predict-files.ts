@@ -76,7 +76,7 @@ async function decodePatient(patient: PatientRef, log: ProblemLog, maxPixels: nu
     return [{ name, patient: s.patientId, sliceNumber: s.sliceNumber, image, path: s.imagePath }];
   });
   const odd = new Set<FileSlice>();
-  for (const { slice, error } of oddSizedSlices(slices)) {
+  for (const { slice, error } of oddSizedSlices(slices, (s) => s.path)) {
     log.report(error);
     odd.add(slice);
   }

@@ -108,7 +108,10 @@ function checkInput(input: SliceInput): void {
  * volume's size is its most common one (the first slice's on a tie): slices are stacked into one grid for the
  * 3-D post-processing, and resizing odd ones into it would misalign them without a word.
  */
-export function oddSizedSlices<T extends SliceInput>(volume: readonly T[]): { slice: T; error: DataError }[] {
+export function oddSizedSlices<T extends SliceInput>(
+  volume: readonly T[],
+  fileOf: (slice: T) => string = (slice) => slice.name,
+): { slice: T; error: DataError }[] {
   const counts = new Map<string, number>();
   for (const { image } of volume) {
     const key = `${image.width}×${image.height}`;
@@ -123,7 +126,7 @@ export function oddSizedSlices<T extends SliceInput>(volume: readonly T[]): { sl
     .map((slice) => ({
       slice,
       error: new MixedSliceSizesError(
-        slice.name,
+        fileOf(slice),
         slice.patient,
         [slice.image.width, slice.image.height],
         [width, height],

@@ -17,7 +17,6 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
-import { Command } from 'commander';
 import sharp from 'sharp';
 import { patientTable, registerPredict } from '../../src/cli/commands/predict.ts';
 import { TooManySlicesError } from '../../src/data/errors.ts';
@@ -25,6 +24,7 @@ import { FileWriteError, setNumThreads } from '../../src/engine/index.ts';
 import { MAX_SLICES_PER_PATIENT } from '../../src/pipeline/predict.ts';
 import type { PredictSummary } from '../../src/pipeline/predict-summary.ts';
 import { boxMask, encodeTiff, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
+import { runCommand } from '../helpers/run-command.ts';
 import { saveTinyModels } from '../helpers/tiny-models.ts';
 
 setNumThreads(1);
@@ -33,18 +33,10 @@ const NOTICE = 'Research tool, not a medical device.';
 
 /** Runs the command in this process and returns what it printed; what it warned goes to `warnings`. */
 async function predict(args: string[], warnings: string[] = []): Promise<string> {
-  const lines: string[] = [];
-  const log = mock.method(console, 'log', (...parts: unknown[]) => lines.push(parts.join(' ')));
-  const error = mock.method(console, 'error', (...parts: unknown[]) => warnings.push(parts.join(' ')));
-  try {
-    const program = new Command().exitOverride();
-    registerPredict(program);
-    await program.parseAsync(['predict', ...args, '--threads', '1'], { from: 'user' });
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-  return lines.join('\n');
+  const run = await runCommand(registerPredict, ['predict', ...args, '--threads', '1']);
+  warnings.push(...run.stderr);
+  if (run.error) throw run.error;
+  return run.stdout.join('\n');
 }
 
 /** Every file under `dir`, relative to it, hidden ones included. */

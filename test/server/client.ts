@@ -1,5 +1,6 @@
-// Talking to a test server over a real socket: multipart uploads through fetch, and raw requests through
-// node:http for what fetch would tidy up (`..` in paths) or add (Content-Length).
+// Talking to a test server over a real socket: multipart forms encoded by fetch's FormData and sent through
+// node:http, JSON through fetch, and raw requests for what fetch would tidy up (`..` in paths) or add
+// (Content-Length).
 import { request } from 'node:http';
 
 export interface FilePart {
@@ -20,18 +21,35 @@ export function form(files: readonly FilePart[], field = 'files'): FormData {
   return data;
 }
 
+/**
+ * POSTs the files as a multipart form, on a connection of its own. The test runner is client and server in one
+ * process: a reused keep-alive connection could sit idle past the server's 5 s keep-alive timeout while the
+ * runner encodes a large form, and be closed by the server just as the request goes out (ECONNRESET).
+ */
 export async function postFiles(
   url: string,
   files: readonly FilePart[],
   query = '',
 ): Promise<{ status: number; headers: Headers; body: unknown }> {
-  const res = await fetch(`${url}/api/predict${query}`, { method: 'POST', body: form(files) });
-  const text = await res.text();
-  let body: unknown = text;
+  const encoded = new Response(form(files));
+  const bytes = new Uint8Array(await encoded.arrayBuffer());
+  const res = await raw(Number(new URL(url).port), 'POST', `/api/predict${query}`, {
+    headers: {
+      'content-type': encoded.headers.get('content-type')!,
+      'content-length': String(bytes.length),
+    },
+    chunks: [bytes],
+  });
+  let body: unknown = res.body;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(res.body);
   } catch {}
-  return { status: res.status, headers: res.headers, body };
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+      headers.append(name, v);
+  }
+  return { status: res.status, headers, body };
 }
 
 export async function getJson(url: string, path: string): Promise<{ status: number; body: unknown }> {
