@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { F, noGrad, setNumThreads, tensor, tidy } from '../../src/engine/index.ts';
 import { readOnnxMetadata } from '../../src/export/index.ts';
 import type { DenseNet } from '../../src/models/densenet.ts';
-import { optimizeForInference } from '../../src/models/inference.ts';
+import { optimizeForInference } from '../../src/models/optimize-for-inference.ts';
 import type { ResUNet } from '../../src/models/resunet.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';
 import { BATCHES, benchInput, type ModelName, type WorkerResult } from './cases.ts';

@@ -6,7 +6,7 @@ import { sliceIndicesOf } from '../data/dataset-split.ts';
 import { loadSlices, type SliceCache } from '../data/slice-cache.ts';
 import type { SplitName } from '../data/split.ts';
 import { patientsOf, readSplitManifest, type SplitManifest } from '../data/split-manifest.ts';
-import { progress } from '../train/progress.ts';
+import { progress } from '../inference/progress.ts';
 
 export interface InputSize {
   width: number;

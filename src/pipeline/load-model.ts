@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type PreprocessConfig, preprocessConfigSchema } from '../data/preprocess.ts';
 import { loadWeightsInto, type Module, modelPaths, readModelConfig } from '../engine/index.ts';
 import { DenseNet } from '../models/densenet.ts';
-import { optimizeForInference } from '../models/inference.ts';
+import { optimizeForInference } from '../models/optimize-for-inference.ts';
 import { ResUNet } from '../models/resunet.ts';
 import { UNet } from '../models/unet.ts';
 import { NO_POSTPROCESS, type PostprocessConfig, parsePostprocessConfig } from '../postprocess/config.ts';
@@ -150,7 +150,7 @@ export function readModelSpec(path: string, expected?: ModelKind): ModelSpec {
 export interface BuildOptions {
   /**
    * Inference only (predict, serve, evaluate): batch norms folded into their convolutions and weights laid out
-   * channels-last (optimizeForInference in src/models/inference.ts). The same outputs to float rounding, faster;
+   * channels-last (optimizeForInference in src/models/optimize-for-inference.ts). The same outputs to float rounding, faster;
    * the network is in eval mode and can no longer train.
    */
   inference?: boolean;

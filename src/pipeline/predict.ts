@@ -9,8 +9,8 @@ import type { DecodedImage } from '../data/image.ts';
 import { resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { groupVolumes } from '../data/slice-names.ts';
+import { classifierScores } from '../inference/network-outputs.ts';
 import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
-import { classifierScores } from '../train/inference.ts';
 import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
 import { finalVolumeMask, Segmentation } from './two-stage.ts';
 

@@ -6,11 +6,11 @@ import { cacheVolumeStats } from '../data/batch.ts';
 import type { VolumeStats } from '../data/preprocess.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { type SliceRecord, toSliceRecord } from '../eval/slices.ts';
+import { classifierScores, segmenterProbabilities } from '../inference/network-outputs.ts';
+import { progress } from '../inference/progress.ts';
 import { postprocessMask } from '../postprocess/apply.ts';
 import type { TtaMode } from '../postprocess/config.ts';
 import { threshold } from '../postprocess/threshold.ts';
-import { classifierScores, segmenterProbabilities } from '../train/inference.ts';
-import { progress } from '../train/progress.ts';
 import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
 
 type Log = (line: string) => void;

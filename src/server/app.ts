@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HttpError } from './http-error.ts';
-import type { InferenceService } from './inference.ts';
+import type { InferenceService } from './inference-service.ts';
 import { JobQueue, QueueFullError } from './job-queue.ts';
 import { formatBytes, type ServerLimits } from './limits.ts';
 import { boundaryOf, isFormData, parseMultipart } from './multipart.ts';

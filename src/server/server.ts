@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
-import { type InferenceService, WorkerInference } from './inference.ts';
+import { type InferenceService, WorkerInference } from './inference-service.ts';
 import type { JobQueue } from './job-queue.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 

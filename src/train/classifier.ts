@@ -17,6 +17,7 @@ import {
   saveModel,
   tensor,
 } from '../engine/index.ts';
+import { classifierScores } from '../inference/network-outputs.ts';
 import { binaryScores } from '../metrics/classification.ts';
 import { confusionAtThreshold } from '../metrics/confusion.ts';
 import { rocAuc } from '../metrics/roc.ts';
@@ -25,7 +26,6 @@ import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.t
 import { importPretrained } from '../models/import/index.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
-import { classifierScores } from './inference.ts';
 import { prepareTrainingData } from './training-data.ts';
 import { checkTrainingOptions, requireInteger, requirePositive } from './training-options.ts';
 

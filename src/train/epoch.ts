@@ -8,9 +8,9 @@ import { mulberry32 } from '../data/random.ts';
 import { epochIndices, type SamplingConfig } from '../data/sampler.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import type { Optimizer, Tensor } from '../engine/index.ts';
-import { forEachBatch } from './batches.ts';
+import { forEachBatch } from '../inference/batches.ts';
+import { progress } from '../inference/progress.ts';
 import { TrainingDivergedError } from './fit.ts';
-import { progress } from './progress.ts';
 import { requireInteger } from './training-options.ts';
 
 export interface EpochInputs {

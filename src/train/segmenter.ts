@@ -17,6 +17,7 @@ import {
   saveModel,
   writeJsonAtomic,
 } from '../engine/index.ts';
+import { segmenterMasks, segmenterProbabilities } from '../inference/network-outputs.ts';
 import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
 import { mean, median } from '../metrics/stats.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
@@ -29,7 +30,6 @@ import {
 } from '../postprocess/index.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
-import { segmenterMasks, segmenterProbabilities } from './inference.ts';
 import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
 import { prepareTrainingData, type TrainingData } from './training-data.ts';
 import { checkTrainingOptions, requirePositive } from './training-options.ts';

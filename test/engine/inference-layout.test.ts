@@ -14,7 +14,7 @@ import {
   type Tensor,
 } from '../../src/engine/index.ts';
 import { DenseNet } from '../../src/models/densenet.ts';
-import { optimizeForInference } from '../../src/models/inference.ts';
+import { optimizeForInference } from '../../src/models/optimize-for-inference.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
 import { assertClose } from '../helpers/assert-close.ts';

@@ -37,7 +37,7 @@ import {
 } from '../../src/export/index.ts';
 import { readFields } from '../../src/export/onnx/protobuf-reader.ts';
 import { DenseNet } from '../../src/models/densenet.ts';
-import { optimizeForInference } from '../../src/models/inference.ts';
+import { optimizeForInference } from '../../src/models/optimize-for-inference.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';

@@ -23,6 +23,7 @@ import { loadWeightsInto, readModelConfig } from '../../src/engine/index.ts';
 import { curvesJsonSchema } from '../../src/eval/curves-json.ts';
 import { metricsJsonSchema } from '../../src/eval/metrics-json.ts';
 import { DISCLAIMER } from '../../src/eval/report/html.ts';
+import { classifierScores, segmenterProbabilities } from '../../src/inference/network-outputs.ts';
 import { DenseNet, type DenseNetConfig } from '../../src/models/densenet.ts';
 import { ResUNet, type ResUNetConfig } from '../../src/models/resunet.ts';
 import { type EvaluateOptions, type EvaluateResult, evaluatePipeline } from '../../src/pipeline/evaluate.ts';
@@ -30,7 +31,6 @@ import { loadModel } from '../../src/pipeline/load-model.ts';
 import { postprocessChain } from '../../src/pipeline/postprocess-steps.ts';
 import { postprocessMask } from '../../src/postprocess/apply.ts';
 import { NO_POSTPROCESS, parsePostprocessConfig } from '../../src/postprocess/config.ts';
-import { classifierScores, segmenterProbabilities } from '../../src/train/inference.ts';
 import { repoRoot } from '../data/fixtures.ts';
 import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import {

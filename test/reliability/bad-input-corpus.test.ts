@@ -13,7 +13,7 @@ import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
 import { registerPredict } from '../../src/cli/commands/predict.ts';
 import { DataError } from '../../src/data/errors.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
-import { WorkerInference } from '../../src/server/inference.ts';
+import { WorkerInference } from '../../src/server/inference-service.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
 import { repoRoot } from '../data/fixtures.ts';
 import { runCommand } from '../helpers/run-command.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LoadedModels } from '../../src/pipeline/predict.ts';
-import { WorkerInference } from '../../src/server/inference.ts';
+import { WorkerInference } from '../../src/server/inference-service.ts';
 import { JobQueue, QueueFullError } from '../../src/server/job-queue.ts';
 import { modelsInfo } from '../../src/server/model-info.ts';
 import { resolveStatic } from '../../src/server/static-files.ts';

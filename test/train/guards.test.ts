@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
 import { Adam, Linear, readModelConfig } from '../../src/engine/index.ts';
-import { forEachBatch } from '../../src/train/batches.ts';
+import { forEachBatch } from '../../src/inference/batches.ts';
 import { type ClassifierTrainOptions, trainClassifier } from '../../src/train/classifier.ts';
 import { fit, TrainingDivergedError } from '../../src/train/fit.ts';
 import { readLog } from '../../src/train/run-log.ts';

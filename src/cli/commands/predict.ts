@@ -4,11 +4,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { setNumThreads } from '../../engine/index.ts';
+import { progress } from '../../inference/progress.ts';
 import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
 import type { PatientPrediction } from '../../pipeline/predict.ts';
 import { predictFiles } from '../../pipeline/predict-files.ts';
 import { RESEARCH_NOTICE } from '../../pipeline/predict-summary.ts';
-import { progress } from '../../train/progress.ts';
 import { integer } from '../options.ts';
 
 interface PredictValues {

@@ -1,6 +1,6 @@
 // Walking a list of slice indices in batches, each batch in its own tidy scope.
 import { tidy } from '../engine/index.ts';
-import { requireInteger } from './training-options.ts';
+import { requireInteger } from '../train/training-options.ts';
 
 export function forEachBatch(
   indices: ArrayLike<number>,
