@@ -16,7 +16,7 @@ import { scanDataset } from '../../src/data/dataset-index.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { getNumThreads, setNumThreads } from '../../src/engine/index.ts';
 import { INFERENCE_BATCH, loadModels } from '../../src/pipeline/default-models.ts';
-import { predictSlices, type SliceInput } from '../../src/pipeline/predict.ts';
+import { predictSlices, type SliceInput } from '../../src/inference/predict-slices.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values, positionals } = parseArgs({

@@ -2,7 +2,7 @@
 // found from this file's location, not the working directory, so `tumorscope predict` works from anywhere.
 import { fileURLToPath } from 'node:url';
 import { buildModel, type ClassifierSpec, readModelSpec, type SegmenterSpec } from './load-model.ts';
-import type { LoadedModels } from './predict.ts';
+import type { LoadedModels } from '../inference/predict-slices.ts';
 
 /** models/ at the repository root. */
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));

@@ -22,7 +22,7 @@ import {
 } from './load-model.ts';
 import { type PostprocessStep, postprocessSteps } from './postprocess-steps.ts';
 import { sha256File, sourceCommit } from './provenance.ts';
-import { classifySlices, patientGroups, pipelineRecords, Segmentation } from './two-stage.ts';
+import { classifySlices, patientGroups, pipelineRecords, Segmentation } from './evaluation-volumes.ts';
 
 export interface EvaluateOptions {
   data: string;

@@ -3,7 +3,7 @@
 import { selectGallerySlices } from '../eval/gallery.ts';
 import { type GalleryItem, galleryItem } from '../eval/report/index.ts';
 import type { SliceRecord } from '../eval/slices.ts';
-import type { Segmentation } from './two-stage.ts';
+import type { Segmentation } from './evaluation-volumes.ts';
 
 export async function galleryItems(
   records: readonly SliceRecord[],

@@ -15,7 +15,7 @@ import type { TtaMode } from '../postprocess/config.ts';
 import { type CvStage, cvSplitPath, foldDir, stageDir } from '../train/cross-validation.ts';
 import { loadEvaluationData } from './evaluation-data.ts';
 import { buildModel, type ClassifierSpec, readModelSpec, type SegmenterSpec } from './load-model.ts';
-import { classifySlices, patientGroups, Segmentation } from './two-stage.ts';
+import { classifySlices, patientGroups, Segmentation } from './evaluation-volumes.ts';
 
 /** Both modes by default; flips cost four segmenter passes a slice, so a hurried run may store 'none' alone. */
 export const OOF_TTA_MODES: readonly TtaMode[] = ['none', 'flips'];

@@ -7,7 +7,7 @@ import { dice, iou, maskOverlap, sumOverlaps } from '../metrics/segmentation.ts'
 import { mean, median } from '../metrics/stats.ts';
 import { applyPostprocess } from '../postprocess/apply.ts';
 import { NO_POSTPROCESS, type PostprocessConfig, type TtaMode } from '../postprocess/config.ts';
-import type { Segmentation } from './two-stage.ts';
+import type { Segmentation } from './evaluation-volumes.ts';
 
 export interface PostprocessStep {
   /** What this row adds to the one before, e.g. 'threshold 0.40'. */

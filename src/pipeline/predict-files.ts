@@ -16,7 +16,7 @@ import {
   oddSizedSlices,
   predictSlices,
   type SliceInput,
-} from './predict.ts';
+} from '../inference/predict-slices.ts';
 import { maskPng, overlayPng } from './predict-images.ts';
 import { modelsSummary, type PredictSummary, RESEARCH_NOTICE, type SliceSummary } from './predict-summary.ts';
 import { decodeWithinBudget, MAX_DECODED_PIXELS } from './slice-inputs.ts';

@@ -1,7 +1,7 @@
 // summary.json of `tumorscope predict`: which models ran (their files and thresholds), the research-use notice,
 // and per slice and per patient what the pipeline found. Paths of the PNGs are relative to the summary's folder.
 import type { Problem } from '../data/errors.ts';
-import type { LoadedModels, PatientPrediction, SlicePrediction } from './predict.ts';
+import type { LoadedModels, PatientPrediction, SlicePrediction } from '../inference/predict-slices.ts';
 
 export const RESEARCH_NOTICE = 'Research tool, not a medical device.';
 

@@ -7,7 +7,7 @@ import { TooManyPixelsError } from '../data/errors.ts';
 import { type DecodedImage, formatPixels } from '../data/image.ts';
 import { decodeImageBytes } from '../data/read-image.ts';
 import { placeSlices, type SliceNaming } from '../data/slice-names.ts';
-import type { SliceInput } from './predict.ts';
+import type { SliceInput } from '../inference/predict-slices.ts';
 
 /**
  * Decoded pixels one prediction holds at once: one patient in `tumorscope predict`, one request in the server.

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../engine/index.ts';
 import { exportModelToOnnx } from '../export/index.ts';
 import { loadModels } from '../pipeline/default-models.ts';
-import type { LoadedModels } from '../pipeline/predict.ts';
+import type { LoadedModels } from '../inference/predict-slices.ts';
 import { HttpError, SHUTTING_DOWN } from './http-error.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { type ModelsInfo, modelsInfo } from './model-info.ts';

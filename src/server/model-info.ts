@@ -2,7 +2,7 @@
 // model JSON's `card` object (test metrics and the like) when it has one.
 import { basename } from 'node:path';
 import type { LoadedClassifier, LoadedSegmenter } from '../pipeline/load-model.ts';
-import type { LoadedModels } from '../pipeline/predict.ts';
+import type { LoadedModels } from '../inference/predict-slices.ts';
 import type { PostprocessConfig } from '../postprocess/config.ts';
 
 export interface ClassifierInfo {

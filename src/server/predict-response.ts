@@ -4,8 +4,8 @@
 import sharp from 'sharp';
 import { DataError } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
-import type { LoadedModels, PatientPrediction, PredictOptions, SliceInput } from '../pipeline/predict.ts';
-import { predictSlices } from '../pipeline/predict.ts';
+import type { LoadedModels, PatientPrediction, PredictOptions, SliceInput } from '../inference/predict-slices.ts';
+import { predictSlices } from '../inference/predict-slices.ts';
 import { maskPng } from '../pipeline/predict-images.ts';
 import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.ts';
 import { HttpError } from './http-error.ts';

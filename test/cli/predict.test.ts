@@ -21,7 +21,7 @@ import sharp from 'sharp';
 import { patientTable, registerPredict } from '../../src/cli/commands/predict.ts';
 import { TooManySlicesError } from '../../src/data/errors.ts';
 import { FileWriteError, setNumThreads } from '../../src/engine/index.ts';
-import { MAX_SLICES_PER_PATIENT } from '../../src/pipeline/predict.ts';
+import { MAX_SLICES_PER_PATIENT } from '../../src/inference/predict-slices.ts';
 import type { PredictSummary } from '../../src/pipeline/predict-summary.ts';
 import { boxMask, encodeTiff, pattern, repoRoot, writePng, writeTiff } from '../data/fixtures.ts';
 import { runCommand } from '../helpers/run-command.ts';

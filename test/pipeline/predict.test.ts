@@ -21,7 +21,7 @@ import {
   MAX_SLICES_PER_PATIENT,
   predictSlices,
   type SliceInput,
-} from '../../src/pipeline/predict.ts';
+} from '../../src/inference/predict-slices.ts';
 import { maskPng, overlayPng } from '../../src/pipeline/predict-images.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import {
@@ -29,7 +29,7 @@ import {
   pipelineRecords,
   Segmentation,
   segmentVolume,
-} from '../../src/pipeline/two-stage.ts';
+} from '../../src/pipeline/evaluation-volumes.ts';
 import { repoRoot } from '../data/fixtures.ts';
 import { IMAGE_SIZE, PATIENTS, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import { SEGMENTER_SIZE, TEST_PATIENTS, trainTinyModels } from './fixtures.ts';

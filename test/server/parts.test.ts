@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { LoadedModels } from '../../src/pipeline/predict.ts';
+import type { LoadedModels } from '../../src/inference/predict-slices.ts';
 import { WorkerInference } from '../../src/server/inference-service.ts';
 import { JobQueue, QueueFullError } from '../../src/server/job-queue.ts';
 import { modelsInfo } from '../../src/server/model-info.ts';

@@ -11,7 +11,7 @@ import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { loadModels } from '../../src/pipeline/default-models.ts';
-import { MAX_SLICES_PER_PATIENT, predictSlices } from '../../src/pipeline/predict.ts';
+import { MAX_SLICES_PER_PATIENT, predictSlices } from '../../src/inference/predict-slices.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import type { InferenceService } from '../../src/server/inference-service.ts';
 import { WorkerInference } from '../../src/server/inference-service.ts';

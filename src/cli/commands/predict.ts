@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { setNumThreads } from '../../engine/index.ts';
 import { progress } from '../../inference/progress.ts';
 import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
-import type { PatientPrediction } from '../../pipeline/predict.ts';
+import type { PatientPrediction } from '../../inference/predict-slices.ts';
 import { predictFiles } from '../../pipeline/predict-files.ts';
 import { RESEARCH_NOTICE } from '../../pipeline/predict-summary.ts';
 import { integer } from '../options.ts';

@@ -9,10 +9,10 @@ import type { DecodedImage } from '../data/image.ts';
 import { resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { groupVolumes } from '../data/slice-names.ts';
-import { classifierScores } from '../inference/network-outputs.ts';
+import { classifierScores } from './network-outputs.ts';
 import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
-import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
-import { finalVolumeMask, Segmentation } from './two-stage.ts';
+import type { LoadedClassifier, LoadedSegmenter } from '../pipeline/load-model.ts';
+import { finalVolumeMask, Segmentation } from '../pipeline/evaluation-volumes.ts';
 
 /**
  * Slices of one patient volume. LGG patients have 20–88 and a 3-D MRI series rarely more than about 200; the
