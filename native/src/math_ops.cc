@@ -74,14 +74,20 @@ TS_TENSOR_BINARY(LogicalAnd, at::logical_and)
 TS_TENSOR_BINARY(LogicalOr, at::logical_or)
 TS_TENSOR_BINARY(Matmul, at::matmul)
 
-// Reductions: dims null means every dimension.
+// Reductions: dims null means every dimension (each kept as size 1 with keepdim).
+static std::vector<int64_t> EveryDim(const at::Tensor& x) {
+  std::vector<int64_t> dims(x.dim());
+  for (int64_t d = 0; d < x.dim(); d++) dims[d] = d;
+  return dims;
+}
+
 #define TS_REDUCE(Name, fn)                                                   \
   Napi::Value Name(const Napi::CallbackInfo& info) {                          \
     const at::Tensor& x = TensorArg(info, 0);                                 \
     auto dims = OptionalIntsArg(info, 1);                                     \
     bool keep = !IsMissing(info, 2) && BoolArg(info, 2);                      \
-    if (!dims) return Wrap(info.Env(), fn(x, c10::IntArrayRef{}, false));    \
-    return Wrap(info.Env(), fn(x, *dims, keep));                              \
+    if (!dims && !keep) return Wrap(info.Env(), fn(x, c10::IntArrayRef{}, false)); \
+    return Wrap(info.Env(), fn(x, dims ? *dims : EveryDim(x), keep));        \
   }
 
 at::Tensor SumAll(const at::Tensor& x, at::IntArrayRef dims, bool keep) {
@@ -104,8 +110,8 @@ Napi::Value Var(const Napi::CallbackInfo& info) {
   bool unbiased = IsMissing(info, 2) || BoolArg(info, 2);
   bool keep = !IsMissing(info, 3) && BoolArg(info, 3);
   const at::Tensor& x = TensorArg(info, 0);
-  if (!dims) return Wrap(info.Env(), at::var(x, unbiased));
-  return Wrap(info.Env(), at::var(x, at::IntArrayRef(*dims), unbiased, keep));
+  if (!dims && !keep) return Wrap(info.Env(), at::var(x, unbiased));
+  return Wrap(info.Env(), at::var(x, at::IntArrayRef(dims ? *dims : EveryDim(x)), unbiased, keep));
 }
 
 // argmax(x, dim|null, keepdim)

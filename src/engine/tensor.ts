@@ -237,23 +237,29 @@ export class Tensor {
     return new Tensor(native.maskedFill(this.handle, mask.handle, value));
   }
 
-  // ----- reductions (dims omitted: over everything) -----
+  // ----- reductions (dims omitted: over everything; with keepdim, every dim kept as size 1) -----
   sum(dims?: number | number[], keepdim = false): Tensor {
-    return new Tensor(native.sum(this.handle, dimsOrNull(dims), keepdim));
+    return new Tensor(native.sum(this.handle, this.#reduced(dims, keepdim), keepdim));
   }
   mean(dims?: number | number[], keepdim = false): Tensor {
-    return new Tensor(native.mean(this.handle, dimsOrNull(dims), keepdim));
+    return new Tensor(native.mean(this.handle, this.#reduced(dims, keepdim), keepdim));
   }
   amax(dims?: number | number[], keepdim = false): Tensor {
-    return new Tensor(native.amax(this.handle, dimsOrNull(dims), keepdim));
+    return new Tensor(native.amax(this.handle, this.#reduced(dims, keepdim), keepdim));
   }
   amin(dims?: number | number[], keepdim = false): Tensor {
-    return new Tensor(native.amin(this.handle, dimsOrNull(dims), keepdim));
+    return new Tensor(native.amin(this.handle, this.#reduced(dims, keepdim), keepdim));
   }
   var(dims?: number | number[], options: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+    const keepdim = options.keepdim ?? false;
     return new Tensor(
-      native.var(this.handle, dimsOrNull(dims), options.unbiased ?? true, options.keepdim ?? false),
+      native.var(this.handle, this.#reduced(dims, keepdim), options.unbiased ?? true, keepdim),
     );
+  }
+  /** The dims a reduction runs over: every one, named, when none are given but keepdim asks to keep them. */
+  #reduced(dims: number | number[] | undefined, keepdim: boolean): number[] | null {
+    if (dims === undefined && keepdim) return Array.from({ length: this.ndim }, (_, d) => d);
+    return dimsOrNull(dims);
   }
   std(dims?: number | number[], options: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
     const v = this.var(dims, options);

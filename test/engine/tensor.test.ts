@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { arange, cat, full, ones, stack, tensor, where, zeros } from '../../src/engine/index.ts';
+import { arange, cat, full, ones, stack, type Tensor, tensor, where, zeros } from '../../src/engine/index.ts';
 
 describe('Tensor: typed arrays in and out', () => {
   it('round-trips every supported typed array with its dtype and shape', () => {
@@ -69,6 +69,16 @@ describe('Tensor: arithmetic, comparisons, reductions', () => {
     assert.ok(Math.abs(a().var().item() - 3.5) < 1e-6);
     assert.ok(Math.abs(a().std(undefined, { unbiased: false }).item() - Math.sqrt(35 / 12)) < 1e-6);
     assert.deepEqual([...a().cumsum(1).toFloat32()], [1, 3, 6, 4, 9, 15]);
+  });
+
+  it('keeps every dimension as size 1 when asked to, reducing over all of them', () => {
+    const all = (t: Tensor) => [t.shape, [...t.toFloat32()]];
+    assert.deepEqual(all(a().sum(undefined, true)), [[1, 1], [21]]);
+    assert.deepEqual(all(a().mean(undefined, true)), [[1, 1], [3.5]]);
+    assert.deepEqual(all(a().amax(undefined, true)), [[1, 1], [6]]);
+    assert.deepEqual(all(a().amin(undefined, true)), [[1, 1], [1]]);
+    assert.deepEqual(a().var(undefined, { keepdim: true }).shape, [1, 1]);
+    assert.deepEqual(a().sum().shape, [], 'without keepdim: a scalar');
   });
 
   it('compares into bool tensors that select and mask', () => {
