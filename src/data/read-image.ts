@@ -82,6 +82,11 @@ export async function decodeImageBytes(bytes: Uint8Array, path: string): Promise
   }
 }
 
+/** Reads and decodes one TIFF file synchronously (its one image; thumbnails are ignored). */
+export function readTiff(path: string): DecodedImage {
+  return decodeTiff(readBytes(path), path);
+}
+
 /** Reads and decodes one slice or mask file. */
 export async function readImage(path: string): Promise<DecodedImage> {
   return decodeImageBytes(readBytes(path), path);

@@ -2,8 +2,9 @@
 // The LGG dataset's files pad the last strip's byte count to a full strip, so only the first
 // width × height × channels bytes are image, and a file shorter than its strips say is truncated. Only the first
 // directory is read, and its sizes are checked before any pixel is decoded: a small file can declare gigabytes.
-import { readFileSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
+// Bytes in, pixels out, nothing of Node's: the viewer decodes its TIFFs with this same file (read-image.ts reads
+// them from disk).
+import { Inflate } from 'fflate';
 import UTIF from 'utif2';
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from './errors.ts';
 import { checkSlicePixels, type DecodedImage } from './image.ts';
@@ -21,11 +22,6 @@ export function isTiff(bytes: Uint8Array): boolean {
     ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
       (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))
   );
-}
-
-/** Reads and decodes one TIFF file (its one image; thumbnails are ignored). */
-export function readTiff(path: string): DecodedImage {
-  return decodeTiff(readFileSync(path), path);
 }
 
 /** The first directory's numeric tags (BYTE, SHORT, LONG values), by tag id. */
@@ -155,7 +151,9 @@ export function decodeTiff(bytes: Uint8Array, path: string, scratch?: Uint8Array
  * itself made it loop, growing until the process aborted.
  */
 function decodeWithUtif(bytes: Uint8Array, tags: Tags, path: string): Uint8Array | undefined {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // utif2 reads strips at offsets from the start of the buffer it is given: the file's bytes, from byte 0. (A
+  // copy by the Uint8Array constructor: a Node Buffer's slice() is a view into the same pool.)
+  const buffer = (bytes.byteOffset === 0 ? bytes.buffer : new Uint8Array(bytes).buffer) as ArrayBuffer;
   // decodeImage sets data, width and height itself.
   const ifd = Object.fromEntries([...tags].map(([id, values]) => [`t${id}`, values])) as unknown as UTIF.IFD;
   try {
@@ -196,19 +194,37 @@ function checkInflatedSizes(
     const offset = offsets[i]!;
     const count = counts?.[i] ?? 0;
     if (count < 6) continue;
-    try {
-      // As utif2 reads it: the zlib stream less its 2-byte header and 4-byte checksum.
-      inflateRawSync(bytes.subarray(offset + 2, offset + count - 4), {
-        maxOutputLength: Math.max(capacity, 1),
-      });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') continue;
+    // As utif2 reads it: the zlib stream less its 2-byte header and 4-byte checksum.
+    if (inflatesBeyond(bytes.subarray(offset + 2, offset + count - 4), Math.max(capacity, 1))) {
       throw new ImageDecodeError(
         path,
         `corrupt TIFF: deflate ${tiled ? 'tile' : 'strip'} ${i + 1} inflates to more than the ${capacity} bytes it should hold`,
       );
     }
   }
+}
+
+/** Input fed to the inflater at a time: deflate expands at most about 1,032×, so each step stays under 1 MB. */
+const INFLATE_STEP = 1024;
+
+/**
+ * Whether raw deflate data inflates to more than `capacity` bytes, found without ever holding much more: the
+ * data goes in small steps and stops at the first step past the cap. Corrupt data is not this check's business
+ * (utif2 reports it).
+ */
+function inflatesBeyond(data: Uint8Array, capacity: number): boolean {
+  let inflated = 0;
+  const inflater = new Inflate((chunk) => {
+    inflated += chunk.length;
+  });
+  try {
+    for (let at = 0; at < data.length && inflated <= capacity; at += INFLATE_STEP) {
+      inflater.push(data.subarray(at, at + INFLATE_STEP), at + INFLATE_STEP >= data.length);
+    }
+  } catch {
+    // corrupt: left to utif2
+  }
+  return inflated > capacity;
 }
 
 /**

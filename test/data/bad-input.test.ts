@@ -20,9 +20,8 @@ import {
 } from '../../src/data/errors.ts';
 import { binariseMask, binariseMaskInto } from '../../src/data/image.ts';
 import { mulberry32 } from '../../src/data/random.ts';
-import { decodeImageBytes, readImage } from '../../src/data/read-image.ts';
+import { decodeImageBytes, readImage, readTiff } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
-import { readTiff } from '../../src/data/tiff.ts';
 import { moduleUrl, runModule } from '../helpers/child-process.ts';
 import {
   boxMask,

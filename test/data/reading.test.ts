@@ -9,9 +9,8 @@ import sharp from 'sharp';
 import { parseCsv } from '../../src/data/clinical-csv.ts';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { binariseMask, binariseMaskInto, toRgb } from '../../src/data/image.ts';
-import { decodeImageBytes, readImage } from '../../src/data/read-image.ts';
+import { decodeImageBytes, readImage, readTiff } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
-import { readTiff } from '../../src/data/tiff.ts';
 import {
   boxMask,
   pattern,

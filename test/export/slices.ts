@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { resizeBilinear, toRgb } from '../../src/data/image.ts';
 import { type PreprocessConfig, preprocessSlice } from '../../src/data/preprocess.ts';
-import { readTiff } from '../../src/data/tiff.ts';
+import { readTiff } from '../../src/data/read-image.ts';
 
 const PATIENT = 'TCGA_DU_8167_19970402';
 const DIR = join(import.meta.dirname, '../../examples', PATIENT);

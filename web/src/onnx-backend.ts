@@ -12,7 +12,7 @@ import { ApiError, type InferenceBackend, type PredictInput } from './api.ts';
 import type { PredictResponse, SlicePrediction } from './api-types.ts';
 import { unzipSlices } from './browser-files.ts';
 import { type LocalSlice, predictLocally, type RunModel } from './local-pipeline.ts';
-import { decodeTiff, isTiff } from './tiff-decode.ts';
+import { decodeTiff, isTiff } from '../../src/data/tiff.ts';
 
 /** The server's notice (src/server/predict-response.ts), given with every answer. */
 export const NOTICE =

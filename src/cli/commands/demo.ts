@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { readTiff } from '../../data/tiff.ts';
+import { readTiff } from '../../data/read-image.ts';
 import {
   Adam,
   cat,
