@@ -33,7 +33,7 @@ export const augmentConfigSchema = z.object({
 
 export type AugmentConfig = z.infer<typeof augmentConfigSchema>;
 
-/** The defaults: flips, ±15°, ±10% scale, ±0.1 brightness and contrast, no elastic. */
+/** The defaults: flips, ±15°, ±10% scale, ±0.1 brightness and contrast, no elastic. */
 export const DEFAULT_AUGMENT: AugmentConfig = {
   flipHorizontal: 0.5,
   flipVertical: 0,

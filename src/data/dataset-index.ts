@@ -264,8 +264,3 @@ function attachClinical(index: DatasetIndex, csvPath: string, options: ScanOptio
   }
   index.clinicalColumns = [...columns];
 }
-
-/** Every slice of the index, patient by patient, in slice order. */
-export function allSlices(index: Pick<DatasetIndex, 'patients'>): SliceRef[] {
-  return index.patients.flatMap((p) => p.slices);
-}

@@ -1,4 +1,4 @@
-// metrics.json: every figure of an evaluation run, in the shape the issue lists, validated before it is written.
+// metrics.json: every figure of an evaluation run, in a fixed shape (docs/METRICS.md), validated before it is written.
 // Undefined figures (0/0) are null. The ROC and PR points live in curves.json (curves-json.ts), so that every
 // plot of the report can be redrawn from these two files.
 import { z } from 'zod';

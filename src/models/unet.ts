@@ -6,7 +6,6 @@ import {
   Conv2d,
   ConvTranspose2d,
   cat,
-  F,
   MaxPool2d,
   Module,
   ReLU,
@@ -100,9 +99,4 @@ export class UNet extends Module {
     });
     return release(h, this.conv.forward(h));
   }
-}
-
-/** Pixel probabilities. */
-export function unetProbabilities(net: UNet, x: Tensor): Tensor {
-  return F.sigmoid(net.forward(x));
 }

@@ -19,7 +19,7 @@ const input: MetricsInput = {
 
 describe('metrics.json', () => {
   const m = buildMetricsJson(input);
-  it('has exactly the keys of the issue', () => {
+  it('has exactly the documented keys', () => {
     assert.deepEqual(Object.keys(m), [
       'classification',
       'segmentation',

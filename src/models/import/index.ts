@@ -1,4 +1,4 @@
-// Importing published ImageNet weights into tumorscope's DenseNet (issue 4, transfer learning).
+// Importing published ImageNet weights into tumorscope's DenseNet (transfer learning).
 export {
   BATCH_NORM_EPS,
   IMAGENET_NORMALIZATION,
