@@ -1,6 +1,6 @@
 // bench/data: how fast the data layer feeds training. Decodes and caches every slice of a kaggle_3m folder (the
 // 80 development patients: 2,805 image + mask pairs), then times batch assembly with augmentation against one
-// Adam step of the default U-Net at the same batch and size. The last line is the issue's:
+// Adam step of the default U-Net at the same batch and size. The last line is the headline figure:
 //   decode+cache <n> slices: <seconds> s; batch assembly: <percent>% of a train step
 //
 //   node --import tsx bench/data/run.ts [--data <kaggle_3m>] [--batch 8] [--size 256] [--batches 10] [--steps 1]
@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { integer } from '../../src/cli/options.ts';
 import { DEFAULT_AUGMENT } from '../../src/data/augment.ts';
 import { assembleBatch } from '../../src/data/batch.ts';
 import { scanDataset } from '../../src/data/dataset-index.ts';
@@ -30,8 +31,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '1' },
   },
 });
-const batchSize = Number(values.batch);
-const size = Number(values.size);
+const batchSize = integer('--batch', { min: 1 })(values.batch);
+const size = integer('--size', { min: 1 })(values.size);
 
 function defaultData(): string {
   const root = join(repoRoot, '.tmp', 'lgg', 'kaggle_3m');
@@ -63,7 +64,7 @@ const positive = Array.from(cache.tumourPixels, (v) => v > 0);
 const rng = mulberry32(0);
 const order = epochIndices(positive, { kind: 'tumour-oversampling', factor: 2 }, rng);
 const preprocess = { ...RESCALE_256, width: size, height: size };
-const batches = Number(values.batches);
+const batches = integer('--batches', { min: 1 })(values.batches);
 tidy(() => assembleBatch(cache, order.subarray(0, batchSize), { preprocess, augment: DEFAULT_AUGMENT, rng }));
 started = process.hrtime.bigint();
 for (let b = 0; b < batches; b++) {
@@ -90,7 +91,7 @@ const step = () =>
     optimizer.step();
   });
 step();
-const steps = Number(values.steps);
+const steps = integer('--steps', { min: 1 })(values.steps);
 started = process.hrtime.bigint();
 for (let s = 0; s < steps; s++) step();
 const stepSeconds = seconds(started) / steps;

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { integer } from '../../src/cli/options.ts';
 import { buildInfo } from '../../src/engine/index.ts';
 
 const { values } = parseArgs({
@@ -21,12 +22,14 @@ const { values } = parseArgs({
     cases: { type: 'string', default: 'unet-train,densenet-train,unet-infer,densenet-infer' },
   },
 });
-const threads = Number(values.threads);
-const rounds = Number(values.rounds);
-const iterations = Number(values.iterations);
-const warmup = Number(values.warmup);
-const size = Number(values.size);
-const batch = Number(values.batch);
+// Checked as the CLI checks its options: a typo stops here instead of timing nonsense.
+const count = (option: string, value: string, min = 1) => integer(`--${option}`, { min })(value);
+const threads = count('threads', values.threads);
+const rounds = count('rounds', values.rounds);
+const iterations = count('iterations', values.iterations);
+const warmup = count('warmup', values.warmup, 0);
+const size = count('size', values.size);
+const batch = count('batch', values.batch);
 const cases = values.cases.split(',');
 
 const median = (xs: number[]) => {

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { integer } from '../../src/cli/options.ts';
 import { writeFileAtomic } from '../../src/engine/index.ts';
 import { exportModelToOnnx } from '../../src/export/index.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 });
 const root = join(import.meta.dirname, '../..');
 const models = values.models.split(',') as ModelName[];
-const rounds = Number(values.rounds);
+const rounds = integer('--rounds', { min: 1 })(values.rounds);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -7,6 +7,7 @@
 // VARIANT (ours only): 'optimized' (default: optimizeForInference, i.e. folded batch norms, channels-last, every
 // convolution straight to oneDNN), 'no-onednn' (the same without the last step) or 'plain'.
 import { readFileSync } from 'node:fs';
+import { integer } from '../../src/cli/options.ts';
 import { F, noGrad, setNumThreads, tensor, tidy } from '../../src/engine/index.ts';
 import { readOnnxMetadata } from '../../src/export/index.ts';
 import type { DenseNet } from '../../src/models/densenet.ts';
@@ -17,9 +18,9 @@ import { BATCHES, benchInput, type ModelName, type WorkerResult } from './cases.
 
 const [side, base, onnxFile, threadsArg, iterationsArg, warmupArg, variant = 'optimized'] =
   process.argv.slice(2);
-const threads = Number(threadsArg);
-const iterations = Number(iterationsArg);
-const warmup = Number(warmupArg);
+const threads = integer('threads', { min: 1 })(threadsArg ?? '');
+const iterations = integer('iterations', { min: 1 })(iterationsArg ?? '');
+const warmup = integer('warm-up', { min: 0 })(warmupArg ?? '');
 const model = (base!.endsWith('classifier') ? 'classifier' : 'segmenter') as ModelName;
 
 type Run = (x: Float32Array, batch: number) => Promise<Float32Array>;

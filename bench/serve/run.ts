@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { integer } from '../../src/cli/options.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     'include-image': { type: 'boolean', default: false },
   },
 });
-const requests = Number(values.requests);
+const requests = integer('--requests', { min: 1 })(values.requests);
 
 function defaultSlice(): string {
   const dest = join(repoRoot, '.tmp', 'serve-bench');
