@@ -1,13 +1,18 @@
 // Ships a trained classifier and segmenter as tumorscope's default models: copies their weights into models/,
 // adds to each JSON config a `card` with the measured test-split figures (taken from an evaluation's
-// metrics.json and postprocess-steps.json, never typed by hand), and writes a short model card per model.
+// metrics.json and postprocess-steps.json, never typed by hand), and writes a short model card per model. The
+// machine's absolute paths in what is written (recorded commands, split files) are made portable.
 //
 //   node --import tsx scripts/ship-models.ts --classifier RUN/best --segmenter RUN/best --evaluation EVAL_DIR \
 //     --evaluation-command "tumorscope evaluate ..."
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeJsonAtomic } from '../src/engine/index.ts';
+import { portablePaths, writeJsonAtomic } from '../src/engine/index.ts';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const portable = (text: string) => portablePaths(text, repoRoot);
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +55,7 @@ const development = `${sp.train.patients.length} training / ${sp.val.patients.le
 function ship(kind: 'classifier' | 'segmenter', base: string, card: Json): Json {
   const config = readJson(`${base}.json`);
   copyFileSync(`${base}.safetensors`, join(out, `${kind}.safetensors`));
-  const shipped = { ...config, card };
+  const shipped = JSON.parse(portable(JSON.stringify({ ...config, card })));
   writeJsonAtomic(join(out, `${kind}.json`), shipped);
   return shipped;
 }

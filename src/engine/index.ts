@@ -10,6 +10,7 @@ export type { DType, TypedArray } from './dtype.ts';
 export * as F from './functional.ts';
 export { gradCheck } from './gradcheck.ts';
 export { FileWriteError, writeFileAtomic, writeJsonAtomic } from './io/atomic.ts';
+export { portablePaths } from './io/portable-paths.ts';
 export {
   decodeSafetensors,
   encodeSafetensors,

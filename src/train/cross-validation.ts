@@ -5,13 +5,14 @@
 //   <cv>/fold-<k>/<stage>/                  an ordinary training run (log.jsonl, best.*, checkpoints)
 //   <cv>/fold-<k>/<stage>/finished.json     written when that training has ended; the stage is then skipped
 // Folds and stages are independent jobs: run them one after another or as parallel one-thread processes.
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { scanDataset } from '../data/dataset-index.ts';
 import { splitDataset } from '../data/dataset-split.ts';
 import { loadSlices } from '../data/slice-cache.ts';
 import { type KFoldManifest, readSplitManifest, writeSplitManifest } from '../data/split-manifest.ts';
-import { saveHalfPrecisionCopy, writeJsonAtomic } from '../engine/index.ts';
+import { portablePaths, saveHalfPrecisionCopy, writeJsonAtomic } from '../engine/index.ts';
 import { hasCheckpoint } from './checkpoint.ts';
 import { CLASSIFIER_DEFAULTS, type ClassifierTrainOptions, trainClassifier } from './classifier.ts';
 import type { FitResult } from './fit.ts';
@@ -153,11 +154,19 @@ export function readFinished(cvDir: string, fold: number, stage: CvStage): Recor
  * size, see the test that compares predictions), config, training log, post-processing table and out-of-fold
  * outputs. Per-epoch checkpoints stay behind: they only serve --resume. Returns the stages copied.
  */
+/** The repository's root folder: what the copies' paths are made relative to. */
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A text file copied with this machine's absolute paths made portable: the copies are committed. */
+function copyPortable(from: string, to: string): void {
+  writeFileSync(to, portablePaths(readFileSync(from, 'utf8'), REPO_ROOT));
+}
+
 export function collectCv(cvDir: string, dest: string, folds: number): string[] {
   mkdirSync(dest, { recursive: true });
-  copyFileSync(cvSplitPath(cvDir), cvSplitPath(dest));
+  copyPortable(cvSplitPath(cvDir), cvSplitPath(dest));
   const metrics = join(cvDir, 'cv-metrics.json');
-  if (existsSync(metrics)) copyFileSync(metrics, join(dest, 'cv-metrics.json'));
+  if (existsSync(metrics)) copyPortable(metrics, join(dest, 'cv-metrics.json'));
   const copied: string[] = [];
   for (let fold = 0; fold < folds; fold++) {
     for (const stage of CV_STAGES) {
@@ -166,12 +175,12 @@ export function collectCv(cvDir: string, dest: string, folds: number): string[] 
       const to = stageDir(dest, fold, stage);
       mkdirSync(to, { recursive: true });
       for (const f of ['best.json', 'log.jsonl', 'finished.json', 'postprocess-choice.json', 'split.json'])
-        if (existsSync(join(from, f))) copyFileSync(join(from, f), join(to, f));
+        if (existsSync(join(from, f))) copyPortable(join(from, f), join(to, f));
       saveHalfPrecisionCopy(join(from, 'best.safetensors'), join(to, 'best.safetensors'));
       const oof = join(foldDir(cvDir, fold), 'oof');
       if (existsSync(join(oof, `${stage}.json`))) {
         mkdirSync(join(foldDir(dest, fold), 'oof'), { recursive: true });
-        copyFileSync(join(oof, `${stage}.json`), join(foldDir(dest, fold), 'oof', `${stage}.json`));
+        copyPortable(join(oof, `${stage}.json`), join(foldDir(dest, fold), 'oof', `${stage}.json`));
         if (stage === 'segmenter')
           cpSync(join(oof, 'segmenter'), join(foldDir(dest, fold), 'oof', 'segmenter'), { recursive: true });
       }

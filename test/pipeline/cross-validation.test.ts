@@ -1,7 +1,7 @@
 // Cross-validation end to end on the small visible-tumour dataset with tiny networks: a k-fold split whose held
 // folds cover every patient once, per-fold training that resumes and then skips finished stages, out-of-fold
 // outputs for exactly the held patients (bytes that match the segmenter's own probabilities), and cv-metrics.json
-// with the keys the issue tracker and docs rely on, whose figures agree with a direct computation.
+// with the keys docs/RESULTS.md relies on, whose figures agree with a direct computation.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,6 +172,11 @@ describe('cross-validation', () => {
     assert.equal(collectCv(cvDir, kept, FOLDS).length, 2 * FOLDS);
     assert.ok(!readdirSync(stageDir(kept, 0, 'segmenter')).some((f) => f.startsWith('checkpoint')));
     assert.ok(existsSync(join(kept, 'fold-1', 'oof', 'segmenter.json')));
+    // Committed files name no folder of this machine: the data and run folders are made portable.
+    for (const file of [join(stageDir(kept, 0, 'segmenter'), 'best.json'), join(kept, 'split.json')]) {
+      const text = readFileSync(file, 'utf8');
+      assert.ok(!text.includes(data) && !text.includes(cvDir), `${file} names ${data} or ${cvDir}`);
+    }
     const cache = await loadSlices(scanDataset(data), { width: IMAGE_SIZE, height: IMAGE_SIZE });
     const { images } = assembleBatch(cache, [0, 1, 2, 3], {
       preprocess: { ...RESCALE_256, width: IMAGE_SIZE, height: IMAGE_SIZE },
