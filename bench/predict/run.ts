@@ -1,7 +1,7 @@
 // bench/predict: how long `tumorscope predict` takes on one patient with the shipped models, both stages, and
 // how much memory it needs. Times the files' decoding plus predictSlices (the first call after loading, so
 // libtorch's one-off set-up counts, as it does for a user), with and without loading the models; then peak RSS.
-// The last line is the issue's:
+// The last line is the headline figure:
 //   patient <n> slices: <seconds> s, peak RSS <MB> MB          (seconds: load excluded)
 //
 //   npm run bench:predict -- [<patient folder>] [--threads 2] [--batch 4]
@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { integer } from '../../src/cli/options.ts';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { readImage } from '../../src/data/read-image.ts';
 import { getNumThreads, setNumThreads } from '../../src/engine/index.ts';
-import { INFERENCE_BATCH, loadModels } from '../../src/pipeline/default-models.ts';
 import { predictSlices, type SliceInput } from '../../src/inference/predict-slices.ts';
+import { INFERENCE_BATCH, loadModels } from '../../src/pipeline/default-models.ts';
+import { runnersOf } from '../../src/pipeline/load-model.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values, positionals } = parseArgs({
@@ -27,7 +29,7 @@ const { values, positionals } = parseArgs({
   },
 });
 
-/** A 36-slice patient, as the issue's target is stated for (7 tumour slices; a training-split patient). */
+/** A 36-slice patient, the size the prediction budget is stated for (7 tumour slices; a training-split patient). */
 const DEFAULT_PATIENT = 'TCGA_DU_5853_19950823';
 
 /** DEFAULT_PATIENT's folder, unpacked once. */
@@ -43,7 +45,9 @@ function defaultPatient(): string {
 }
 
 const folder = positionals[0] ?? defaultPatient();
-setNumThreads(Number(values.threads));
+const threads = integer('--threads', { min: 1 })(values.threads);
+const batch = integer('--batch', { min: 1 })(values.batch);
+setNumThreads(threads);
 const seconds = (from: number) => (performance.now() - from) / 1000;
 
 const index = scanDataset(folder, { slicesOnly: true });
@@ -63,13 +67,13 @@ const inputs: SliceInput[] = await Promise.all(
   })),
 );
 const decodeSeconds = seconds(started);
-const prediction = predictSlices(models, inputs, { batch: Number(values.batch) });
+const prediction = await predictSlices(runnersOf(models), inputs, { batch });
 const predictSeconds = seconds(started);
 
 const peakMb = process.resourceUsage().maxRSS / 1024;
 const positives = prediction.slices.filter((s) => s.tumour).length;
 console.log(
-  `${folder}: ${slices.length} slices, ${positives} positive; ${getNumThreads()} threads, batch ${values.batch}`,
+  `${folder}: ${slices.length} slices, ${positives} positive; ${getNumThreads()} threads, batch ${batch}`,
 );
 console.log(
   `load models ${loadSeconds.toFixed(2)} s; decode ${decodeSeconds.toFixed(2)} s; ` +

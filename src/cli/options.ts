@@ -1,8 +1,9 @@
 // Checked parsers for option values, shared by every command: commander calls them while it reads the command
 // line, so a bad value stops the command before any work, with a message naming the option (commander adds the
 // value). Without them Number('abc') is NaN and Number('') is 0, and both travel on into hours of training.
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { SamplingConfig } from '../data/sampler.ts';
+import { type GateChoice, type GateName, gateNames } from '../postprocess/fusion.ts';
 
 type Parser<T> = (value: string) => T;
 
@@ -44,6 +45,16 @@ export function probability(option: string): Parser<number> {
   };
 }
 
+/** A number from 0 to 1, both included (a score threshold). */
+export function unitInterval(option: string): Parser<number> {
+  return (value) => {
+    const x = finite(value);
+    if (x === undefined || x < 0 || x > 1)
+      throw new InvalidArgumentError(`${option} must be a number from 0 to 1`);
+    return x;
+  };
+}
+
 /** A share strictly between 0 and 1 (a validation fraction). */
 export function fraction(option: string): Parser<number> {
   return (value) => {
@@ -75,6 +86,57 @@ export function classWeights(option: string): Parser<'balanced' | [number, numbe
       throw new InvalidArgumentError(`${option} must be 'balanced' or two numbers above 0, as 1,3`);
     return w as [number, number];
   };
+}
+
+/** What the commands that run both stages (predict, serve, evaluate) share: the models, the gate, the work. */
+export interface InferenceValues {
+  classifier?: string;
+  segmenter?: string;
+  gate?: GateName;
+  gateThreshold?: number;
+  sliceRadius?: number;
+  threads?: number;
+  batch: number;
+}
+
+/** Adds the options of InferenceValues; `batch` is the default batch size. */
+export function inferenceOptions(command: Command, defaults: { batch: number }): Command {
+  return command
+    .option('--classifier <model>', 'stage 1 model base path (default: the shipped models/classifier)')
+    .option('--segmenter <model>', 'stage 2 model base path (default: the shipped models/segmenter)')
+    .addOption(
+      new Option(
+        '--gate <rule>',
+        'which slices keep their mask: the classifier alone (the reference gate), the segmenter, the mean of ' +
+          'both, or none (default: the rule saved with the segmenter, else classifier)',
+      ).choices([...gateNames]),
+    )
+    .option(
+      '--gate-threshold <p>',
+      "the gate's slice threshold (default: the saved one; the classifier's own; 0.5 otherwise)",
+      unitInterval('--gate-threshold'),
+    )
+    .option(
+      '--slice-radius <n>',
+      "average the gate's score over this many neighbouring slices on each side (default: the saved one, or 0)",
+      integer('--slice-radius', { max: 5 }),
+    )
+    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), defaults.batch);
+}
+
+/** The gate asked for on the command line; undefined for the saved one. */
+export function gateChoice(o: InferenceValues): GateChoice | undefined {
+  if (o.gate === 'none' && (o.gateThreshold !== undefined || o.sliceRadius !== undefined))
+    throw new InvalidArgumentError(
+      '--gate none segments every slice: it takes no --gate-threshold or --slice-radius',
+    );
+  const choice: GateChoice = {
+    ...(o.gate !== undefined ? { gate: o.gate } : {}),
+    ...(o.gateThreshold !== undefined ? { threshold: o.gateThreshold } : {}),
+    ...(o.sliceRadius !== undefined ? { sliceRadius: o.sliceRadius } : {}),
+  };
+  return Object.keys(choice).length > 0 ? choice : undefined;
 }
 
 /** The number `value` writes, or undefined for text, an empty string, NaN or ±Infinity. */

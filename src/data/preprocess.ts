@@ -112,8 +112,38 @@ export function volumeStats(images: Uint8Array, config: VolumeZscoreConfig): Vol
 }
 
 /**
- * One slice of interleaved RGB bytes to planar CHW floats as the model sees it. The reference implementation
- * (batches use the same arithmetic on tensors).
+ * The intensity step as one affine map per channel, out = clip(x)·scale + shift, with scale and shift held in
+ * float32 as batches compute them on tensors (src/data/batch.ts): x/255 is x·fl(1/255), not a division.
+ */
+export function channelAffine(
+  intensity: IntensityConfig,
+  stats?: VolumeStats,
+): { scale: Float32Array; shift: Float32Array; low: number; high: number } {
+  const scale = new Float32Array(3);
+  const shift = new Float32Array(3);
+  if (intensity.kind === 'rescale') {
+    scale.fill(1 / 255);
+    if (intensity.mean || intensity.std) {
+      for (let c = 0; c < 3; c++) {
+        const sigma = intensity.std?.[c] ?? 1;
+        scale[c] = scale[c]! / sigma;
+        shift[c] = (0 - (intensity.mean?.[c] ?? 0)) / sigma;
+      }
+    }
+    return { scale, shift, low: 0, high: 255 };
+  }
+  if (!stats) throw new Error('volume-zscore preprocessing needs the volume statistics');
+  for (let c = 0; c < 3; c++) {
+    scale[c] = 1 / stats.std[c]!;
+    shift[c] = -stats.mean[c]! / stats.std[c]!;
+  }
+  return { scale, shift, low: Math.fround(stats.low), high: Math.fround(stats.high) };
+}
+
+/**
+ * One slice of interleaved RGB bytes to planar CHW floats as the model sees it: every inference path (predict,
+ * serve, evaluate, the browser) preprocesses here, with the float32 arithmetic of the training batches, so that
+ * a slice gives the network the same bits whichever path it takes.
  */
 export function preprocessSlice(
   rgb: Uint8Array,
@@ -122,17 +152,36 @@ export function preprocessSlice(
 ): Float32Array {
   const n = rgb.length / 3;
   const out = new Float32Array(rgb.length);
+  const { scale, shift, low, high } = channelAffine(intensity, stats);
   for (let c = 0; c < 3; c++) {
+    const a = scale[c]!;
+    const b = shift[c]!;
     for (let i = 0; i < n; i++) {
-      const v = rgb[3 * i + c]!;
-      if (intensity.kind === 'rescale') {
-        out[c * n + i] = (v / 255 - (intensity.mean?.[c] ?? 0)) / (intensity.std?.[c] ?? 1);
-      } else {
-        if (!stats) throw new Error('volume-zscore preprocessing needs the volume statistics');
-        const x = Math.min(Math.max(v, stats.low), stats.high);
-        out[c * n + i] = (x - stats.mean[c]!) / stats.std[c]!;
-      }
+      const x = Math.min(Math.max(rgb[3 * i + c]!, low), high);
+      // Two float32 operations, as libtorch's mul then add.
+      out[c * n + i] = Math.fround(x * a) + b;
     }
   }
+  return out;
+}
+
+/**
+ * Network input [n, 3, H, W] of slices `indices` of `rgb` (slices of config.width × config.height interleaved RGB
+ * bytes, one after another); `statsOf` gives each slice's volume statistics ('volume-zscore' only).
+ */
+export function preprocessSlices(
+  rgb: Uint8Array,
+  indices: readonly number[],
+  config: PreprocessConfig,
+  statsOf: (index: number) => VolumeStats | undefined = () => undefined,
+): Float32Array {
+  const size = config.width * config.height * 3;
+  if (rgb.length % size !== 0)
+    throw new RangeError(`${rgb.length} bytes are not whole ${config.width}×${config.height} RGB slices`);
+  const out = new Float32Array(indices.length * size);
+  indices.forEach((i, k) => {
+    if (!(i >= 0 && (i + 1) * size <= rgb.length)) throw new RangeError(`slice ${i} outside the volume`);
+    out.set(preprocessSlice(rgb.subarray(i * size, (i + 1) * size), config.intensity, statsOf(i)), k * size);
+  });
   return out;
 }

@@ -1,7 +1,8 @@
 // What a slice's file name says: the dataset's <PATIENT>_<n>.tif naming (and <PATIENT>_<n>_mask.tif for its
 // mask), where each slice belongs in a patient volume, and volumes in order. Pure string work, no file system, so
-// that the browser's in-page pipeline (web/src/local-pipeline.ts) places slices exactly as the server does.
+// that the browser's in-page pipeline places slices exactly as the server does.
 import { MaskGivenError } from './errors.ts';
+import { groupByPatient } from './group-by-patient.ts';
 
 export interface ParsedName {
   /** The name without folders, extension and _mask: an image and its mask share it. */
@@ -64,12 +65,7 @@ export function groupVolumes<T extends { patient: string; sliceNumber: number }>
   slices: readonly T[],
   nameOf: (slice: T) => string,
 ): T[][] {
-  const byPatient = new Map<string, T[]>();
-  for (const slice of slices) {
-    const volume = byPatient.get(slice.patient);
-    if (volume) volume.push(slice);
-    else byPatient.set(slice.patient, [slice]);
-  }
+  const byPatient = groupByPatient(slices, (s) => s.patient);
   return [...byPatient.keys()].sort(naturalOrder).map((patient) => {
     const volume = byPatient.get(patient)!.sort((a, b) => a.sliceNumber - b.sliceNumber);
     volume.forEach((s, k) => {

@@ -3,7 +3,7 @@
 // informative there; the other figures are NaN or trivial and are reported as such.
 import { type BinaryScores, binaryScores } from '../metrics/classification.ts';
 import { type ConfusionCounts, confusionFromLabels } from '../metrics/confusion.ts';
-import { groupByPatient, type SliceRecord } from './slices.ts';
+import { recordsByPatient, type SliceRecord } from './slices.ts';
 
 export interface PatientLabels {
   patients: string[];
@@ -14,7 +14,7 @@ export interface PatientLabels {
 
 export function patientLabels(records: readonly SliceRecord[]): PatientLabels {
   const out: PatientLabels = { patients: [], trueLabels: [], maxScores: [] };
-  for (const [patient, slices] of groupByPatient(records)) {
+  for (const [patient, slices] of recordsByPatient(records)) {
     out.patients.push(patient);
     out.trueLabels.push(slices.some((s) => s.trueLabel === 1) ? 1 : 0);
     out.maxScores.push(Math.max(...slices.map((s) => s.score)));

@@ -1,8 +1,8 @@
-// The two segmentation summaries of the issue: the segmenter alone on true tumour slices, and the whole
-// pipeline per patient volume (the primary figure).
-import { dice, iou, sumOverlaps } from '../metrics/segmentation.ts';
-import { mean, median } from '../metrics/stats.ts';
-import { groupByPatient, type SliceRecord } from './slices.ts';
+// The two segmentation summaries of an evaluation: the segmenter alone on true tumour slices, and the whole
+// pipeline per patient volume (the primary figure). The figures themselves are segmentationScores'
+// (src/metrics/segmentation.ts), the one definition training's validation uses too.
+import { type Overlap, segmentationScores, sumOverlaps } from '../metrics/segmentation.ts';
+import { recordsByPatient, type SliceRecord } from './slices.ts';
 
 export interface SegmenterSliceSummary {
   /** Mean over ground-truth tumour slices of the per-slice Dice (never 0/0 there: the truth is non-empty). */
@@ -14,17 +14,20 @@ export interface SegmenterSliceSummary {
 
 /** Segmenter alone, ungated, on the slices whose ground truth holds tumour; empty slices do not count. */
 export function segmenterSliceSummary(records: readonly SliceRecord[]): SegmenterSliceSummary {
-  const dices: number[] = [];
-  const ious: number[] = [];
+  const overlaps: Overlap[] = [];
   for (const r of records) {
     if (r.trueLabel !== 1) continue;
     if (r.segmenter === undefined) {
       throw new RangeError(`tumour slice ${r.slice} of ${r.patient} has no segmenter result`);
     }
-    dices.push(dice(r.segmenter));
-    ious.push(iou(r.segmenter));
+    overlaps.push(r.segmenter);
   }
-  return { meanSliceDice: mean(dices), meanSliceIoU: mean(ious), slices: dices.length };
+  const scores = segmentationScores([overlaps]);
+  return {
+    meanSliceDice: scores.meanSliceDice,
+    meanSliceIoU: scores.meanSliceIoU,
+    slices: scores.tumourSlices,
+  };
 }
 
 export interface PatientSegmentation {
@@ -40,10 +43,20 @@ export interface PatientSegmentation {
 
 /** End to end, per patient: voxels of all the patient's slices pooled into one volume. */
 export function patientSegmentation(records: readonly SliceRecord[]): PatientSegmentation[] {
-  return [...groupByPatient(records)].map(([patient, slices]) => {
-    const o = sumOverlaps(slices.map((s) => s.endToEnd));
-    return { patient, dice: dice(o), iou: iou(o), ...o, slices: slices.length };
-  });
+  return endToEndScores(records).perPatient;
+}
+
+function endToEndScores(records: readonly SliceRecord[]) {
+  const patients = [...recordsByPatient(records)];
+  const scores = segmentationScores(patients.map(([, slices]) => slices.map((s) => s.endToEnd)));
+  const perPatient = patients.map(([patient, slices], p) => ({
+    patient,
+    dice: scores.patientDice[p]!,
+    iou: scores.patientIoU[p]!,
+    ...sumOverlaps(slices.map((s) => s.endToEnd)),
+    slices: slices.length,
+  }));
+  return { scores, perPatient };
 }
 
 export interface EndToEndSummary {
@@ -61,8 +74,7 @@ export interface EndToEndSummary {
 }
 
 export function endToEndSummary(records: readonly SliceRecord[]): EndToEndSummary {
-  const perPatient = patientSegmentation(records);
-  const defined = perPatient.filter((p) => !Number.isNaN(p.dice));
+  const { scores, perPatient } = endToEndScores(records);
   let falseNegativeSlices = 0;
   let falsePositiveSlices = 0;
   for (const r of records) {
@@ -71,10 +83,10 @@ export function endToEndSummary(records: readonly SliceRecord[]): EndToEndSummar
     if (r.trueLabel === 0 && predicted) falsePositiveSlices++;
   }
   return {
-    meanPatientDice: mean(defined.map((p) => p.dice)),
-    medianPatientDice: median(defined.map((p) => p.dice)),
-    meanPatientIoU: mean(defined.map((p) => p.iou)),
-    undefinedDicePatients: perPatient.length - defined.length,
+    meanPatientDice: scores.meanPatientDice,
+    medianPatientDice: scores.medianPatientDice,
+    meanPatientIoU: scores.meanPatientIoU,
+    undefinedDicePatients: scores.undefinedPatients,
     perPatient,
     falseNegativeSlices,
     falsePositiveSlices,

@@ -1,5 +1,6 @@
 // What the evaluator records per slice. Masks are reduced to voxel counts at once, so evaluating thousands of
 // 256x256 slices never holds their masks in memory, and every metric is a function of these records.
+import { groupByPatient } from '../data/group-by-patient.ts';
 import { maskOverlap, type Overlap } from '../metrics/segmentation.ts';
 
 /** One slice as the models saw it, with full masks. */
@@ -65,13 +66,8 @@ export function checkSliceRecords(records: readonly SliceRecord[]): void {
 }
 
 /** Records grouped by patient, patients in sorted order, slices in numeric order. */
-export function groupByPatient(records: readonly SliceRecord[]): Map<string, SliceRecord[]> {
-  const groups = new Map<string, SliceRecord[]>();
-  for (const r of records) {
-    const group = groups.get(r.patient);
-    if (group === undefined) groups.set(r.patient, [r]);
-    else group.push(r);
-  }
+export function recordsByPatient(records: readonly SliceRecord[]): Map<string, SliceRecord[]> {
+  const groups = groupByPatient(records, (r) => r.patient);
   const sorted = new Map([...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   for (const group of sorted.values()) group.sort((a, b) => a.slice - b.slice);
   return sorted;

@@ -1,11 +1,12 @@
-// Batched inference over slices of a cache, shared by validation and (later) evaluation and prediction:
-// classifier tumour probabilities, and segmenter probability maps reduced to binary masks.
-
+// The networks' outputs on libtorch: P(tumour) from the classifier's 2-way softmax head and the segmenter's
+// probability maps, as functions of preprocessed input (what the two-stage core's runners call) and batched over
+// the slices of a cache (training's validation and the choice of post-processing).
 import { assembleBatch } from '../data/batch.ts';
-import type { PreprocessConfig, VolumeStats } from '../data/preprocess.ts';
+import { type PreprocessConfig, preprocessSlices, type VolumeStats } from '../data/preprocess.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
-import { F, type Module, noGrad } from '../engine/index.ts';
-import { predictProbabilities, type TtaMode } from '../postprocess/index.ts';
+import { F, type Module, noGrad, type Tensor, tensor, tidy } from '../engine/index.ts';
+import { probabilitiesWithTta, type TtaMode } from '../postprocess/index.ts';
+import { batchesOf } from './batch-size.ts';
 import { forEachBatch } from './batches.ts';
 
 export interface InferenceInputs {
@@ -18,7 +19,36 @@ export interface InferenceInputs {
   beforeBatch?: () => void;
 }
 
-/** P(tumour) per slice, from a 2-way softmax head. */
+/** P(tumour) of each image of a batch [N, 3, H, W]: column 1 of the softmax of the 2-way head. */
+function tumourProbabilities(model: Module, images: Tensor): Float32Array {
+  return F.softmax(model.forward(images), 1).select(1, 1).contiguous().toFloat32();
+}
+
+/** sigmoid(logits) of a segmenter, [N, H, W] flattened. */
+function probabilityMaps(model: Module, images: Tensor): Float32Array {
+  return F.sigmoid(model.forward(images)).contiguous().toFloat32();
+}
+
+/**
+ * A network as the two-stage core calls it: preprocessed planar input [n, 3, H, W] in, P(tumour) per slice
+ * (classifier) or probability maps (segmenter) out. The input is laid out channels-last, as the training batches
+ * are, so that the convolutions (and so the outputs) are the same whichever path a slice takes. Puts the model
+ * in eval mode; records no gradients.
+ */
+export function libtorchNetwork(
+  model: Module,
+  kind: 'classifier' | 'segmenter',
+  size: { width: number; height: number },
+): (input: Float32Array, n: number) => Promise<Float32Array> {
+  model.eval();
+  const output = kind === 'classifier' ? tumourProbabilities : probabilityMaps;
+  return async (input, n) =>
+    noGrad(() =>
+      tidy(() => output(model, tensor(input, [n, 3, size.height, size.width]).contiguous('channels_last'))),
+    );
+}
+
+/** P(tumour) per slice of the cache. */
 export function classifierScores(model: Module, o: InferenceInputs): Float32Array {
   const scores = new Float32Array(o.indices.length);
   model.eval();
@@ -29,8 +59,7 @@ export function classifierScores(model: Module, o: InferenceInputs): Float32Arra
         preprocess: o.preprocess,
         volumeStats: o.volumeStats,
       });
-      const p = F.softmax(model.forward(images), 1).select(1, 1).contiguous().toFloat32();
-      scores.set(p, first);
+      scores.set(tumourProbabilities(model, images), first);
     }),
   );
   return scores;
@@ -54,18 +83,30 @@ export function segmenterMasks(model: Module, o: InferenceInputs & { threshold: 
   return masks;
 }
 
-/** Tumour probability maps (H×W per slice, concatenated), optionally averaged over flips (test-time augmentation). */
-export function segmenterProbabilities(model: Module, o: InferenceInputs & { tta: TtaMode }): Float32Array {
-  const px = o.cache.width * o.cache.height;
-  const probs = new Float32Array(o.indices.length * px);
-  model.eval();
-  forEachBatch(o.indices, o.batchSize, (batch, first) => {
+/** Tumour probability maps (H×W per slice, concatenated) of slices of the cache, with the given flip TTA. */
+export async function segmenterProbabilities(
+  model: Module,
+  o: InferenceInputs & { tta: TtaMode },
+): Promise<Float32Array> {
+  const { cache, preprocess } = o;
+  const { width, height } = cache;
+  if (preprocess.width !== width || preprocess.height !== height) {
+    throw new RangeError(
+      `cache is ${width}×${height} but the preprocessing wants ${preprocess.width}×${preprocess.height}`,
+    );
+  }
+  const run = libtorchNetwork(model, 'segmenter', cache);
+  const statsOf = (i: number) => o.volumeStats?.[cache.patientIndex[i]!];
+  const probs = new Float32Array(o.indices.length * width * height);
+  let at = 0;
+  for (const batch of batchesOf(o.indices, o.batchSize)) {
     o.beforeBatch?.();
-    const { images } = assembleBatch(o.cache, batch, {
-      preprocess: o.preprocess,
-      volumeStats: o.volumeStats,
-    });
-    probs.set(predictProbabilities(model, images, o.tta).contiguous().toFloat32(), first * px);
-  });
+    const input = preprocessSlices(cache.images, batch, preprocess, statsOf);
+    probs.set(
+      await probabilitiesWithTta(run, input, batch.length, height, width, o.tta),
+      at * width * height,
+    );
+    at += batch.length;
+  }
   return probs;
 }

@@ -1,22 +1,20 @@
-// Prediction on slices in memory, the core of `tumorscope predict` and the server: stage 1 scores every slice,
-// stage 2 segments the slices it calls positive, and the segmenter's saved post-processing runs on each
-// patient volume. The per-volume work is two-stage.ts's segmentVolume, the one `tumorscope evaluate` uses, so a
-// prediction's masks are evaluation's final masks. Synchronous and file-free, so that it can run in a worker.
-import { cacheVolumeStats } from '../data/batch.ts';
+// Prediction on decoded slices, the same for `tumorscope predict`, the server's worker and the page's in-browser
+// inference: the slices are checked and grouped into patient volumes, each volume runs through the two stages
+// (two-stage.ts), and each slice's mask is resized back to the slice's own size and summarised, with a summary
+// per patient. Pure and asynchronous: the networks are the runners' business.
 import { cacheFromImages } from '../data/cache-from-images.ts';
 import { type DataError, MixedSliceSizesError, TooManySlicesError } from '../data/errors.ts';
-import type { DecodedImage } from '../data/image.ts';
-import { resizeNearest } from '../data/image.ts';
-import type { SliceCache } from '../data/slice-cache.ts';
+import { type DecodedImage, resizeNearest } from '../data/image.ts';
 import { groupVolumes } from '../data/slice-names.ts';
-import { classifierScores } from './network-outputs.ts';
-import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
-import type { LoadedClassifier, LoadedSegmenter } from '../pipeline/load-model.ts';
-import { finalVolumeMask, Segmentation } from '../pipeline/evaluation-volumes.ts';
+import { maskExtent } from '../metrics/mask-extent.ts';
+import type { FusionConfig } from '../postprocess/fusion.ts';
+import { checkBatchSize } from './batch-size.ts';
+import type { PatientPrediction, SliceResult } from './prediction-schema.ts';
+import { savedGate, type TwoStageModels, twoStageVolume, type VolumeImages } from './two-stage.ts';
 
 /**
  * Slices of one patient volume. LGG patients have 20–88 and a 3-D MRI series rarely more than about 200; the
- * volume steps hold about 1.3 MB a slice at the segmenter's 256×256 (caches, probabilities, component labels),
+ * volume steps hold about 1.3 MB a slice at the segmenter's 256×256 (images, probabilities, component labels),
  * so 256 slices stay near 330 MB, where 2,000 one-pixel files once took gigabytes and aborted.
  */
 export const MAX_SLICES_PER_PATIENT = 256;
@@ -30,54 +28,31 @@ export interface SliceInput {
   image: DecodedImage;
 }
 
-export interface SlicePrediction {
-  name: string;
-  patient: string;
-  slice: number;
-  /** The input image's size. */
-  width: number;
-  height: number;
-  /** The classifier's P(tumour). */
-  probability: number;
-  /** probability >= the classifier's threshold: the stage-1 decision. */
-  tumour: boolean;
+/** One slice's result: the API's fields (prediction-schema.ts), with the mask as bytes. */
+export interface SlicePrediction extends Omit<SliceResult, 'mask' | 'image'> {
   /**
    * height × width bytes of 0/1 at the input's size (nearest resize of the segmenter's output), when `tumour`;
    * it may be empty where post-processing removed what the segmenter found.
    */
   mask: Uint8Array | null;
-  areaPixels: number;
-  /** The smallest box holding the mask, in input pixels; null when the mask is empty or absent. */
-  bbox: BoundingBox | null;
 }
 
-export interface PatientPrediction {
-  patient: string;
-  slices: number;
-  /** Slices the classifier called tumour (`tumour`). */
-  positiveSlices: number;
-  /** Slice numbers of the first and last positive slice. */
-  firstPositiveSlice: number | null;
-  lastPositiveSlice: number | null;
-  /** Tumour pixels over the patient's slices, at the input size (the sum of areaPixels). */
-  volumeVoxels: number;
-}
+export type { PatientPrediction };
 
 export interface Prediction {
   /** Sorted by patient, then slice number. */
   slices: SlicePrediction[];
   /** In the same patient order. */
   patients: PatientPrediction[];
-}
-
-export interface LoadedModels {
-  classifier: LoadedClassifier;
-  segmenter: LoadedSegmenter;
+  /** The fusion rule that decided. */
+  gate: FusionConfig;
 }
 
 export interface PredictOptions {
   /** Slices per inference batch (default 16). */
   batch?: number;
+  /** The fusion rule (default: the one saved with the models, else the classifier alone). */
+  fusion?: FusionConfig;
   /**
    * Called as the work advances, in slices: a patient's slices count half when classified and in full when their
    * volume is segmented. `done` reaches `total` (the number of inputs) at the end.
@@ -152,6 +127,23 @@ function volumesOf(inputs: readonly SliceInput[]): SliceInput[][] {
   return volumes;
 }
 
+/** A volume of decoded slices, resized to each size asked for as files are resized (cache-from-images.ts). */
+function decodedVolume(volume: readonly SliceInput[]): VolumeImages {
+  const sizes = new Map<string, Uint8Array>();
+  return {
+    depth: volume.length,
+    rgb(width, height) {
+      const key = `${width}×${height}`;
+      let rgb = sizes.get(key);
+      if (!rgb) {
+        rgb = cacheFromImages(volume, width, height).images;
+        sizes.set(key, rgb);
+      }
+      return rgb;
+    },
+  };
+}
+
 function summarise(patient: string, slices: readonly SlicePrediction[]): PatientPrediction {
   const positive = slices.filter((s) => s.tumour);
   return {
@@ -164,73 +156,51 @@ function summarise(patient: string, slices: readonly SlicePrediction[]): Patient
   };
 }
 
-/** The caches of one volume at each model's input size (one cache when both sizes agree). */
-function volumeCaches(
-  models: LoadedModels,
-  volume: readonly SliceInput[],
-): { small: SliceCache; large: SliceCache } {
-  const c = models.classifier.preprocess;
-  const s = models.segmenter.preprocess;
-  const small = cacheFromImages(volume, c.width, c.height);
-  const large =
-    c.width === s.width && c.height === s.height ? small : cacheFromImages(volume, s.width, s.height);
-  return { small, large };
-}
-
 /** Both stages on every input, patient volume by patient volume. */
-export function predictSlices(
-  models: LoadedModels,
+export async function predictSlices(
+  models: TwoStageModels,
   inputs: readonly SliceInput[],
   options: PredictOptions = {},
-): Prediction {
+): Promise<Prediction> {
   const batch = options.batch ?? 16;
-  if (!Number.isInteger(batch) || batch < 1)
-    throw new RangeError(`batch must be a whole number >= 1, got ${batch}`);
-  const { classifier, segmenter } = models;
-  const threshold = classifier.config.threshold;
+  checkBatchSize(batch);
   const total = inputs.length;
   const volumes = volumesOf(inputs);
+  const { width: modelWidth, height: modelHeight } = models.segmenter.preprocess;
+  const pixels = modelWidth * modelHeight;
   const slices: SlicePrediction[] = [];
   const patients: PatientPrediction[] = [];
+  const gate = options.fusion ?? savedGate(models);
   let done = 0;
   for (const volume of volumes) {
-    const { small, large } = volumeCaches(models, volume);
-    const indices = volume.map((_, k) => k);
-    // Scored batch by batch (as classifySlices does, without its console bar) so progress can be reported.
-    const volumeStats = cacheVolumeStats(small, classifier.preprocess);
-    const scores = new Float32Array(volume.length);
-    for (let start = 0; start < volume.length; start += batch) {
-      const chunk = indices.slice(start, start + batch);
-      const o = {
-        cache: small,
-        indices: chunk,
-        preprocess: classifier.preprocess,
-        volumeStats,
-        batchSize: batch,
-        ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
-      };
-      scores.set(classifierScores(classifier.model, o), start);
-      options.onProgress?.(done + Math.floor((start + chunk.length) / 2), total);
-    }
-    const called = Array.from(scores, (p) => p >= threshold);
-    const segmentation = new Segmentation(segmenter, large, batch, options.beforeBatch);
-    const final = finalVolumeMask(segmentation, indices, called);
-    const pixels = large.width * large.height;
+    const outcome = await twoStageVolume(models, decodedVolume(volume), {
+      batch,
+      fusion: gate,
+      ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
+      onClassified: (n) => options.onProgress?.(done + Math.floor(n / 2), total),
+    });
     const predicted = volume.map((input, k): SlicePrediction => {
       const { width, height } = input.image;
-      const base = { name: input.name, patient: input.patient, slice: input.sliceNumber, width, height };
-      const probability = scores[k]!;
-      if (!called[k]) return { ...base, probability, tumour: false, mask: null, areaPixels: 0, bbox: null };
+      const base = {
+        name: input.name,
+        patient: input.patient,
+        slice: input.sliceNumber,
+        width,
+        height,
+        probability: outcome.probability[k]!,
+        score: outcome.score[k]!,
+      };
+      if (!outcome.tumour[k]) return { ...base, tumour: false, mask: null, areaPixels: 0, bbox: null };
       // A copy either way: the volume's array is not kept alive by one slice's view.
-      const atModel = final.slice(k * pixels, (k + 1) * pixels);
-      const mask = resizeNearest(atModel, large.width, large.height, width, height);
+      const atModel = outcome.final.slice(k * pixels, (k + 1) * pixels);
+      const mask = resizeNearest(atModel, modelWidth, modelHeight, width, height);
       const { area, bbox } = maskExtent(mask, width, height);
-      return { ...base, probability, tumour: true, mask, areaPixels: area, bbox };
+      return { ...base, tumour: true, mask, areaPixels: area, bbox };
     });
     slices.push(...predicted);
     patients.push(summarise(volume[0]!.patient, predicted));
     done += volume.length;
     options.onProgress?.(done, total);
   }
-  return { slices, patients };
+  return { slices, patients, gate };
 }

@@ -42,3 +42,22 @@ function format(info: Record<string, number>): string {
     .map(([k, v]) => `${k} ${v.toFixed(4)}`)
     .join(' ');
 }
+
+/**
+ * Progress of work that reports (done, total) itself, such as a callback of the data layer: the bar starts at
+ * the first report, and a line comes about every tenth of the total without a terminal.
+ */
+export function progressReporter(
+  label: string,
+  log: (line: string) => void,
+): { update(done: number, total: number): void; stop(): void } {
+  let bar: Progress | undefined;
+  let shown = 0;
+  return {
+    update(done, total) {
+      bar ??= progress(label, total, log, Math.max(1, Math.ceil(total / 10)));
+      for (; shown < done; shown++) bar.tick();
+    },
+    stop: () => bar?.stop(),
+  };
+}

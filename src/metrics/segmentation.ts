@@ -1,6 +1,6 @@
 // Overlap of binary masks, Dice and IoU. Masks are Uint8Array, any non-zero value is tumour (the dataset's masks
 // hold 0 and 255, model outputs 0 and 1). Metrics work on voxel counts, so a whole volume is the sum of its slices.
-import { ratio } from './stats.ts';
+import { mean, median, ratio } from './stats.ts';
 
 export interface Overlap {
   /** Voxels that are tumour in both masks. */
@@ -51,4 +51,48 @@ export function dice(o: Overlap): number {
 /** |T∩P| / |T∪P| (Jaccard); NaN when both masks are empty. */
 export function iou(o: Overlap): number {
   return ratio(o.intersection, o.trueVoxels + o.predVoxels - o.intersection);
+}
+
+/** The segmentation figures of a set of patient volumes (docs/METRICS.md), defined here once. */
+export interface SegmentationScores {
+  /** Dice of each volume, its slices' voxels pooled; NaN where neither mask holds tumour. */
+  patientDice: number[];
+  patientIoU: number[];
+  /** Over the volumes whose Dice is defined. */
+  meanPatientDice: number;
+  medianPatientDice: number;
+  meanPatientIoU: number;
+  /** Volumes with neither true nor predicted tumour, left out of the means. */
+  undefinedPatients: number;
+  /** Per-slice Dice and IoU averaged over the slices whose truth holds tumour (never 0/0 there). */
+  meanSliceDice: number;
+  meanSliceIoU: number;
+  tumourSlices: number;
+}
+
+/** Scores of patient volumes, each given as the overlaps of its slices. */
+export function segmentationScores(volumes: readonly (readonly Overlap[])[]): SegmentationScores {
+  const pooled = volumes.map((slices) => sumOverlaps(slices));
+  const patientDice = pooled.map(dice);
+  const patientIoU = pooled.map(iou);
+  const defined = (xs: number[]) => xs.filter((x) => !Number.isNaN(x));
+  const sliceDice: number[] = [];
+  const sliceIoU: number[] = [];
+  for (const slices of volumes)
+    for (const o of slices) {
+      if (o.trueVoxels === 0) continue;
+      sliceDice.push(dice(o));
+      sliceIoU.push(iou(o));
+    }
+  return {
+    patientDice,
+    patientIoU,
+    meanPatientDice: mean(defined(patientDice)),
+    medianPatientDice: median(defined(patientDice)),
+    meanPatientIoU: mean(defined(patientIoU)),
+    undefinedPatients: patientDice.length - defined(patientDice).length,
+    meanSliceDice: mean(sliceDice),
+    meanSliceIoU: mean(sliceIoU),
+    tumourSlices: sliceDice.length,
+  };
 }

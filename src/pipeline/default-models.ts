@@ -1,8 +1,13 @@
 // The models prediction uses: the ones given, or those shipped in the repository's models/ folder. The folder is
 // found from this file's location, not the working directory, so `tumorscope predict` works from anywhere.
 import { fileURLToPath } from 'node:url';
-import { buildModel, type ClassifierSpec, readModelSpec, type SegmenterSpec } from './load-model.ts';
-import type { LoadedModels } from '../inference/predict-slices.ts';
+import {
+  buildModel,
+  type ClassifierSpec,
+  type LoadedModels,
+  readModelSpec,
+  type SegmenterSpec,
+} from './load-model.ts';
 
 /** models/ at the repository root. */
 export const SHIPPED_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));

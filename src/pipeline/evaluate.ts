@@ -1,7 +1,7 @@
 // `tumorscope evaluate`: the two-stage pipeline on slices with ground truth, scored as docs/METRICS.md defines,
 // written as metrics.json, curves.json, figures/ and report.html. The models may take different input sizes:
 // the slices are decoded once per size, and predicted masks are compared with the truth at the segmenter's
-// size (see two-stage.ts).
+// size (see evaluation-volumes.ts). The shipped models are evaluated unless others are given.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SplitName } from '../data/split.ts';
@@ -11,18 +11,22 @@ import { buildEvaluation } from '../eval/evaluation.ts';
 import type { MetricsJson, ModelInfo } from '../eval/metrics-json.ts';
 import { formatMetric, type TrainingLogs, writeEvaluationReport } from '../eval/report/index.ts';
 import { parseTrainingLog, type TrainingLogRecord } from '../eval/training-log.ts';
+import type { ClassifierRunner, SegmenterRunner, TwoStageModels } from '../inference/two-stage.ts';
+import { describeGate, type FusionConfig, type GateChoice, resolveGate } from '../postprocess/fusion.ts';
+import { SHIPPED_MODELS } from './default-models.ts';
 import { loadEvaluationData, sizeKey } from './evaluation-data.ts';
+import { pipelineRecords } from './evaluation-volumes.ts';
 import { galleryItems } from './gallery-items.ts';
 import {
   buildModel,
   type ClassifierSpec,
   type LoadedModel,
   readModelSpec,
+  runnersOf,
   type SegmenterSpec,
 } from './load-model.ts';
 import { type PostprocessStep, postprocessSteps } from './postprocess-steps.ts';
 import { sha256File, sourceCommit } from './provenance.ts';
-import { classifySlices, patientGroups, pipelineRecords, Segmentation } from './evaluation-volumes.ts';
 
 export interface EvaluateOptions {
   data: string;
@@ -31,9 +35,11 @@ export interface EvaluateOptions {
   /** The split's subset to evaluate (default 'test'). */
   subset?: SplitName;
   fold?: number;
-  /** Model base paths (`runs/x/best`, with or without .json / .safetensors); both are required. */
+  /** Model base paths (`runs/x/best`, with or without .json / .safetensors); the shipped models when absent. */
   classifier?: string;
   segmenter?: string;
+  /** The fusion rule instead of the one saved with the models (`--gate`). */
+  gate?: GateChoice;
   out: string;
   batch: number;
   /** Best and worst tumour slices shown in the report, each (default 4). */
@@ -68,23 +74,26 @@ class PhaseTimer {
   }
 }
 
-function requireModels(o: EvaluateOptions): { classifier: string; segmenter: string } {
-  // metrics.json scores the pipeline end to end, which needs both stages; half an evaluation is refused rather
-  // than written with made-up figures for the missing stage.
-  const missing = [o.classifier === undefined && '--classifier', o.segmenter === undefined && '--segmenter'];
-  const names = missing.filter((m): m is string => m !== false);
-  if (names.length > 0) {
-    throw new Error(
-      `evaluate needs both models: ${names.join(' and ')} missing (the evaluation scores the two stages end to end)`,
-    );
-  }
-  return { classifier: o.classifier!, segmenter: o.segmenter! };
+/** The runners with the time spent in each network added to the timer's 'classify' and 'segment'. */
+function timed(models: TwoStageModels, timer: PhaseTimer): TwoStageModels {
+  timer.timings['classify'] ??= 0;
+  timer.timings['segment'] ??= 0;
+  const classifier: ClassifierRunner = {
+    ...models.classifier,
+    run: (input, n) => timer.run('classify', () => models.classifier.run(input, n)),
+  };
+  const segmenter: SegmenterRunner = {
+    ...models.segmenter,
+    run: (input, n) => timer.run('segment', () => models.segmenter.run(input, n)),
+  };
+  return { classifier, segmenter };
 }
 
-function modelInfo(loaded: LoadedModel): ModelInfo {
+/** What metrics.json says about a model; the segmenter's config with the fusion rule the evaluation used. */
+function modelInfo(loaded: LoadedModel, gate?: FusionConfig): ModelInfo {
   return {
     name: loaded.config.architecture,
-    config: { ...loaded.config, base: loaded.base },
+    config: { ...loaded.config, ...(gate ? { fusion: gate } : {}), base: loaded.base },
     files: [loaded.files.weights, loaded.files.config].map((path) => ({ path, sha256: sha256File(path) })),
   };
 }
@@ -103,7 +112,10 @@ function trainingLogOf(loaded: LoadedModel, log: (line: string) => void): Traini
 }
 
 export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResult> {
-  const paths = requireModels(o);
+  const paths = {
+    classifier: o.classifier ?? SHIPPED_MODELS.classifier,
+    segmenter: o.segmenter ?? SHIPPED_MODELS.segmenter,
+  };
   const timer = new PhaseTimer();
   // Both configs are checked before either network is built, so a bad --segmenter fails at once.
   const specs = {
@@ -117,9 +129,12 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
   }));
   const classifierSize = { width: classifier.preprocess.width, height: classifier.preprocess.height };
   const segmenterSize = { width: segmenter.preprocess.width, height: segmenter.preprocess.height };
+  const threshold = classifier.config.threshold;
+  const gate = resolveGate(segmenter.fusion, threshold, o.gate);
   o.log(
-    `classifier ${classifier.base} (${sizeKey(classifierSize)}, threshold ${classifier.config.threshold.toFixed(4)}); ` +
-      `segmenter ${segmenter.base} (${segmenter.config.architecture}, ${sizeKey(segmenterSize)}, post-processing ${JSON.stringify(segmenter.postprocess)})`,
+    `classifier ${classifier.base} (${sizeKey(classifierSize)}, threshold ${threshold.toFixed(4)}); ` +
+      `segmenter ${segmenter.base} (${segmenter.config.architecture}, ${sizeKey(segmenterSize)}, post-processing ${JSON.stringify(segmenter.postprocess)}); ` +
+      `gate: ${describeGate(gate)}`,
   );
   const data = await timer.run('decode', () =>
     loadEvaluationData({
@@ -133,30 +148,29 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
     }),
   );
   o.log(`evaluating ${data.scope}`);
-  const { indices } = data;
-  const classifierCache = data.caches.get(sizeKey(classifierSize))!;
-  const segmenterCache = data.caches.get(sizeKey(segmenterSize))!;
-  const threshold = classifier.config.threshold;
-  const scores = await timer.run('classify', () =>
-    classifySlices(classifier, classifierCache, indices, o.batch, o.log),
-  );
-  const segmentation = new Segmentation(segmenter, segmenterCache, o.batch);
-  const { records, tumourFinalMasks } = await timer.run('segment', () =>
-    pipelineRecords(segmentation, indices, scores, threshold, o.log),
-  );
+  const { indices, caches } = data;
+  const segmenterCache = caches.get(sizeKey(segmenterSize))!;
+  // Each stage's network time, as the core interleaves them patient by patient.
+  const untimed = runnersOf({ classifier, segmenter });
+  const runners = timed(untimed, timer);
+  const { records, tumourFinalMasks } = await pipelineRecords(runners, caches, indices, {
+    batch: o.batch,
+    fusion: gate,
+    log: o.log,
+  });
   const steps = o.postprocessSteps
     ? await timer.run('post-processing steps', () =>
-        postprocessSteps(segmentation, patientGroups(indices, segmenterCache)),
+        postprocessSteps(untimed.segmenter, caches, indices, { batch: o.batch, log: o.log }),
       )
     : undefined;
   const gallery = await timer.run('gallery', () =>
-    galleryItems(records, o.galleryCount ?? 4, segmentation, tumourFinalMasks),
+    galleryItems(records, o.galleryCount ?? 4, segmenterCache, tumourFinalMasks),
   );
 
   const { metrics, curves } = buildEvaluation({
     slices: records,
     threshold,
-    models: { classifier: modelInfo(classifier), segmenter: modelInfo(segmenter) },
+    models: { classifier: modelInfo(classifier), segmenter: modelInfo(segmenter, gate) },
     commit: sourceCommit(),
     seed: data.splitSeed,
     timings: timer.timings,

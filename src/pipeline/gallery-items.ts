@@ -1,14 +1,16 @@
 // The report's gallery: the best and worst tumour slices by end-to-end Dice, with their MRI, true mask and
 // final output at the segmenter's size.
+import type { SliceCache } from '../data/slice-cache.ts';
 import { selectGallerySlices } from '../eval/gallery.ts';
 import { type GalleryItem, galleryItem } from '../eval/report/index.ts';
 import type { SliceRecord } from '../eval/slices.ts';
-import type { Segmentation } from './evaluation-volumes.ts';
+import { trueMask } from './evaluation-volumes.ts';
 
 export async function galleryItems(
   records: readonly SliceRecord[],
   count: number,
-  segmentation: Segmentation,
+  /** The slices at the segmenter's size, with their true masks. */
+  cache: SliceCache,
   /** The final output of every true tumour slice, by cache index (see pipelineRecords). */
   finalMasks: ReadonlyMap<number, Uint8Array>,
 ): Promise<GalleryItem[]> {
@@ -17,7 +19,7 @@ export async function galleryItems(
     ...selection.best.map((r) => ['best', r] as const),
     ...selection.worst.map((r) => ['worst', r] as const),
   ];
-  const { cache, pixels } = segmentation;
+  const pixels = cache.width * cache.height;
   const position = new Map(cache.slices.map((s, i) => [`${s.patientId}#${s.sliceNumber}`, i]));
   const indices = chosen.map(([, r]) => position.get(`${r.patient}#${r.slice}`)!);
   const items: GalleryItem[] = [];
@@ -29,7 +31,7 @@ export async function galleryItems(
       height: cache.height,
       channels: 3 as const,
     };
-    items.push(await galleryItem(kind, record, mri, segmentation.trueMask(i), finalMasks.get(i)!));
+    items.push(await galleryItem(kind, record, mri, trueMask(cache, i), finalMasks.get(i)!));
   }
   return items;
 }

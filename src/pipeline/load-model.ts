@@ -5,11 +5,14 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { type PreprocessConfig, preprocessConfigSchema } from '../data/preprocess.ts';
 import { loadWeightsInto, type Module, modelPaths, readModelConfig } from '../engine/index.ts';
+import { libtorchRunners } from '../inference/libtorch-runners.ts';
+import type { TwoStageModels } from '../inference/two-stage.ts';
 import { DenseNet } from '../models/densenet.ts';
 import { optimizeForInference } from '../models/optimize-for-inference.ts';
 import { ResUNet } from '../models/resunet.ts';
 import { UNet } from '../models/unet.ts';
 import { NO_POSTPROCESS, type PostprocessConfig, parsePostprocessConfig } from '../postprocess/config.ts';
+import { type FusionConfig, fusionConfigSchema } from '../postprocess/fusion.ts';
 
 const densenetSchema = z.object({
   growthRate: z.number().int().positive(),
@@ -49,6 +52,11 @@ const segmenterConfigSchema = z.looseObject({
   threshold: probability,
   /** Validated by parsePostprocessConfig (src/postprocess); absent in models saved before it existed. */
   postprocess: z.unknown().optional(),
+  /**
+   * The fusion of the two stages chosen for this pair (src/postprocess/fusion.ts): which slices the segmenter's
+   * masks are kept on. Absent: the reference gate, the classifier alone at its own threshold.
+   */
+  fusion: fusionConfigSchema.optional(),
 });
 
 export type ClassifierConfig = z.infer<typeof classifierConfigSchema>;
@@ -72,6 +80,8 @@ export interface SegmenterSpec extends Spec {
   config: SegmenterConfig;
   /** Threshold, small components, largest 3-D component, TTA; the bare threshold for older models. */
   postprocess: PostprocessConfig;
+  /** The saved fusion rule; absent: the reference gate. */
+  fusion?: FusionConfig;
 }
 
 export type ModelSpec = ClassifierSpec | SegmenterSpec;
@@ -80,6 +90,12 @@ export type ModelKind = ModelSpec['kind'];
 export type LoadedClassifier = ClassifierSpec & { model: Module };
 export type LoadedSegmenter = SegmenterSpec & { model: Module };
 export type LoadedModel = LoadedClassifier | LoadedSegmenter;
+
+/** Both stages, built for inference. */
+export interface LoadedModels {
+  classifier: LoadedClassifier;
+  segmenter: LoadedSegmenter;
+}
 
 /** A model base path (`runs/x/best`), accepted with or without `.json` / `.safetensors`. */
 export function modelBase(path: string): string {
@@ -144,7 +160,15 @@ export function readModelSpec(path: string, expected?: ModelKind): ModelSpec {
   } catch (err) {
     throw new Error(`${files.config}: ${(err as Error).message}`);
   }
-  return { kind, base, files, config, preprocess: config.preprocess, postprocess };
+  return {
+    kind,
+    base,
+    files,
+    config,
+    preprocess: config.preprocess,
+    postprocess,
+    ...(config.fusion ? { fusion: config.fusion } : {}),
+  };
 }
 
 export interface BuildOptions {
@@ -176,15 +200,18 @@ export function buildModel(spec: ModelSpec, options: BuildOptions = {}): LoadedM
   return { ...spec, model };
 }
 
-/** readModelSpec, then buildModel: `{ model, config, … }` ready for inference. */
+/**
+ * readModelSpec, then buildModel: `{ model, config, … }` in eval mode, the layers as saved (export folds them
+ * itself; predict, serve and evaluate build with `{ inference: true }` instead, see default-models.ts).
+ */
 export function loadModel(path: string, expected?: ModelKind): LoadedModel {
-  return buildModel(readModelSpec(path, expected));
+  const loaded = buildModel(readModelSpec(path, expected));
+  loaded.model.eval();
+  return loaded;
 }
 
-export function loadClassifier(path: string): LoadedClassifier {
-  return buildModel(readModelSpec(path, 'classifier') as ClassifierSpec);
-}
-
-export function loadSegmenter(path: string): LoadedSegmenter {
-  return buildModel(readModelSpec(path, 'segmenter') as SegmenterSpec);
+/** The loaded pair as the two-stage core runs it (src/inference/two-stage.ts). */
+export function runnersOf(models: LoadedModels): TwoStageModels {
+  const { classifier, segmenter } = models;
+  return libtorchRunners({ ...classifier, threshold: classifier.config.threshold }, segmenter);
 }

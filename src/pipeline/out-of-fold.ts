@@ -10,12 +10,15 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { patientVolumes } from '../data/group-by-patient.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../engine/index.ts';
+import { libtorchClassifier, libtorchSegmenter } from '../inference/libtorch-runners.ts';
+import { classifyVolume, segmentSlices } from '../inference/two-stage.ts';
 import type { TtaMode } from '../postprocess/config.ts';
 import { type CvStage, cvSplitPath, foldDir, stageDir } from '../train/cross-validation.ts';
 import { loadEvaluationData } from './evaluation-data.ts';
+import { cacheVolume } from './evaluation-volumes.ts';
 import { buildModel, type ClassifierSpec, readModelSpec, type SegmenterSpec } from './load-model.ts';
-import { classifySlices, patientGroups, Segmentation } from './evaluation-volumes.ts';
 
 /** Both modes by default; flips cost four segmenter passes a slice, so a hurried run may store 'none' alone. */
 export const OOF_TTA_MODES: readonly TtaMode[] = ['none', 'flips'];
@@ -76,7 +79,7 @@ export async function writeOof(o: WriteOofOptions, stage: CvStage): Promise<void
     log: o.log,
   });
   const cache = data.caches.values().next().value!;
-  const volumes = patientGroups(data.indices, cache);
+  const volumes = patientVolumes(data.indices, cache);
   const entry = (volume: number[]) => ({
     id: cache.patients[cache.patientIndex[volume[0]!]!]!,
     slices: volume.map((i) => cache.slices[i]!.sliceNumber),
@@ -86,24 +89,21 @@ export async function writeOof(o: WriteOofOptions, stage: CvStage): Promise<void
   const model = `fold-${o.fold}/${stage}/best`;
   if (stage === 'classifier') {
     const classifier = buildModel(spec as ClassifierSpec, { inference: true });
-    const scores = classifySlices(classifier, cache, data.indices, o.batch, o.log);
-    let at = 0;
-    const patients = volumes.map((volume) => {
-      const p = Array.from(scores.subarray(at, at + volume.length));
-      at += volume.length;
-      return { ...entry(volume), p };
-    });
+    const runner = libtorchClassifier({ ...classifier, threshold: classifier.config.threshold });
+    const patients = [];
+    for (const volume of volumes) {
+      const p = await classifyVolume(runner, cacheVolume(data.caches, volume), { batch: o.batch });
+      patients.push({ ...entry(volume), p: Array.from(p) });
+    }
     writeJsonAtomic(oofIndexPath(o.cvDir, o.fold, stage), { fold: o.fold, model, patients });
   } else {
-    const segmentation = new Segmentation(
-      buildModel(spec as SegmenterSpec, { inference: true }),
-      cache,
-      o.batch,
-    );
+    const runner = libtorchSegmenter(buildModel(spec as SegmenterSpec, { inference: true }));
     for (const [n, volume] of volumes.entries()) {
       const { id } = entry(volume);
+      const images = cacheVolume(data.caches, volume);
+      const all = volume.map((_, k) => k);
       for (const tta of o.tta ?? OOF_TTA_MODES) {
-        const bytes = quantise(segmentation.probabilities(volume, tta));
+        const bytes = quantise(await segmentSlices(runner, images, all, { batch: o.batch, tta }));
         writeFileAtomic(join(dir, probsFile(id, tta)), gzipSync(bytes));
       }
       o.log(`OOF segmenter fold ${o.fold}: patient ${n + 1}/${volumes.length} (${id})`);

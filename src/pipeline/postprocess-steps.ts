@@ -3,11 +3,15 @@
 // them (threshold, small components, largest 3-D component; TTA last, since it changes the probabilities). The
 // steps were chosen on validation patients; this only reports what they do on the evaluated ones, never chooses.
 // Scored as the segmenter alone over every slice of each volume (not gated by the classifier), like the choice.
-import { dice, iou, maskOverlap, sumOverlaps } from '../metrics/segmentation.ts';
-import { mean, median } from '../metrics/stats.ts';
+import { patientVolumes } from '../data/group-by-patient.ts';
+import type { SliceCache } from '../data/slice-cache.ts';
+import { progress } from '../inference/progress.ts';
+import { type SegmenterRunner, segmentSlices } from '../inference/two-stage.ts';
+import { maskOverlap, type Overlap, segmentationScores } from '../metrics/segmentation.ts';
 import { applyPostprocess } from '../postprocess/apply.ts';
 import { NO_POSTPROCESS, type PostprocessConfig, type TtaMode } from '../postprocess/config.ts';
-import type { Segmentation } from './evaluation-volumes.ts';
+import { sizeKey } from './evaluation-data.ts';
+import { cacheVolume, tenth, trueMask } from './evaluation-volumes.ts';
 
 export interface PostprocessStep {
   /** What this row adds to the one before, e.g. 'threshold 0.40'. */
@@ -43,59 +47,61 @@ export function postprocessChain(target: PostprocessConfig): { step: string; con
   return chain;
 }
 
-/** One patient's probability maps under each TTA mode the chain needs, and its true masks. */
-interface Volume {
-  probs: Map<TtaMode, Float32Array>;
-  truth: Uint8Array;
+export interface PostprocessStepOptions {
+  batch: number;
+  log: (line: string) => void;
 }
 
-/** Scores every row of postprocessChain(segmenter's config) on `volumes` (cache indices, one array per patient). */
-export function postprocessSteps(
-  segmentation: Segmentation,
-  volumes: readonly (readonly number[])[],
-): PostprocessStep[] {
-  const chain = postprocessChain(segmentation.segmenter.postprocess);
+/**
+ * Scores every row of postprocessChain(segmenter's config) on the slices `indices` of the caches, patient by
+ * patient: the segmenter runs once per TTA mode the chain needs on every slice, then each row post-processes
+ * those maps. Shows its progress per patient (a segmenter pass over every slice takes minutes).
+ */
+export async function postprocessSteps(
+  segmenter: SegmenterRunner,
+  caches: ReadonlyMap<string, SliceCache>,
+  indices: readonly number[],
+  o: PostprocessStepOptions,
+): Promise<PostprocessStep[]> {
+  const chain = postprocessChain(segmenter.postprocess);
   const modes = [...new Set(chain.map((c) => c.config.tta))];
-  const { cache, pixels } = segmentation;
-  const data: Volume[] = volumes.map((indices) => {
+  const { width, height } = segmenter.preprocess;
+  const cache = caches.get(sizeKey({ width, height }))!;
+  const volumes = patientVolumes(indices, cache);
+  // Per row, per patient: the overlaps of its slices with the truth.
+  const overlaps: Overlap[][][] = chain.map(() => []);
+  const bar = progress(
+    `post-processing steps (patients, ${modes.length} segmenter pass${modes.length > 1 ? 'es' : ''})`,
+    volumes.length,
+    o.log,
+    tenth(volumes.length),
+  );
+  for (const volume of volumes) {
+    const images = cacheVolume(caches, volume);
+    const all = volume.map((_, k) => k);
     const probs = new Map<TtaMode, Float32Array>();
-    for (const tta of modes) {
-      probs.set(tta, segmentation.probabilities(indices, tta));
-    }
-    const truth = new Uint8Array(indices.length * pixels);
-    indices.forEach((i, k) => {
-      truth.set(segmentation.trueMask(i), k * pixels);
-    });
-    return { probs, truth };
-  });
-  return chain.map(({ step, config }) => {
-    const patientDice: number[] = [];
-    const sliceDice: number[] = [];
-    const sliceIoU: number[] = [];
-    for (const v of data) {
-      const d = v.truth.length / pixels;
-      const mask = applyPostprocess(v.probs.get(config.tta)!, d, cache.height, cache.width, config);
-      const overlaps = Array.from({ length: d }, (_, k) =>
-        maskOverlap(
-          v.truth.subarray(k * pixels, (k + 1) * pixels),
-          mask.subarray(k * pixels, (k + 1) * pixels),
-        ),
+    for (const tta of modes)
+      probs.set(tta, await segmentSlices(segmenter, images, all, { batch: o.batch, tta }));
+    const d = volume.length;
+    const pixels = width * height;
+    chain.forEach(({ config }, row) => {
+      const mask = applyPostprocess(probs.get(config.tta)!, d, height, width, config);
+      overlaps[row]!.push(
+        volume.map((i, k) => maskOverlap(trueMask(cache, i), mask.subarray(k * pixels, (k + 1) * pixels))),
       );
-      const volumeDice = dice(sumOverlaps(overlaps));
-      if (!Number.isNaN(volumeDice)) patientDice.push(volumeDice);
-      for (const o of overlaps) {
-        if (o.trueVoxels === 0) continue;
-        sliceDice.push(dice(o));
-        sliceIoU.push(iou(o));
-      }
-    }
+    });
+    bar.tick();
+  }
+  bar.stop();
+  return chain.map(({ step, config }, row) => {
+    const scores = segmentationScores(overlaps[row]!);
     return {
       step,
       config,
-      meanPatientDice: mean(patientDice),
-      medianPatientDice: median(patientDice),
-      meanSliceDice: mean(sliceDice),
-      meanSliceIoU: mean(sliceIoU),
+      meanPatientDice: scores.meanPatientDice,
+      medianPatientDice: scores.medianPatientDice,
+      meanSliceDice: scores.meanSliceDice,
+      meanSliceIoU: scores.meanSliceIoU,
     };
   });
 }

@@ -11,12 +11,14 @@ import type { DecodedImage } from '../data/image.ts';
 import { readImage } from '../data/read-image.ts';
 import { StagedFiles } from '../engine/index.ts';
 import {
-  type LoadedModels,
   MAX_SLICES_PER_PATIENT,
   oddSizedSlices,
   predictSlices,
   type SliceInput,
 } from '../inference/predict-slices.ts';
+import { savedGate, type TwoStageModels } from '../inference/two-stage.ts';
+import type { FusionConfig } from '../postprocess/fusion.ts';
+import { type LoadedModels, runnersOf } from './load-model.ts';
 import { maskPng, overlayPng } from './predict-images.ts';
 import { modelsSummary, type PredictSummary, RESEARCH_NOTICE, type SliceSummary } from './predict-summary.ts';
 import { decodeWithinBudget, MAX_DECODED_PIXELS } from './slice-inputs.ts';
@@ -26,6 +28,8 @@ export interface PredictFilesOptions {
   input: string;
   out: string;
   models: LoadedModels;
+  /** The fusion rule (default: the one saved with the models, else the classifier alone). */
+  fusion?: FusionConfig;
   batch?: number;
   /** Decoded pixels of one patient (default MAX_DECODED_PIXELS). */
   maxPixels?: number;
@@ -101,10 +105,12 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
     return false;
   });
   const total = patients.reduce((n, p) => n + p.slices.length, 0);
+  const runners = runnersOf(o.models);
   const summary: PredictSummary = {
     notice: RESEARCH_NOTICE,
     input: index.source,
     models: modelsSummary(o.models),
+    gate: o.fusion ?? savedGate(runners),
     patients: [],
     slices: [],
     skipped: [],
@@ -115,7 +121,7 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
     let before = 0;
     for (const patient of patients) {
       const slices = await decodePatient(patient, log, o.maxPixels ?? MAX_DECODED_PIXELS);
-      if (slices.length > 0) await predictPatient(o, slices, before, total, output, summary);
+      if (slices.length > 0) await predictPatient(o, runners, slices, { before, total }, output, summary);
       before += patient.slices.length;
       o.onProgress?.(before, total);
     }
@@ -138,16 +144,17 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
 /** Both stages on one patient's slices; its PNGs staged in `output`, its results added to `summary`. */
 async function predictPatient(
   o: PredictFilesOptions,
+  models: TwoStageModels,
   slices: FileSlice[],
-  before: number,
-  total: number,
+  progress: { before: number; total: number },
   output: StagedFiles,
   summary: PredictSummary,
 ): Promise<void> {
   const bySliceNumber = new Map(slices.map((slice) => [slice.sliceNumber, slice]));
-  const prediction = predictSlices(o.models, slices, {
+  const prediction = await predictSlices(models, slices, {
     batch: o.batch,
-    onProgress: (done) => o.onProgress?.(before + done, total),
+    fusion: summary.gate,
+    onProgress: (done) => o.onProgress?.(progress.before + done, progress.total),
   });
   for (const { mask, ...slice } of prediction.slices) {
     const input = bySliceNumber.get(slice.slice)!;

@@ -1,7 +1,9 @@
 // summary.json of `tumorscope predict`: which models ran (their files and thresholds), the research-use notice,
 // and per slice and per patient what the pipeline found. Paths of the PNGs are relative to the summary's folder.
 import type { Problem } from '../data/errors.ts';
-import type { LoadedModels, PatientPrediction, SlicePrediction } from '../inference/predict-slices.ts';
+import type { PatientPrediction, SlicePrediction } from '../inference/predict-slices.ts';
+import type { FusionConfig } from '../postprocess/fusion.ts';
+import type { LoadedModels } from './load-model.ts';
 
 export const RESEARCH_NOTICE = 'Research tool, not a medical device.';
 
@@ -29,6 +31,8 @@ export interface PredictSummary {
     classifier: ModelSummary;
     segmenter: ModelSummary & { postprocess: LoadedModels['segmenter']['postprocess'] };
   };
+  /** The fusion rule that decided which slices hold tumour. */
+  gate: FusionConfig;
   patients: PatientPrediction[];
   slices: SliceSummary[];
   /** Files left out with --skip-bad-files, each with what was wrong (empty without it: a bad file stops predict). */

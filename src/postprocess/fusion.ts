@@ -18,6 +18,70 @@ export const fusionConfigSchema = z.strictObject({
 });
 export type FusionConfig = z.output<typeof fusionConfigSchema>;
 
+/** The reference design's gate: the classifier alone decides, at its own decision threshold. */
+export function referenceGate(classifierThreshold: number): FusionConfig {
+  return { detector: 'classifier', sliceRadius: 0, threshold: classifierThreshold };
+}
+
+/** The gates a user can pick (`--gate`): a detector, or 'none' (every slice segmented, the mask decides). */
+export const gateNames = [...detectors, 'none'] as const;
+export type GateName = (typeof gateNames)[number];
+
+/** A gate asked for on the command line; what it leaves out comes from the saved rule or the defaults. */
+export interface GateChoice {
+  gate?: GateName;
+  threshold?: number;
+  sliceRadius?: number;
+}
+
+/** A slice threshold for the segmenter and mean detectors when neither the saved rule nor the user gives one. */
+export const DEFAULT_GATE_THRESHOLD = 0.5;
+
+/**
+ * The fusion rule a run uses: the one saved with the models (the reference gate when none was saved), or the
+ * gate the user picked. A picked detector keeps the saved threshold and radius when the saved rule uses the same
+ * detector; otherwise the classifier gets its own decision threshold, the others DEFAULT_GATE_THRESHOLD, and the
+ * radius is 0. Explicit values win; 'none' takes none.
+ */
+export function resolveGate(
+  saved: FusionConfig | undefined,
+  classifierThreshold: number,
+  choice: GateChoice = {},
+): FusionConfig {
+  if (choice.gate === 'none') {
+    if (choice.threshold !== undefined || choice.sliceRadius !== undefined)
+      throw new Error("the gate 'none' calls every slice: it takes no threshold or slice radius");
+    return { detector: 'segmenter', sliceRadius: 0, threshold: 0 };
+  }
+  const base = saved ?? referenceGate(classifierThreshold);
+  const detector = choice.gate ?? base.detector;
+  const kept =
+    detector === base.detector && base.threshold > 0
+      ? base
+      : {
+          detector,
+          sliceRadius: 0,
+          threshold: detector === 'classifier' ? classifierThreshold : DEFAULT_GATE_THRESHOLD,
+        };
+  return fusionConfigSchema.parse({
+    ...kept,
+    ...(choice.threshold !== undefined ? { threshold: choice.threshold } : {}),
+    ...(choice.sliceRadius !== undefined ? { sliceRadius: choice.sliceRadius } : {}),
+  });
+}
+
+/** The rule in words, for logs and reports. */
+export function describeGate(f: FusionConfig): string {
+  if (f.threshold === 0) return 'no gate (every slice segmented; the post-processed mask decides)';
+  const what = {
+    classifier: 'classifier P(tumour)',
+    segmenter: "segmenter's largest pixel probability",
+    mean: 'mean of both',
+  }[f.detector];
+  const smoothing = f.sliceRadius > 0 ? `, averaged over ±${f.sliceRadius} slices` : '';
+  return `${what}${smoothing} >= ${f.threshold}`;
+}
+
 /** The inputs a detector reads, per slice of one patient in slice order. */
 export interface SliceEvidence {
   classifier?: ArrayLike<number>;

@@ -1,4 +1,4 @@
-// Post-processing of the segmenter's output (issue 5): threshold, removal of small 2-D components, the largest
+// Post-processing of the segmenter's output: threshold, removal of small 2-D components, the largest
 // 3-D component per patient volume, test-time augmentation by flips, and choosing all of them on validation.
 // Masks are Uint8Array (any non-zero is tumour; outputs are 0/1), volumes D×H×W with a patient's slices in order.
 export { applyPostprocess, postprocessMask } from './apply.ts';
@@ -34,4 +34,4 @@ export {
 } from './config.ts';
 export type { Components } from './label-components.ts';
 export { threshold } from './threshold.ts';
-export { predictProbabilities, predictWithFlipTTA } from './tta.ts';
+export { flipPlanes, type ProbabilityNetwork, probabilitiesWithTta } from './tta.ts';

@@ -1,55 +1,68 @@
 // Test-time augmentation by flips: the segmenter sees each batch as is, flipped left–right, flipped up–down and
-// both; each output is flipped back onto the original pixel grid before the probabilities are averaged.
-import { F, type Module, noGrad, type Tensor, tidy } from '../engine/index.ts';
+// both; each output is flipped back onto the original pixel grid before the probabilities are averaged. Plain
+// arrays in and out, so that every inference path (libtorch in Node, onnxruntime in the page) averages the same
+// way; the network itself is whatever `run` calls.
 import type { TtaMode } from './config.ts';
 
-/** Flipped dims of an [N, C, H, W] batch: identity, horizontal (W), vertical (H), both. Each is its own inverse. */
-const FLIPS: readonly (readonly number[])[] = [[], [3], [2], [2, 3]];
+/** Planar input [n, C, H, W] (or output [n, H, W]) in, probability maps [n, H, W] out. */
+export type ProbabilityNetwork = (input: Float32Array, n: number) => Promise<Float32Array>;
+
+/** Identity, horizontal (W), vertical (H), both, as [horizontal, vertical]. Each is its own inverse. */
+const FLIPS = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+/** Planes of H×W (any number of them, one after another) mirrored left–right and/or up–down; its own inverse. */
+export function flipPlanes(
+  data: Float32Array,
+  height: number,
+  width: number,
+  horizontal: boolean,
+  vertical: boolean,
+): Float32Array {
+  if (!horizontal && !vertical) return data;
+  const out = new Float32Array(data.length);
+  const plane = height * width;
+  for (let p = 0; p < data.length; p += plane) {
+    for (let y = 0; y < height; y++) {
+      const sy = vertical ? height - 1 - y : y;
+      for (let x = 0; x < width; x++) {
+        const sx = horizontal ? width - 1 - x : x;
+        out[p + y * width + x] = data[p + sy * width + sx]!;
+      }
+    }
+  }
+  return out;
+}
 
 /**
- * Mean of sigmoid(model(x)) over the four flips, each flipped back: [N, 3, H, W] images → [N, 1, H, W]
- * probabilities. The model must return logits with the input's H and W. Puts the model in eval mode (as the
- * other inference functions do) and records no gradients; frees every intermediate.
+ * The probability maps [n, H, W] of `n` planar input slices (H×W each): one pass with 'none', the mean over the
+ * four flips (each output flipped back first) with 'flips'. Sums in float32 in the flips' order, then divides.
  */
-export function predictWithFlipTTA(model: Module, images: Tensor): Tensor {
-  return predictMeanOverFlips(model, images, FLIPS);
-}
-
-/** Probabilities [N, 1, H, W] of a segmenter returning logits, with the given test-time augmentation. */
-export function predictProbabilities(model: Module, images: Tensor, tta: TtaMode): Tensor {
-  return predictMeanOverFlips(model, images, tta === 'flips' ? FLIPS : [[]]);
-}
-
-function predictMeanOverFlips(model: Module, images: Tensor, flips: readonly (readonly number[])[]): Tensor {
-  if (images.ndim !== 4)
-    throw new RangeError(`expected images [N, C, H, W], got [${images.shape.join(', ')}]`);
-  const [n, , h, w] = images.shape as [number, number, number, number];
-  model.eval();
-  return noGrad(() =>
-    tidy(() => {
-      let sum: Tensor | null = null;
-      for (const dims of flips) {
-        const probs = tidy(() => {
-          const input = dims.length > 0 ? images.flip(...dims) : images;
-          const logits = model.forward(input);
-          const [ln, lc, lh, lw] = logits.shape;
-          if (logits.ndim !== 4 || ln !== n || lc !== 1 || lh !== h || lw !== w) {
-            throw new RangeError(
-              `segmenter output [${logits.shape.join(', ')}] is not [${n}, 1, ${h}, ${w}]: flips cannot be undone`,
-            );
-          }
-          const p = F.sigmoid(logits);
-          return dims.length > 0 ? p.flip(...dims) : p;
-        });
-        // Accumulate and free at once, so a batch holds two probability maps at a time, not one per flip.
-        const next: Tensor = sum === null ? probs : sum.add(probs);
-        if (sum !== null) {
-          sum.dispose();
-          probs.dispose();
-        }
-        sum = next;
-      }
-      return flips.length > 1 ? sum!.div(flips.length) : sum!;
-    }),
-  );
+export async function probabilitiesWithTta(
+  run: ProbabilityNetwork,
+  input: Float32Array,
+  n: number,
+  height: number,
+  width: number,
+  tta: TtaMode,
+): Promise<Float32Array> {
+  const flips = tta === 'flips' ? FLIPS : FLIPS.slice(0, 1);
+  let sum: Float32Array | undefined;
+  for (const [horizontal, vertical] of flips) {
+    const output = await run(flipPlanes(input, height, width, horizontal, vertical), n);
+    if (output.length !== n * height * width) {
+      throw new RangeError(
+        `the segmenter returned ${output.length} values for ${n} slices of ${width}×${height}: flips cannot be undone`,
+      );
+    }
+    const probs = flipPlanes(output, height, width, horizontal, vertical);
+    if (!sum) sum = probs === output ? Float32Array.from(probs) : probs;
+    else for (let i = 0; i < sum.length; i++) sum[i]! += probs[i]!;
+  }
+  if (flips.length > 1) for (let i = 0; i < sum!.length; i++) sum![i]! /= flips.length;
+  return sum!;
 }

@@ -4,8 +4,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../engine/index.ts';
 import { exportModelToOnnx } from '../export/index.ts';
+import type { TwoStageModels } from '../inference/two-stage.ts';
 import { loadModels } from '../pipeline/default-models.ts';
-import type { LoadedModels } from '../inference/predict-slices.ts';
+import { type LoadedModels, runnersOf } from '../pipeline/load-model.ts';
+import { type FusionConfig, resolveGate } from '../postprocess/fusion.ts';
 import { HttpError, SHUTTING_DOWN } from './http-error.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { type ModelsInfo, modelsInfo } from './model-info.ts';
@@ -18,6 +20,8 @@ const stop = new Int32Array(options.stop);
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let models: LoadedModels;
+let runners: TwoStageModels;
+let gate: FusionConfig;
 let info: ModelsInfo;
 try {
   if (options.threads) setNumThreads(options.threads);
@@ -25,7 +29,9 @@ try {
     ...(options.classifier ? { classifier: options.classifier } : {}),
     ...(options.segmenter ? { segmenter: options.segmenter } : {}),
   });
-  info = modelsInfo(models);
+  runners = runnersOf(models);
+  gate = resolveGate(models.segmenter.fusion, models.classifier.config.threshold, options.gate);
+  info = modelsInfo(models, gate);
   post({ type: 'ready', models: info });
 } catch (err) {
   post({ type: 'failed', message: (err as Error).message });
@@ -41,7 +47,8 @@ port.on('message', async (message: ToWorker) => {
       post({ type: 'result', id, body: file }, [file.buffer as ArrayBuffer]);
       return;
     }
-    const body = await predictResponse(models, info, message.job, {
+    const body = await predictResponse(runners, info, message.job, {
+      fusion: gate,
       maxUnpackedBytes: options.maxUnpackedBytes,
       maxSlices: options.maxSlices ?? DEFAULT_LIMITS.maxSlices,
       ...(options.batch ? { batch: options.batch } : {}),

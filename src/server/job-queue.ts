@@ -2,15 +2,11 @@
 // one batch, so running two only makes both slower), at most `limit` wait, and the rest are refused at once, so
 // that an overloaded server answers 503 quickly instead of holding uploads in memory without bound.
 
+import type { QueueState } from './api-schema.ts';
+
 /** Thrown by JobQueue.run when `limit` jobs are already waiting. */
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
-}
-
-export interface QueueState {
-  running: number;
-  waiting: number;
-  limit: number;
 }
 
 export class JobQueue {

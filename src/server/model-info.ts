@@ -1,29 +1,11 @@
-// GET /api/models: what the viewer shows about the two models, taken from their saved configs. `card` is the
-// model JSON's `card` object (test metrics and the like) when it has one.
+// GET /api/models: what the viewer shows about the two models, taken from their saved configs (shapes in
+// api-schema.ts). `card` is the model JSON's `card` object (test metrics and the like) when it has one.
 import { basename } from 'node:path';
-import type { LoadedClassifier, LoadedSegmenter } from '../pipeline/load-model.ts';
-import type { LoadedModels } from '../inference/predict-slices.ts';
-import type { PostprocessConfig } from '../postprocess/config.ts';
+import type { LoadedClassifier, LoadedModels, LoadedSegmenter } from '../pipeline/load-model.ts';
+import type { FusionConfig } from '../postprocess/fusion.ts';
+import type { ModelInfo, ModelsInfo } from './api-schema.ts';
 
-export interface ClassifierInfo {
-  /** The model's base file name (`classifier` for models/classifier). */
-  name: string;
-  architecture: string;
-  /** The size slices are resized to before the network sees them. */
-  inputSize: { width: number; height: number };
-  /** P(tumour) >= threshold calls a slice tumour. */
-  threshold: number;
-  card: Record<string, unknown> | null;
-}
-
-export interface SegmenterInfo extends ClassifierInfo {
-  postprocess: PostprocessConfig;
-}
-
-export interface ModelsInfo {
-  classifier: ClassifierInfo;
-  segmenter: SegmenterInfo;
-}
+export type { ModelsInfo };
 
 function cardOf(config: Record<string, unknown>): Record<string, unknown> | null {
   const card = config['card'];
@@ -32,7 +14,7 @@ function cardOf(config: Record<string, unknown>): Record<string, unknown> | null
     : null;
 }
 
-function common(model: LoadedClassifier | LoadedSegmenter): ClassifierInfo {
+function common(model: LoadedClassifier | LoadedSegmenter): ModelInfo {
   return {
     name: basename(model.base),
     architecture: model.config.architecture,
@@ -42,7 +24,7 @@ function common(model: LoadedClassifier | LoadedSegmenter): ClassifierInfo {
   };
 }
 
-export function modelsInfo(models: LoadedModels): ModelsInfo {
+export function modelsInfo(models: LoadedModels, gate: FusionConfig): ModelsInfo {
   return {
     classifier: common(models.classifier),
     segmenter: {
@@ -51,5 +33,6 @@ export function modelsInfo(models: LoadedModels): ModelsInfo {
       threshold: models.segmenter.postprocess.threshold,
       postprocess: models.segmenter.postprocess,
     },
+    gate,
   };
 }

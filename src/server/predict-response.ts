@@ -4,8 +4,9 @@
 import sharp from 'sharp';
 import { DataError } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
-import type { LoadedModels, PatientPrediction, PredictOptions, SliceInput } from '../inference/predict-slices.ts';
-import { predictSlices } from '../inference/predict-slices.ts';
+import { type PredictOptions, predictSlices, type SliceInput } from '../inference/predict-slices.ts';
+import { PREDICTION_NOTICE, type PredictResponse, type SliceResult } from '../inference/prediction-schema.ts';
+import type { TwoStageModels } from '../inference/two-stage.ts';
 import { maskPng } from '../pipeline/predict-images.ts';
 import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.ts';
 import { HttpError } from './http-error.ts';
@@ -13,34 +14,6 @@ import { tooManySlices } from './limits.ts';
 import type { ModelsInfo } from './model-info.ts';
 import type { PredictJob } from './worker-protocol.ts';
 import { zipSlices } from './zip-entries.ts';
-
-export const NOTICE =
-  'Research tool, not a medical device. These results must not be used to diagnose, treat or make any ' +
-  'clinical decision.';
-
-export interface SliceResult {
-  name: string;
-  patient: string;
-  slice: number;
-  width: number;
-  height: number;
-  probability: number;
-  tumour: boolean;
-  areaPixels: number;
-  bbox: { x: number; y: number; width: number; height: number } | null;
-  /** data:image/png;base64 of the 0/255 mask at the input's size; null where the classifier said no tumour. */
-  mask: string | null;
-  /** The input slice as a PNG data URI, with include=image. */
-  image?: string;
-}
-
-export interface PredictResponse {
-  notice: string;
-  /** The models' names. */
-  models: { classifier: string; segmenter: string };
-  patients: PatientPrediction[];
-  slices: SliceResult[];
-}
 
 const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
 
@@ -100,15 +73,15 @@ async function decode(files: NamedBytes[], source: string[]): Promise<SliceInput
   }
 }
 
-function predict(
-  models: LoadedModels,
+async function predict(
+  models: TwoStageModels,
   inputs: SliceInput[],
   options: PredictOptions,
   files: readonly NamedBytes[],
   source: readonly string[],
 ) {
   try {
-    return predictSlices(models, inputs, options);
+    return await predictSlices(models, inputs, options);
   } catch (err) {
     // A volume too large or of mixed sizes.
     if (err instanceof DataError) throw httpErrorOf(err, files, source);
@@ -120,15 +93,15 @@ function predict(
 }
 
 export async function predictResponse(
-  models: LoadedModels,
+  models: TwoStageModels,
   info: ModelsInfo,
   job: PredictJob,
   options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
   const { files, source } = unpack(job, options);
   const inputs = await decode(files, source);
-  const { batch, onProgress, beforeBatch } = options;
-  const prediction = predict(models, inputs, { batch, onProgress, beforeBatch }, files, source);
+  const { batch, fusion, onProgress, beforeBatch } = options;
+  const prediction = await predict(models, inputs, { batch, fusion, onProgress, beforeBatch }, files, source);
   const images = new Map(inputs.map((s) => [`${s.patient}\0${s.sliceNumber}`, s.image]));
   const slices = await Promise.all(
     prediction.slices.map(async (s): Promise<SliceResult> => {
@@ -143,8 +116,9 @@ export async function predictResponse(
     }),
   );
   const response: PredictResponse = {
-    notice: NOTICE,
+    notice: PREDICTION_NOTICE,
     models: { classifier: info.classifier.name, segmenter: info.segmenter.name },
+    gate: prediction.gate,
     patients: prediction.patients,
     slices,
   };

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import type { GateChoice } from '../postprocess/fusion.ts';
 import { createApp } from './app.ts';
 import { type InferenceService, WorkerInference } from './inference-service.ts';
 import type { JobQueue } from './job-queue.ts';
@@ -21,6 +22,8 @@ export interface ServerOptions {
   /** Model base paths (the shipped models/ when absent), for the server's own worker. */
   classifier?: string;
   segmenter?: string;
+  /** The fusion rule instead of the saved one (`serve --gate`). */
+  gate?: GateChoice;
   /** libtorch threads in the worker. */
   threads?: number;
   /** Slices per inference batch. */
@@ -49,6 +52,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     (await WorkerInference.start({
       ...(options.classifier ? { classifier: options.classifier } : {}),
       ...(options.segmenter ? { segmenter: options.segmenter } : {}),
+      ...(options.gate ? { gate: options.gate } : {}),
       ...(options.threads ? { threads: options.threads } : {}),
       ...(options.batch ? { batch: options.batch } : {}),
       maxUnpackedBytes: limits.maxUnpackedBytes,

@@ -1,5 +1,6 @@
 // The messages between the server and its inference worker. Uploads go in and the finished JSON body comes out,
 // both as transferred ArrayBuffers, so that the server thread neither copies nor serialises large data.
+import type { GateChoice } from '../postprocess/fusion.ts';
 import type { ModelsInfo } from './model-info.ts';
 import type { Upload } from './uploads.ts';
 
@@ -7,6 +8,8 @@ export interface WorkerOptions {
   /** Model base paths; the shipped models/ when absent. */
   classifier?: string;
   segmenter?: string;
+  /** The fusion rule to use instead of the one saved with the models (`serve --gate`). */
+  gate?: GateChoice;
   /** libtorch threads in the worker (default: libtorch's own, every core). */
   threads?: number;
   /** Slices per inference batch. */

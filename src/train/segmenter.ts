@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { cacheVolumeStats } from '../data/batch.ts';
+import { groupByPatient } from '../data/group-by-patient.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
 import {
@@ -18,8 +19,7 @@ import {
   writeJsonAtomic,
 } from '../engine/index.ts';
 import { segmenterMasks, segmenterProbabilities } from '../inference/network-outputs.ts';
-import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
-import { mean, median } from '../metrics/stats.ts';
+import { maskOverlap, segmentationScores } from '../metrics/segmentation.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
 import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
 import {
@@ -181,10 +181,11 @@ export async function trainSegmenter(
   // the best weights, by per-volume Dice of the segmenter alone, and saved with them.
   const modelPath = join(o.out, 'best');
   loadWeightsInto(modelPath, model);
-  const volumesFor = (tta: TtaMode) =>
-    validationVolumes(
+  const volumesFor = async (tta: TtaMode) => {
+    o.log(`post-processing: segmenter on the ${data.val.length} validation slices (TTA ${tta})`);
+    return validationVolumes(
       data,
-      segmenterProbabilities(model, {
+      await segmenterProbabilities(model, {
         cache,
         indices: data.val,
         preprocess,
@@ -193,7 +194,11 @@ export async function trainSegmenter(
         tta,
       }),
     );
-  const choice = choosePostprocessAndTta({ none: volumesFor('none'), flips: volumesFor('flips') });
+  };
+  const choice = choosePostprocessAndTta({
+    none: await volumesFor('none'),
+    flips: await volumesFor('flips'),
+  });
   const saved = readModelConfig(modelPath);
   saveModel(modelPath, model, {
     ...saved,
@@ -231,14 +236,8 @@ function validationVolumes(
 ): ValidationVolume[] {
   const { cache, val } = data;
   const px = cache.width * cache.height;
-  const groups = new Map<number, number[]>();
-  val.forEach((i, k) => {
-    const patient = cache.patientIndex[i]!;
-    const positions = groups.get(patient);
-    if (positions) positions.push(k);
-    else groups.set(patient, [k]);
-  });
-  return [...groups.values()].map((positions) => {
+  const positions = val.map((_, k) => k);
+  return [...groupByPatient(positions, (k) => cache.patientIndex[val[k]!]!).values()].map((positions) => {
     const d = positions.length;
     const volumeProbs = new Float32Array(d * px);
     const truth = new Uint8Array(d * px);
@@ -268,30 +267,21 @@ export function validateSegmenter(
     batchSize,
     threshold: 0.5,
   });
-  const perPatient = new Map<number, Overlap[]>();
-  const sliceDice: number[] = [];
-  const sliceIou: number[] = [];
-  val.forEach((i, k) => {
-    const overlap = maskOverlap(
-      cache.masks!.subarray(i * px, (i + 1) * px),
-      masks.subarray(k * px, (k + 1) * px),
-    );
-    const patient = cache.patientIndex[i]!;
-    const overlaps = perPatient.get(patient);
-    if (overlaps) overlaps.push(overlap);
-    else perPatient.set(patient, [overlap]);
-    if (overlap.trueVoxels > 0) {
-      sliceDice.push(dice(overlap));
-      sliceIou.push(iou(overlap));
-    }
-  });
-  const volumes = [...perPatient.values()].map((o) => sumOverlaps(o));
-  const patientDice = volumes.map(dice).filter((d) => !Number.isNaN(d));
+  const positions = val.map((_, k) => k);
+  const volumes = [...groupByPatient(positions, (k) => cache.patientIndex[val[k]!]!).values()].map((volume) =>
+    volume.map((k) =>
+      maskOverlap(
+        cache.masks!.subarray(val[k]! * px, (val[k]! + 1) * px),
+        masks.subarray(k * px, (k + 1) * px),
+      ),
+    ),
+  );
+  const scores = segmentationScores(volumes);
   return {
-    val_patient_dice: mean(patientDice),
-    val_patient_dice_median: median(patientDice),
-    val_patient_iou: mean(volumes.map(iou).filter((d) => !Number.isNaN(d))),
-    val_slice_dice: mean(sliceDice),
-    val_slice_iou: mean(sliceIou),
+    val_patient_dice: scores.meanPatientDice,
+    val_patient_dice_median: scores.medianPatientDice,
+    val_patient_iou: scores.meanPatientIoU,
+    val_slice_dice: scores.meanSliceDice,
+    val_slice_iou: scores.meanSliceIoU,
   };
 }

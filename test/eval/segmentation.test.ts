@@ -6,8 +6,8 @@ import {
   patientSegmentation,
   segmenterSliceSummary,
 } from '../../src/eval/segmentation-summary.ts';
-import { checkSliceRecords, groupByPatient, toSliceRecord } from '../../src/eval/slices.ts';
-import { dice, iou, maskOverlap, sumOverlaps } from '../../src/metrics/segmentation.ts';
+import { checkSliceRecords, recordsByPatient, toSliceRecord } from '../../src/eval/slices.ts';
+import { dice, iou, maskOverlap, segmentationScores, sumOverlaps } from '../../src/metrics/segmentation.ts';
 import { handRecords } from './fixtures.ts';
 
 const close = (actual: number, expected: number) =>
@@ -46,6 +46,30 @@ describe('mask overlap, Dice and IoU', () => {
     ]);
     assert.deepEqual(pooled, { intersection: 2, trueVoxels: 4, predVoxels: 3 });
     close(dice(pooled), 4 / 7); // the mean of the slice Dice values would be (2/3 + 0) / 2
+  });
+});
+
+describe('segmentation scores of patient volumes (the one definition)', () => {
+  const o = (intersection: number, trueVoxels: number, predVoxels: number) => ({
+    intersection,
+    trueVoxels,
+    predVoxels,
+  });
+  it('pools each volume, leaves out volumes with no tumour anywhere, averages over tumour slices', () => {
+    const scores = segmentationScores([
+      [o(2, 4, 2), o(0, 0, 2)], // pooled 2 / 4 / 4: Dice 0.5
+      [o(0, 0, 0)], // nothing true, nothing predicted: undefined
+      [o(3, 3, 3)], // Dice 1
+      [o(0, 2, 0)], // missed: Dice 0
+    ]);
+    assert.deepEqual(scores.patientDice, [0.5, Number.NaN, 1, 0]);
+    assert.equal(scores.undefinedPatients, 1);
+    assert.equal(scores.meanPatientDice, 0.5);
+    assert.equal(scores.medianPatientDice, 0.5);
+    assert.equal(scores.meanPatientIoU, (1 / 3 + 1 + 0) / 3);
+    // Tumour slices only: 4/6, 1 and 0.
+    assert.equal(scores.tumourSlices, 3);
+    assert.ok(Math.abs(scores.meanSliceDice - (4 / 6 + 1 + 0) / 3) < 1e-12);
   });
 });
 
@@ -95,7 +119,7 @@ describe('slice records', () => {
       { ...handRecords[1]!, patient: 'a', slice: 2 },
       { ...handRecords[0]!, patient: 'b', slice: 9 },
     ];
-    const groups = groupByPatient(shuffled);
+    const groups = recordsByPatient(shuffled);
     assert.deepEqual([...groups.keys()], ['a', 'b']);
     assert.deepEqual(
       groups.get('b')!.map((r) => r.slice),

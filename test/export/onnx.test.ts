@@ -3,7 +3,7 @@
 // read back. Batch-norm statistics and affine parameters are randomised first, so that a wrongly folded or
 // mapped layer changes the output; one test checks that a single wrong batch-norm statistic does.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
@@ -35,12 +35,16 @@ import {
   SEGMENTER_OUTPUT,
   TUMORSCOPE_VERSION,
 } from '../../src/export/index.ts';
+import { type Ort, onnxRunners } from '../../src/export/onnx/onnx-runners.ts';
 import { readFields } from '../../src/export/onnx/protobuf-reader.ts';
+import { predictSlices } from '../../src/inference/predict-slices.ts';
 import { DenseNet } from '../../src/models/densenet.ts';
 import { optimizeForInference } from '../../src/models/optimize-for-inference.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
 import { UNet } from '../../src/models/unet.ts';
-import { loadModel } from '../../src/pipeline/load-model.ts';
+import { loadModels } from '../../src/pipeline/default-models.ts';
+import { loadModel, runnersOf } from '../../src/pipeline/load-model.ts';
+import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import { randomiseBatchNorm } from '../helpers/batch-norm.ts';
 import { realSlices } from './slices.ts';
 
@@ -303,4 +307,52 @@ describe('ONNX export', () => {
       else assert.deepEqual(meta['classes'], loaded.config['classes']);
     });
   }
+
+  it('runs the two-stage core on onnxruntime-node as on libtorch, its fusion rule read from the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tumorscope-onnx-core-'));
+    try {
+      // The shipped pair, the segmenter saved with a fusion rule (the mean of both stages over ±1 slice).
+      const fusion = { detector: 'mean', sliceRadius: 1, threshold: 0.5 };
+      const segmenter = join(dir, 'segmenter');
+      copyFileSync(join(models, 'segmenter.safetensors'), `${segmenter}.safetensors`);
+      const config = JSON.parse(readFileSync(join(models, 'segmenter.json'), 'utf8'));
+      writeFileSync(`${segmenter}.json`, JSON.stringify({ ...config, fusion }));
+      const pair = loadModels({ segmenter });
+      const files = {
+        classifier: exportModelToOnnx(loadModel(join(models, 'classifier'))),
+        segmenter: exportModelToOnnx(loadModel(segmenter)),
+      };
+      const onnx = await onnxRunners(ort as unknown as Ort, files, { intraOpNumThreads: 1 });
+      assert.deepEqual(onnx.segmenter.fusion, fusion);
+      const examples = join(import.meta.dirname, '../../examples/TCGA_DU_8167_19970402');
+      const inputs = await sliceInputsFromFiles(
+        readdirSync(examples).map((name) => ({ name, bytes: readFileSync(join(examples, name)) })),
+      );
+      const [want, got] = await Promise.all([
+        predictSlices(runnersOf(pair), inputs, { batch: 4 }),
+        predictSlices(onnx, inputs, { batch: 4 }),
+      ]);
+      assert.deepEqual(got.gate, fusion);
+      assert.deepEqual(want.gate, fusion);
+      for (const [k, s] of got.slices.entries()) {
+        const w = want.slices[k]!;
+        assert.ok(
+          Math.abs(s.probability - w.probability) < 1e-4,
+          `${s.name}: P ${s.probability} vs ${w.probability}`,
+        );
+        assert.ok(Math.abs(s.score - w.score) < 1e-4, `${s.name}: score`);
+        assert.equal(s.tumour, w.tumour, s.name);
+        if (!s.mask || !w.mask) {
+          assert.equal(s.mask, w.mask);
+          continue;
+        }
+        // Float rounding may flip a pixel whose probability sits on the threshold; no more.
+        const differing = s.mask.reduce((n, v, i) => n + (v !== w.mask![i] ? 1 : 0), 0);
+        assert.ok(differing <= 2, `${s.name}: ${differing} mask pixels differ`);
+      }
+      assert.ok(got.slices.some((s) => s.tumour));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -26,6 +26,7 @@ import { DISCLAIMER } from '../../src/eval/report/html.ts';
 import { classifierScores, segmenterProbabilities } from '../../src/inference/network-outputs.ts';
 import { DenseNet, type DenseNetConfig } from '../../src/models/densenet.ts';
 import { ResUNet, type ResUNetConfig } from '../../src/models/resunet.ts';
+import { SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
 import { type EvaluateOptions, type EvaluateResult, evaluatePipeline } from '../../src/pipeline/evaluate.ts';
 import { loadModel } from '../../src/pipeline/load-model.ts';
 import { postprocessChain } from '../../src/pipeline/postprocess-steps.ts';
@@ -89,7 +90,7 @@ async function runIndependently(
     preprocess: c.preprocess,
     batchSize: 8,
   });
-  const probs = segmenterProbabilities(segmenter, {
+  const probs = await segmenterProbabilities(segmenter, {
     cache: large,
     indices: all,
     preprocess: s.preprocess,
@@ -357,7 +358,7 @@ describe('tumorscope evaluate', () => {
     assert.match(stdout, /Dice per patient volume mean \d\.\d{3}, median \d\.\d{3}/);
     assert.ok(stdout.includes(join(cliOut, 'report.html')));
     assert.match(stdout, /not a medical device/);
-    assert.match(stdout, /classify \(batches\) 2\/2/, 'progress lines');
+    assert.match(stdout, /two stages \(patients\) 2\/2/, 'progress lines');
   });
 
   it('refuses bad models and splits with an error naming the file', async () => {
@@ -412,7 +413,20 @@ describe('tumorscope evaluate', () => {
       new RegExp(`${escapeRegExp(odd)}\\.json: invalid post-processing config`),
     );
 
-    await refuses({ segmenter: undefined }, /needs both models: --segmenter missing/);
+    // Without --segmenter the shipped one is evaluated, as predict uses it (loaded before the data is read).
+    const lines: string[] = [];
+    const nowhere = join(bad, 'no-data');
+    await assert.rejects(
+      evaluatePipeline({
+        ...options,
+        segmenter: undefined,
+        data: nowhere,
+        out: join(bad, 'out'),
+        log: (line) => lines.push(line),
+      }),
+      new RegExp(escapeRegExp(nowhere)),
+    );
+    assert.ok(lines[0]?.includes(`segmenter ${SHIPPED_MODELS.segmenter} `), lines[0]);
 
     const foreign = join(bad, 'foreign.json');
     const split = JSON.parse(readFileSync(models.split, 'utf8'));
@@ -422,10 +436,15 @@ describe('tumorscope evaluate', () => {
     await refuses({ split: foreign }, new RegExp(`${escapeRegExp(foreign)}: 1 test patient\\(s\\) not in`));
   });
 
-  it('loadModel builds either kind from its base path', () => {
+  it('loadModel builds either kind from its base path, in eval mode', () => {
     const classifier = loadModel(`${models.classifier}.json`);
     assert.equal(classifier.kind, 'classifier');
     assert.ok(classifier.model instanceof DenseNet);
+    assert.equal(
+      classifier.model.training,
+      false,
+      'ready for inference: dropout and batch norm in eval mode',
+    );
     assert.equal(classifier.base, models.classifier);
     const segmenter = loadModel(models.segmenter);
     assert.equal(segmenter.kind, 'segmenter');

@@ -1,6 +1,6 @@
-// predictSlices, the in-memory prediction core, on the tiny visible-tumour dataset with two briefly trained
-// models: its masks against evaluation's final masks on the same slices, the input-size masks, the gating, the
-// per-patient figures, the upload naming and the PNGs.
+// predictSlices, the in-memory prediction core (src/inference/predict-slices.ts), on the tiny visible-tumour
+// dataset with two briefly trained models on libtorch: its masks against evaluation's final masks on the same
+// slices, the input-size masks, the gating, the per-patient figures, the upload naming and the PNGs.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,28 +14,31 @@ import { readImage } from '../../src/data/read-image.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
 import { placeSlices } from '../../src/data/slice-names.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
-import { maskExtent } from '../../src/metrics/mask-extent.ts';
-import { loadModels, SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
 import {
-  type LoadedModels,
   MAX_SLICES_PER_PATIENT,
-  predictSlices,
+  type PredictOptions,
+  predictSlices as predictOn,
   type SliceInput,
 } from '../../src/inference/predict-slices.ts';
+import { twoStageVolume } from '../../src/inference/two-stage.ts';
+import { maskExtent } from '../../src/metrics/mask-extent.ts';
+import { loadModels, SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
+import { sizeKey } from '../../src/pipeline/evaluation-data.ts';
+import { cacheVolume, pipelineRecords } from '../../src/pipeline/evaluation-volumes.ts';
+import { type LoadedModels, runnersOf } from '../../src/pipeline/load-model.ts';
 import { maskPng, overlayPng } from '../../src/pipeline/predict-images.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
-import {
-  classifySlices,
-  pipelineRecords,
-  Segmentation,
-  segmentVolume,
-} from '../../src/pipeline/evaluation-volumes.ts';
+import { referenceGate } from '../../src/postprocess/fusion.ts';
 import { repoRoot } from '../data/fixtures.ts';
 import { IMAGE_SIZE, PATIENTS, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import { SEGMENTER_SIZE, TEST_PATIENTS, trainTinyModels } from './fixtures.ts';
 
 setNumThreads(1);
 const quiet = () => {};
+
+/** predictSlices with the loaded models on libtorch. */
+const predictSlices = (m: LoadedModels, inputs: readonly SliceInput[], o?: PredictOptions) =>
+  predictOn(runnersOf(m), inputs, o);
 
 /** The models with another classifier threshold or segmenter post-processing (as if saved so). */
 function withSettings(
@@ -90,8 +93,9 @@ describe('predictSlices', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /**
-   * What `tumorscope evaluate` computes on the test patients (its classifySlices and, per patient volume,
-   * segmentVolume's final masks at the segmenter's size), keyed by `patient/slice`.
+   * What `tumorscope evaluate` computes on the test patients: slices decoded from the files into one cache per
+   * model size, per patient volume the final masks at the segmenter's size (with the segmenter alone on the
+   * tumour slices as well), and its records; keyed by `patient/slice`.
    */
   async function evaluationOutputs(m: LoadedModels) {
     const index = scanDataset(data);
@@ -99,20 +103,24 @@ describe('predictSlices', () => {
     const { classifier, segmenter } = m;
     const small = await loadSlices(test, { width: classifier.preprocess.width });
     const large = await loadSlices(test, { width: segmenter.preprocess.width });
+    const caches = new Map([
+      [sizeKey(small), small],
+      [sizeKey(large), large],
+    ]);
     const all = Array.from({ length: small.count }, (_, i) => i);
-    const scores = classifySlices(classifier, small, all, 8, quiet);
-    const segmentation = new Segmentation(segmenter, large, 8);
-    const { records } = pipelineRecords(segmentation, all, scores, classifier.config.threshold, quiet);
+    const runners = runnersOf(m);
+    const fusion = referenceGate(classifier.config.threshold);
+    const { records } = await pipelineRecords(runners, caches, all, { batch: 8, fusion, log: quiet });
     const out = new Map<string, { score: number; final: Uint8Array; predVoxels: number }>();
     for (const patient of TEST_PATIENTS) {
       const volume = all.filter((i) => large.slices[i]!.patientId === patient);
-      const called = volume.map((i) => scores[i]! >= classifier.config.threshold);
-      const { final } = segmentVolume(segmentation, volume, called);
+      const aloneOn = volume.map((i) => large.tumourPixels[i]! > 0);
+      const { final } = await twoStageVolume(runners, cacheVolume(caches, volume), { batch: 8, aloneOn });
       const px = large.width * large.height;
       volume.forEach((i, k) => {
         const record = records[i]!;
         out.set(`${patient}/${large.slices[i]!.sliceNumber}`, {
-          score: scores[i]!,
+          score: record.score,
           final: final.slice(k * px, (k + 1) * px),
           predVoxels: record.endToEnd.predVoxels,
         });
@@ -123,14 +131,16 @@ describe('predictSlices', () => {
 
   async function assertAgreesWithEvaluation(m: LoadedModels, given: readonly SliceInput[]) {
     const expected = await evaluationOutputs(m);
-    const prediction = predictSlices(m, given, { batch: 8 });
+    const prediction = await predictSlices(m, given, { batch: 8 });
     assert.equal(prediction.slices.length, expected.size);
     let positives = 0;
     let tumourPixels = 0;
     for (const s of prediction.slices) {
       const e = expected.get(`${s.patient}/${s.slice}`)!;
       assert.ok(Math.abs(s.probability - e.score) < 1e-5, `${s.name}: ${s.probability} vs ${e.score}`);
-      assert.equal(s.tumour, e.score >= m.classifier.config.threshold);
+      // A gate of threshold 0 calls every slice and leaves the decision to the mask.
+      const threshold = m.classifier.config.threshold;
+      assert.equal(s.tumour, e.score >= threshold && (threshold > 0 || e.final.some((v) => v !== 0)));
       const finalAtInput = resizeNearest(e.final, SEGMENTER_SIZE, SEGMENTER_SIZE, IMAGE_SIZE, IMAGE_SIZE);
       if (s.tumour) {
         assert.deepEqual(s.mask, finalAtInput, `${s.name}: mask differs from evaluation's final mask`);
@@ -164,9 +174,10 @@ describe('predictSlices', () => {
     await assertAgreesWithEvaluation(withSettings(volumetric, { threshold: 0 }), shuffled);
   });
 
-  it('returns slices sorted by patient then slice, and per-patient sums of its slices', () => {
+  it('returns slices sorted by patient then slice, and per-patient sums of its slices', async () => {
+    // Every slice segmented (a gate of threshold 0): the masks decide which slices hold tumour.
     const everything = withSettings(models, { threshold: 0 });
-    const prediction = predictSlices(everything, [...inputs].reverse(), { batch: 5 });
+    const prediction = await predictSlices(everything, [...inputs].reverse(), { batch: 5 });
     const keys = prediction.slices.map((s) => [s.patient, s.slice] as const);
     const sorted = [...keys].sort((a, b) => a[0].localeCompare(b[0]) || a[1] - b[1]);
     assert.deepEqual(keys, sorted);
@@ -186,16 +197,19 @@ describe('predictSlices', () => {
         mine.reduce((n, s) => n + s.areaPixels, 0),
       );
       for (const s of mine) {
-        const extent = maskExtent(s.mask!, s.width, s.height);
+        assert.equal(s.tumour, s.mask !== null && s.areaPixels > 0, s.name);
+        if (!s.mask) continue;
+        const extent = maskExtent(s.mask, s.width, s.height);
         assert.equal(s.areaPixels, extent.area);
         assert.deepEqual(s.bbox, extent.bbox);
       }
     }
+    assert.ok(prediction.slices.some((s) => !s.tumour) && prediction.slices.some((s) => s.tumour));
   });
 
-  it('gates by the classifier: below its threshold, no mask and nothing counted', () => {
+  it('gates by the classifier: below its threshold, no mask and nothing counted', async () => {
     // Above any probability (a saved threshold is at most 1, where a float32 softmax can still reach it).
-    const none = predictSlices(withSettings(models, { threshold: 2 }), inputs);
+    const none = await predictSlices(withSettings(models, { threshold: 2 }), inputs);
     for (const s of none.slices) {
       assert.equal(s.tumour, false);
       assert.equal(s.mask, null);
@@ -211,13 +225,13 @@ describe('predictSlices', () => {
     // A segmenter that marks every pixel (threshold 0): the called slices get full masks, the others none.
     const full = withSettings(models, { postprocess: { threshold: 0 } });
     const threshold = full.classifier.config.threshold;
-    for (const s of predictSlices(full, inputs).slices) {
+    for (const s of (await predictSlices(full, inputs)).slices) {
       assert.equal(s.tumour, s.probability >= threshold);
       assert.equal(s.areaPixels, s.tumour ? IMAGE_SIZE * IMAGE_SIZE : 0);
     }
   });
 
-  it('returns masks at each input’s own size, for any size and for grayscale slices', () => {
+  it('returns masks at each input’s own size, for any size and for grayscale slices', async () => {
     const full = withSettings(models, { threshold: 0, postprocess: { threshold: 0 } });
     const [first, second] = inputs;
     // Each size is a patient of its own: one patient's slices must share a size (see below).
@@ -225,7 +239,7 @@ describe('predictSlices', () => {
       { ...first!, patient: 'odd-1', image: resized(first!.image, 50, 30) },
       { ...second!, patient: 'odd-2', image: grayscale(resized(second!.image, 17, 64)) },
     ];
-    const prediction = predictSlices(full, odd);
+    const prediction = await predictSlices(full, odd);
     assert.deepEqual(
       prediction.slices.map((s) => [s.width, s.height, s.mask!.length, s.areaPixels]),
       [
@@ -236,22 +250,24 @@ describe('predictSlices', () => {
     assert.deepEqual(prediction.slices[0]!.bbox, { x: 0, y: 0, width: 50, height: 30 });
     // A real segmenter's mask resized back keeps its place: at 64×64 it is the 32×32 mask scaled by two.
     const real = withSettings(models, { threshold: 0 });
-    const small = predictSlices(real, [first!]).slices[0]!;
-    const large = predictSlices(real, [{ ...first!, image: resized(first!.image, 64, 64) }]).slices[0]!;
-    assert.equal(large.mask!.length, 64 * 64);
+    const small = (await predictSlices(real, [first!])).slices[0]!;
+    const large = (await predictSlices(real, [{ ...first!, image: resized(first!.image, 64, 64) }]))
+      .slices[0]!;
+    assert.equal(large.mask === null, small.mask === null);
+    if (large.mask) assert.equal(large.mask.length, 64 * 64);
     if (small.bbox) assert.ok(large.bbox && Math.abs(large.bbox.x - 2 * small.bbox.x) <= 4);
   });
 
-  it('reports progress in slices up to the total', () => {
+  it('reports progress in slices up to the total', async () => {
     const seen: [number, number][] = [];
-    predictSlices(models, inputs, { batch: 3, onProgress: (done, total) => seen.push([done, total]) });
+    await predictSlices(models, inputs, { batch: 3, onProgress: (done, total) => seen.push([done, total]) });
     assert.deepEqual(seen[seen.length - 1], [inputs.length, inputs.length]);
     for (let k = 1; k < seen.length; k++) assert.ok(seen[k]![0] >= seen[k - 1]![0]);
   });
 
-  it('refuses a slice given twice and an image whose bytes do not match its size, naming them', () => {
-    assert.throws(
-      () => predictSlices(models, [inputs[0]!, { ...inputs[0]!, name: 'copy.tif' }]),
+  it('refuses a slice given twice and an image whose bytes do not match its size, naming them', async () => {
+    await assert.rejects(
+      predictSlices(models, [inputs[0]!, { ...inputs[0]!, name: 'copy.tif' }]),
       /copy\.tif.*given twice/,
     );
     const broken = {
@@ -259,10 +275,14 @@ describe('predictSlices', () => {
       name: 'short.png',
       image: { ...inputs[0]!.image, data: new Uint8Array(10) },
     };
-    assert.throws(() => predictSlices(models, [broken]), /short\.png: 10 bytes/);
+    await assert.rejects(predictSlices(models, [broken]), /short\.png: 10 bytes/);
+    await assert.rejects(
+      predictSlices(models, inputs, { batch: 0 }),
+      /batch size must be an integer ≥ 1, got 0/,
+    );
   });
 
-  it('refuses a patient of more slices than MAX_SLICES_PER_PATIENT, and one of mixed slice sizes, naming a file', () => {
+  it('refuses a patient of more slices than MAX_SLICES_PER_PATIENT, and one of mixed slice sizes, naming a file', async () => {
     const pixel: DecodedImage = {
       width: 1,
       height: 1,
@@ -276,19 +296,19 @@ describe('predictSlices', () => {
       sliceNumber: k + 1,
       image: pixel,
     }));
-    assert.throws(
-      () => predictSlices(models, many),
+    await assert.rejects(
+      predictSlices(models, many),
       (err: Error) =>
         err instanceof TooManySlicesError &&
         err.message === `p_1.tif: patient p has 257 slices; prediction takes at most 256 slices a patient`,
     );
     // At the limit it runs.
-    assert.equal(predictSlices(models, many.slice(1)).slices.length, MAX_SLICES_PER_PATIENT);
+    assert.equal((await predictSlices(models, many.slice(1))).slices.length, MAX_SLICES_PER_PATIENT);
 
     const [a, b, c] = inputs;
     const mixed = [a!, { ...b!, image: resized(b!.image, 40, 20) }, c!];
-    assert.throws(
-      () => predictSlices(models, mixed),
+    await assert.rejects(
+      predictSlices(models, mixed),
       (err: Error) =>
         err instanceof MixedSliceSizesError &&
         err.file === b!.name &&

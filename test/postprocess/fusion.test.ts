@@ -6,8 +6,11 @@ import { describe, it } from 'node:test';
 import { postprocessMask } from '../../src/postprocess/apply.ts';
 import {
   callSlices,
+  DEFAULT_GATE_THRESHOLD,
   fusionConfigSchema,
   rawSliceScores,
+  referenceGate,
+  resolveGate,
   sliceMaxima,
   smoothAlongSlices,
 } from '../../src/postprocess/fusion.ts';
@@ -62,6 +65,35 @@ describe('fusion of the two stages', () => {
       [...sliceMaxima(new Uint8Array([0, 255, 51, 0, 0, 0]), 3, 2, 1 / 255)],
       [1, 0.2, 0].map(Math.fround),
     );
+  });
+});
+
+describe('the gate a run uses', () => {
+  const saved = { detector: 'mean' as const, sliceRadius: 1, threshold: 0.45 };
+  it('is the saved rule, else the classifier alone at its own threshold', () => {
+    assert.deepEqual(resolveGate(saved, 0.2), saved);
+    assert.deepEqual(resolveGate(undefined, 0.2), referenceGate(0.2));
+    assert.deepEqual(referenceGate(0.2), { detector: 'classifier', sliceRadius: 0, threshold: 0.2 });
+  });
+  it('keeps the saved threshold and radius for the saved detector, defaults for another', () => {
+    assert.deepEqual(resolveGate(saved, 0.2, { gate: 'mean' }), saved);
+    assert.deepEqual(resolveGate(saved, 0.2, { gate: 'classifier' }), referenceGate(0.2));
+    assert.deepEqual(resolveGate(undefined, 0.2, { gate: 'segmenter' }), {
+      detector: 'segmenter',
+      sliceRadius: 0,
+      threshold: DEFAULT_GATE_THRESHOLD,
+    });
+  });
+  it('takes explicit values over either, and none calls every slice', () => {
+    assert.deepEqual(resolveGate(saved, 0.2, { threshold: 0.6 }), { ...saved, threshold: 0.6 });
+    assert.deepEqual(resolveGate(undefined, 0.2, { gate: 'segmenter', sliceRadius: 2 }), {
+      detector: 'segmenter',
+      sliceRadius: 2,
+      threshold: DEFAULT_GATE_THRESHOLD,
+    });
+    assert.equal(resolveGate(saved, 0.2, { gate: 'none' }).threshold, 0);
+    assert.throws(() => resolveGate(saved, 0.2, { gate: 'none', threshold: 0.3 }), /takes no threshold/);
+    assert.throws(() => resolveGate(saved, 0.2, { sliceRadius: 9 }));
   });
 });
 

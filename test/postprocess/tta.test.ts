@@ -1,11 +1,13 @@
-// Test-time augmentation by flips, with a model whose output is not flip-equivariant (it adds a fixed,
-// asymmetric ramp over the pixel grid): forgetting to flip an output back, or flipping the wrong axis, moves the
-// ramp and changes the average.
+// Test-time augmentation by flips (src/postprocess/tta.ts), with a network whose output is not flip-equivariant
+// (it adds a fixed, asymmetric ramp over the pixel grid): forgetting to flip an output back, or flipping the
+// wrong axis, moves the ramp and changes the average. The same averaging serves libtorch and onnxruntime, so it
+// is tested on plain arrays, then once through libtorch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { F, Module, manualSeed, noGrad, ones, randn, type Tensor, tensor } from '../../src/engine/index.ts';
+import { libtorchNetwork } from '../../src/inference/network-outputs.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
-import { predictProbabilities, predictWithFlipTTA } from '../../src/postprocess/index.ts';
+import { flipPlanes, probabilitiesWithTta } from '../../src/postprocess/index.ts';
 import { assertClose } from '../helpers/assert-close.ts';
 
 const [N, C, H, W] = [2, 3, 3, 5]; // H ≠ W: exchanging the two flips changes the result
@@ -30,6 +32,23 @@ class RampModel extends Module {
     this.seen.push(x, out);
     return out;
   }
+}
+
+/** The same network on plain arrays: sigmoid(channel 0 + ramp), counting its passes. */
+function rampNetwork(withRamp = true) {
+  const passes: number[] = [];
+  const run = async (input: Float32Array, n: number) => {
+    passes.push(n);
+    const out = new Float32Array(n * H * W);
+    for (let k = 0; k < n; k++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++)
+          out[(k * H + y) * W + x] = sigmoid(
+            input[((k * C + 0) * H + y) * W + x]! + (withRamp ? ramp(y, x) : 0),
+          );
+    return out;
+  };
+  return { run, passes };
 }
 
 const imageValues = Float32Array.from({ length: N * C * H * W }, (_, i) => Math.sin(i * 1.7) * 2);
@@ -73,83 +92,82 @@ function withoutFlipBack(): Float32Array {
   return out;
 }
 
-describe('predictWithFlipTTA', () => {
-  it('averages sigmoid(model(flip(x))) flipped back, over identity, horizontal, vertical and both', () => {
-    const model = new RampModel();
-    const images = tensor(imageValues, [N, C, H, W]);
-    const probs = predictWithFlipTTA(model, images);
-    assert.deepEqual(probs.shape, [N, 1, H, W]);
+describe('flip TTA', () => {
+  it('flips planes, each flip its own inverse', () => {
+    const data = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
+    assert.deepEqual([...flipPlanes(data, 3, 4, true, false).subarray(0, 4)], [3, 2, 1, 0]);
+    assert.deepEqual([...flipPlanes(data, 3, 4, false, true).subarray(0, 4)], [8, 9, 10, 11]);
+    for (const [h, v] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const)
+      assert.deepEqual(flipPlanes(flipPlanes(data, 3, 4, h, v), 3, 4, h, v), data);
+  });
+
+  it('averages the network on each flip, flipped back, over identity, horizontal, vertical and both', async () => {
+    const { run, passes } = rampNetwork();
+    const input = Float32Array.from(imageValues);
+    const probs = await probabilitiesWithTta(run, input, N, H, W, 'flips');
     const expected = expectedTTA();
     assertClose(probs, expected, { rtol: 1e-5, atol: 1e-6, what: 'TTA probabilities' });
+    assert.deepEqual(passes, [N, N, N, N]);
+    assert.deepEqual(input, imageValues, 'the input is left alone');
     // The test has the power to see a missing flip-back: that answer is far from the right one.
     const wrong = withoutFlipBack();
     const gap = Math.max(...expected.map((v, i) => Math.abs(v - wrong[i]!)));
     assert.ok(gap > 0.05, `a missing flip-back would differ by only ${gap}`);
   });
 
-  it('records no gradients, puts the model in eval mode, frees its intermediates, leaves the input alone', () => {
-    const model = new RampModel();
-    model.train();
-    const images = tensor(imageValues, [N, C, H, W]);
-    const probs = predictWithFlipTTA(model, images);
-    assert.equal(probs.requiresGrad, false);
-    assert.equal(model.training, false);
-    assert.equal(model.seen.length, 8); // four forward passes
-    const intermediates = model.seen.filter((t) => t !== images);
-    assert.equal(intermediates.length, 7);
-    assert.ok(
-      intermediates.every((t) => t.isDisposed),
-      'flipped inputs and logits are disposed',
-    );
-    assert.equal(images.isDisposed, false);
-    assert.deepEqual(images.toFloat32(), imageValues);
-  });
-
-  it('for a flip-equivariant model equals the plain prediction', () => {
-    const model = new RampModel(false);
-    const images = tensor(imageValues, [N, C, H, W]);
-    const plain = predictProbabilities(model, images, 'none');
-    assertClose(predictWithFlipTTA(model, images), plain, { rtol: 1e-6, atol: 1e-7 });
-  });
-
-  it("predictProbabilities: 'none' is one plain pass, 'flips' is the TTA", () => {
-    const images = tensor(imageValues, [N, C, H, W]);
-    const none = new RampModel();
-    const plain = predictProbabilities(none, images, 'none');
-    assert.equal(none.seen.length, 2);
+  it("'none' is one plain pass; for a flip-equivariant network 'flips' gives the same", async () => {
+    const { run, passes } = rampNetwork();
+    const plain = await probabilitiesWithTta(run, imageValues, N, H, W, 'none');
+    assert.deepEqual(passes, [N]);
     const expectedPlain = new Float32Array(N * H * W);
     for (let n = 0; n < N; n++)
       for (let y = 0; y < H; y++)
         for (let x = 0; x < W; x++)
           expectedPlain[(n * H + y) * W + x] = sigmoid(channel0(n, y, x) + ramp(y, x));
     assertClose(plain, expectedPlain, { rtol: 1e-5, atol: 1e-6 });
-    assertClose(predictProbabilities(new RampModel(), images, 'flips'), expectedTTA(), {
-      rtol: 1e-5,
-      atol: 1e-6,
-    });
-  });
-
-  it('rejects inputs that are not [N, C, H, W] and models whose output is not [N, 1, H, W]', () => {
-    assert.throws(() => predictWithFlipTTA(new RampModel(), tensor(imageValues, [N * C, H, W])), RangeError);
-    class Shrinking extends Module {
-      forward(x: Tensor): Tensor {
-        return x.narrow(1, 0, 1).narrow(3, 0, W - 1);
-      }
-    }
-    assert.throws(
-      () => predictWithFlipTTA(new Shrinking(), tensor(imageValues, [N, C, H, W])),
-      /flips cannot be undone/,
+    const flat = rampNetwork(false).run;
+    assertClose(
+      await probabilitiesWithTta(flat, imageValues, N, H, W, 'flips'),
+      await probabilitiesWithTta(flat, imageValues, N, H, W, 'none'),
+      { rtol: 1e-6, atol: 1e-7 },
     );
   });
 
-  it("runs the real ResUNet (which frees its activations as it goes) without touching the caller's batch", () => {
+  it('rejects a network whose output is not one H×W map per slice', async () => {
+    const shrinking = async (_: Float32Array, n: number) => new Float32Array(n * H * (W - 1));
+    await assert.rejects(
+      probabilitiesWithTta(shrinking, imageValues, N, H, W, 'flips'),
+      /flips cannot be undone/,
+    );
+  });
+});
+
+describe('flip TTA through libtorch', () => {
+  it('runs the network in eval mode, records no gradients and frees its intermediates', async () => {
+    const model = new RampModel();
+    model.train();
+    const run = libtorchNetwork(model, 'segmenter', { width: W, height: H });
+    const probs = await probabilitiesWithTta(run, imageValues, N, H, W, 'flips');
+    assert.equal(model.training, false);
+    assertClose(probs, expectedTTA(), { rtol: 1e-5, atol: 1e-6 });
+    assert.equal(model.seen.length, 8); // four forward passes
+    assert.ok(
+      model.seen.every((t) => t.isDisposed),
+      'inputs and logits are disposed',
+    );
+    assert.equal(model.scale.requiresGrad, true);
+  });
+
+  it('equals the mean over tensor flips written out by hand, on the real ResUNet', async () => {
     manualSeed(3);
     const model = new ResUNet({ inChannels: 3, outChannels: 1, features: 4, depth: 2 });
     const images = randn([2, 3, 8, 12]);
-    const probs = predictWithFlipTTA(model, images);
-    assert.deepEqual(probs.shape, [2, 1, 8, 12]);
-    assert.equal(images.isDisposed, false);
-    // The same mean written out with one forward pass per flip.
+    const run = libtorchNetwork(model, 'segmenter', { width: 12, height: 8 });
+    const probs = await probabilitiesWithTta(run, images.toFloat32(), 2, 8, 12, 'flips');
     const byHand = noGrad(() =>
       [[], [3], [2], [2, 3]]
         .map((dims) => {
@@ -159,6 +177,6 @@ describe('predictWithFlipTTA', () => {
         .reduce((a, b) => a.add(b))
         .div(4),
     );
-    assertClose(probs, byHand, { rtol: 1e-5, atol: 1e-6 });
+    assertClose(byHand, probs, { rtol: 1e-5, atol: 1e-6 });
   });
 });

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { LoadedModels } from '../../src/inference/predict-slices.ts';
+import type { LoadedModels } from '../../src/pipeline/load-model.ts';
+import { modelsInfoSchema } from '../../src/server/api-schema.ts';
 import { WorkerInference } from '../../src/server/inference-service.ts';
 import { JobQueue, QueueFullError } from '../../src/server/job-queue.ts';
 import { modelsInfo } from '../../src/server/model-info.ts';
@@ -95,7 +96,10 @@ describe('modelsInfo', () => {
         config: { architecture: 'resunet', threshold: 0.5 },
       },
     } as unknown as LoadedModels;
-    assert.deepEqual(modelsInfo(models), {
+    const gate = { detector: 'mean' as const, sliceRadius: 1, threshold: 0.45 };
+    const info = modelsInfo(models, gate);
+    assert.deepEqual(modelsInfoSchema.parse(info), info, 'the answer has the API shape');
+    assert.deepEqual(info, {
       classifier: {
         name: 'classifier',
         architecture: 'densenet121',
@@ -111,6 +115,7 @@ describe('modelsInfo', () => {
         card: null,
         postprocess,
       },
+      gate,
     });
   });
 });

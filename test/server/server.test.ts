@@ -1,5 +1,6 @@
 // `tumorscope serve` over a real socket, with two tiny models trained here: health and models, predictions on
-// real TIFF bytes (checked against predictSlices run in this process) and on a zip, the refusals (400, 413,
+// real TIFF bytes (checked against predictSlices run in this process, every answer against the API's zod
+// schemas) and on a zip, the refusals (400, 413,
 // 415, 503) and their messages, static files without directory traversal, and health answering while the
 // worker predicts.
 import assert from 'node:assert/strict';
@@ -10,13 +11,15 @@ import { after, before, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { setNumThreads } from '../../src/engine/index.ts';
-import { loadModels } from '../../src/pipeline/default-models.ts';
 import { MAX_SLICES_PER_PATIENT, predictSlices } from '../../src/inference/predict-slices.ts';
+import { type PredictResponse, predictResponseSchema } from '../../src/inference/prediction-schema.ts';
+import { loadModels } from '../../src/pipeline/default-models.ts';
+import { runnersOf } from '../../src/pipeline/load-model.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
+import { healthSchema, modelsInfoSchema } from '../../src/server/api-schema.ts';
 import type { InferenceService } from '../../src/server/inference-service.ts';
 import { WorkerInference } from '../../src/server/inference-service.ts';
 import { DEFAULT_LIMITS } from '../../src/server/limits.ts';
-import type { PredictResponse } from '../../src/server/predict-response.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
 import { encodeTiff, pngBomb, tiffBomb } from '../data/fixtures.ts';
 import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
@@ -116,6 +119,7 @@ describe('tumorscope serve', () => {
   it('answers health with the queue state', async () => {
     const { status, body } = await getJson(server.url, '/api/health');
     assert.equal(status, 200);
+    healthSchema.parse(body);
     assert.deepEqual(body, {
       status: 'ok',
       queue: { running: 0, waiting: 0, limit: DEFAULT_LIMITS.queueLimit },
@@ -128,6 +132,7 @@ describe('tumorscope serve', () => {
     const config = (base: string) => JSON.parse(readFileSync(`${base}.json`, 'utf8'));
     const c = config(models.classifier);
     const s = config(models.segmenter);
+    modelsInfoSchema.parse(body);
     assert.deepEqual(body, {
       classifier: {
         name: 'best',
@@ -144,6 +149,8 @@ describe('tumorscope serve', () => {
         postprocess: (body as { segmenter: { postprocess: unknown } }).segmenter.postprocess,
         card: null,
       },
+      // No fusion rule saved with these models: the reference gate.
+      gate: { detector: 'classifier', sliceRadius: 0, threshold: c.threshold },
     });
   });
 
@@ -152,11 +159,12 @@ describe('tumorscope serve', () => {
     const res = await postFiles(server.url, files);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    const body = res.body as PredictResponse;
+    const body = predictResponseSchema.parse(res.body);
     assert.match(body.notice, /^Research tool, not a medical device\./);
     assert.deepEqual(body.models, { classifier: 'best', segmenter: 'best' });
 
-    const expected = predictSlices(loadModels(models), await sliceInputsFromFiles(files));
+    const expected = await predictSlices(runnersOf(loadModels(models)), await sliceInputsFromFiles(files));
+    assert.deepEqual(body.gate, expected.gate);
     assert.deepEqual(body.patients, expected.patients);
     assert.equal(body.slices.length, SLICES_PER_PATIENT);
     for (const [k, slice] of body.slices.entries()) {
@@ -164,6 +172,7 @@ describe('tumorscope serve', () => {
       assert.equal(slice.name, `${PATIENT}_${k + 1}.tif`);
       assert.equal(slice.slice, k + 1);
       assert.ok(Math.abs(slice.probability - want.probability) < 1e-5, `${slice.name} probability`);
+      assert.ok(Math.abs(slice.score - want.score) < 1e-5, `${slice.name} score`);
       assert.equal(slice.tumour, want.tumour);
       assert.equal(slice.areaPixels, want.areaPixels);
       assert.deepEqual(slice.bbox, want.bbox);
@@ -194,7 +203,7 @@ describe('tumorscope serve', () => {
     const files = sliceFiles(data).slice(0, 2);
     const res = await postFiles(server.url, files, '?include=image');
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    for (const slice of (res.body as PredictResponse).slices) {
+    for (const slice of predictResponseSchema.parse(res.body).slices) {
       const png = Buffer.from(slice.image!.replace(/^data:image\/png;base64,/, ''), 'base64');
       const meta = await sharp(png).metadata();
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', 32, 32]);
@@ -218,7 +227,7 @@ describe('tumorscope serve', () => {
       { name: 'two patients.zip', bytes: zip, type: 'application/zip' },
     ]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const body = res.body as PredictResponse;
+    const body = predictResponseSchema.parse(res.body);
     assert.deepEqual(
       body.patients.map((p) => [p.patient, p.slices]),
       [

@@ -17,6 +17,7 @@ function slice(name: string, mask: string | null): SlicePrediction {
     width: 4,
     height: 4,
     probability: 0.9,
+    score: 0.9,
     tumour: mask !== null,
     areaPixels: mask ? 3 : 0,
     bbox: null,
@@ -48,6 +49,7 @@ describe('exports', () => {
     const response: PredictResponse = {
       notice: 'n',
       models: { classifier: 'c', segmenter: 's' },
+      gate: { detector: 'classifier', sliceRadius: 0, threshold: 0.5 },
       patients: [],
       slices: [slice('P_1.tif', pngUrl)],
     };

@@ -1,20 +1,17 @@
-// The in-browser pipeline around the networks (web/src/local-pipeline.ts) with stand-in networks: naming as
-// the server names slices, the classifier on every slice, the segmenter only on the slices it calls (gating),
-// flip TTA undone before averaging, post-processing per volume, masks back at each slice's size. The
-// networks themselves are compared with the server's in test/web/viewer.test.ts (Chromium, onnxruntime-web).
+// The in-browser pipeline (web/src/local-pipeline.ts: the page's naming around the shared two-stage core) with
+// stand-in networks: naming as the server names slices, the classifier on every slice, the segmenter only on the
+// slices it calls (gating), flip TTA undone before averaging, post-processing per volume, masks back at each
+// slice's size. That it equals predict and the server with the real networks is test/inference/one-core.test.ts;
+// onnxruntime-web against the server is test/web/viewer.test.ts (Chromium).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import type { DecodedImage } from '../../src/data/image.ts';
 import type { PreprocessConfig } from '../../src/data/preprocess.ts';
 import { placeSlices as serverPlaceSlices } from '../../src/data/slice-names.ts';
+import type { SegmenterRunner } from '../../src/inference/two-stage.ts';
 import { isSlicePath, unzipSlices } from '../../web/src/browser-files.ts';
-import {
-  flipPlanes,
-  type LocalSegmenter,
-  placeSlices,
-  predictLocally,
-} from '../../web/src/local-pipeline.ts';
+import { placeSlices, predictLocally } from '../../web/src/local-pipeline.ts';
 
 const rescale = (size: number): PreprocessConfig => ({
   version: 1,
@@ -54,18 +51,6 @@ describe('in-browser pipeline', () => {
     assert.throws(() => placeSlices(['P_3_mask.tif']), /P_3_mask\.tif: a ground-truth mask/);
   });
 
-  it('flips planes, each flip its own inverse', () => {
-    const data = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
-    assert.deepEqual([...flipPlanes(data, 3, 4, true, false).subarray(0, 4)], [3, 2, 1, 0]);
-    assert.deepEqual([...flipPlanes(data, 3, 4, false, true).subarray(0, 4)], [8, 9, 10, 11]);
-    for (const [h, v] of [
-      [true, false],
-      [false, true],
-      [true, true],
-    ] as const)
-      assert.deepEqual(flipPlanes(flipPlanes(data, 3, 4, h, v), 3, 4, h, v), data);
-  });
-
   it('gates, segments, post-processes per volume and resizes back', async () => {
     const size = 8;
     // The classifier reads P(tumour) off the slice's brightest input pixel.
@@ -73,22 +58,17 @@ describe('in-browser pipeline', () => {
     const classifier = {
       preprocess: rescale(size),
       threshold: 0.9,
-      tumourIndex: 1,
       run: async (input: Float32Array, n: number) => {
         seen.classifier += n;
-        const out = new Float32Array(n * 2);
-        for (let k = 0; k < n; k++) {
-          const plane = input.subarray(k * 3 * size * size, (k + 1) * 3 * size * size);
-          const p = Math.max(...plane);
-          out.set([1 - p, p], k * 2);
-        }
-        return out;
+        return Float32Array.from({ length: n }, (_, k) =>
+          Math.max(...input.subarray(k * 3 * size * size, (k + 1) * 3 * size * size)),
+        );
       },
     };
     // The segmenter: bright pixels are tumour; plus, on every pass, a two-pixel speck in the top-left corner of
     // its output. Flipped back, the speck lands in another corner each pass, so flip TTA leaves 1/4 (under the
     // threshold) in each corner; without TTA it would stay (two pixels survive minComponentArea 2).
-    const segmenter: LocalSegmenter = {
+    const segmenter: SegmenterRunner = {
       preprocess: rescale(size),
       postprocess: { threshold: 0.5, minComponentArea: 2, largest3DComponent: false, tta: 'flips' },
       run: async (input: Float32Array, n: number) => {
@@ -104,14 +84,14 @@ describe('in-browser pipeline', () => {
       },
     };
     const slices = [
-      // Patient P: slice 2 has a 4×4 square at 16×16 (resized to 8×8: 2×2), slice 1 none, slice 3 a lone
-      // pixel that minComponentArea removes.
+      // Patient P: slice 2 has a 4×4 square at 16×16 (resized to 8×8: 2×2), slice 1 none, slice 3 a 2×2 square
+      // that becomes a lone pixel at 8×8, which minComponentArea removes.
       { name: 'P_2.tif', image: slice(16, 16, 20, [4, 4, 4]) },
       { name: 'P_1.tif', image: slice(16, 16, 20) },
-      { name: 'P_3.tif', image: slice(8, 8, 20, [5, 5, 1]) },
+      { name: 'P_3.tif', image: slice(16, 16, 20, [10, 10, 2]) },
       { name: 'A_1.tif', image: slice(8, 8, 20) },
     ];
-    const result = await predictLocally(slices, { classifier, segmenter }, 2);
+    const result = await predictLocally(slices, { classifier, segmenter }, { batch: 2 });
     assert.deepEqual(
       result.slices.map((s) => [s.name, s.patient, s.slice, s.tumour]),
       [
@@ -154,7 +134,7 @@ describe('in-browser pipeline', () => {
     ]);
   });
 
-  it('refuses a slice given twice', async () => {
+  it('refuses a slice given twice, and a patient of mixed slice sizes, as the server does', async () => {
     const image = slice(8, 8, 0);
     const model = { preprocess: rescale(8), run: async () => new Float32Array(0) };
     await assert.rejects(
@@ -164,7 +144,7 @@ describe('in-browser pipeline', () => {
           { name: 'copy/P_1.tif', image },
         ],
         {
-          classifier: { ...model, threshold: 0.5, tumourIndex: 1 },
+          classifier: { ...model, threshold: 0.5 },
           segmenter: {
             ...model,
             postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
@@ -172,6 +152,22 @@ describe('in-browser pipeline', () => {
         },
       ),
       /P_1\.tif: patient P slice 1 is given twice/,
+    );
+    await assert.rejects(
+      predictLocally(
+        [
+          { name: 'P_1.tif', image },
+          { name: 'P_2.tif', image: slice(16, 16, 0) },
+        ],
+        {
+          classifier: { ...model, threshold: 0.5 },
+          segmenter: {
+            ...model,
+            postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
+          },
+        },
+      ),
+      { name: 'MixedSliceSizesError' },
     );
   });
 

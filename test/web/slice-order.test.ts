@@ -1,7 +1,7 @@
 // The order slices are browsed in.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareSlices, groupByPatient, initialSliceIndex, stepIndex } from '../../web/src/slice-order.ts';
+import { compareSlices, initialSliceIndex, slicesByPatient, stepIndex } from '../../web/src/slice-order.ts';
 
 const slice = (patient: string, n: number | null, name = `${patient}_${n}.tif`) => ({
   name,
@@ -27,7 +27,7 @@ describe('slice order', () => {
   it('groups by patient without changing its input', () => {
     const slices = [slice('B', 2), slice('A', 1), slice('B', 1)];
     const before = slices.map((s) => s.name);
-    const groups = groupByPatient(slices);
+    const groups = slicesByPatient(slices);
     assert.deepEqual([...groups.keys()], ['A', 'B']);
     assert.deepEqual(
       groups.get('B')!.map((s) => s.slice),

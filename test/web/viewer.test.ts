@@ -18,17 +18,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { readTiff } from '../../src/data/read-image.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { readOnnxMetadata } from '../../src/export/index.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
 import type { PredictResponse } from '../../web/src/api-types.ts';
 import { formatProbability } from '../../web/src/format.ts';
-import { repoRoot } from '../data/fixtures.ts';
+import { encodeTiff, repoRoot } from '../data/fixtures.ts';
 import { hasTumour, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 import { TEST_PATIENTS, trainTinyModels } from '../pipeline/fixtures.ts';
 
@@ -62,10 +63,14 @@ function newestMtime(path: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
-/** Builds web/dist unless it is newer than every source of the page. */
+/** Builds web/dist unless it is newer than every source of the page (src/ too: the page imports the core). */
 function ensureBuilt(): void {
   const built = join(WEB, 'dist', 'index.html');
-  const sources = Math.max(newestMtime(join(WEB, 'src')), newestMtime(join(WEB, 'index.html')));
+  const sources = Math.max(
+    newestMtime(join(WEB, 'src')),
+    newestMtime(join(WEB, 'index.html')),
+    newestMtime(join(repoRoot, 'src')),
+  );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   execFileSync('npx', ['--no-install', 'vite', 'build', 'web', '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: repoRoot,
@@ -417,7 +422,21 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       });
       await browserPage.goto(allSteps.url);
       await browserPage.getByLabel('In this browser').check();
-      await browserPage.locator('#file-input').setInputFiles(paths);
+      // One slice as a deflate-compressed TIFF of the same pixels: the page decodes it with the server's decoder.
+      const compressed = join(tmp, 'deflate', basename(paths[0]!));
+      mkdirSync(dirname(compressed), { recursive: true });
+      const first = readTiff(paths[0]!);
+      writeFileSync(
+        compressed,
+        encodeTiff({
+          width: first.width,
+          height: first.height,
+          channels: first.channels,
+          samples: first.data,
+          compression: 'deflate',
+        }),
+      );
+      await browserPage.locator('#file-input').setInputFiles([compressed, ...paths.slice(1)]);
       started = performance.now();
       await browserPage.getByRole('button', { name: 'Find tumours' }).click();
       await browserPage

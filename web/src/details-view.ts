@@ -3,11 +3,23 @@ import type { PatientSummary, SlicePrediction } from './api-types.ts';
 import { fillDefinitionList } from './dom.ts';
 import { formatPixels, formatProbability, formatSliceRange } from './format.ts';
 
-export function showSliceDetails(list: HTMLDListElement, slice: SlicePrediction, threshold: number): void {
+/** `threshold` is the gate's, and `scoreName` what the gate's score is called ('P(tumour)' for the classifier). */
+export function showSliceDetails(
+  list: HTMLDListElement,
+  slice: SlicePrediction,
+  threshold: number,
+  scoreName = 'P(tumour)',
+): void {
   const box = slice.bbox;
+  const gate = `${formatProbability(slice.score)} (threshold ${formatProbability(threshold)})`;
   fillDefinitionList(list, [
     ['File', slice.name],
-    ['P(tumour)', `${formatProbability(slice.probability)} (threshold ${formatProbability(threshold)})`],
+    ...(scoreName === 'P(tumour)'
+      ? [['P(tumour)', gate] as [string, string]]
+      : [
+          ['P(tumour)', formatProbability(slice.probability)] as [string, string],
+          [scoreName, gate] as [string, string],
+        ]),
     ['Call', slice.tumour ? 'Tumour' : 'No tumour'],
     ['Area', formatPixels(slice.areaPixels, 'pixel')],
     ['Box', box ? `${box.width}×${box.height} at (${box.x}, ${box.y})` : '—'],

@@ -9,7 +9,7 @@ import { bytesOfDataUrl, maskFileName, masksZip, predictionsJson } from './expor
 import { formatProbability, noticeDetail } from './format.ts';
 import type { OverlayMode } from './mask-overlay.ts';
 import { cardRows } from './model-card.ts';
-import { groupByPatient, initialSliceIndex, stepIndex } from './slice-order.ts';
+import { initialSliceIndex, slicesByPatient, stepIndex } from './slice-order.ts';
 import { SliceView } from './slice-view.ts';
 import { StripView } from './strip-view.ts';
 import { describePlan, planUpload, type UploadPlan } from './upload-plan.ts';
@@ -67,9 +67,16 @@ const state = {
   byPatient: new Map<string, SlicePrediction[]>(),
   patient: '',
   index: 0,
+  /** The gate's threshold, and what its score is called (P(tumour) when the classifier alone decides). */
   threshold: 0.5,
+  scoreName: 'P(tumour)',
   busy: false,
 };
+
+/** What the strip and the details call the gate's score. */
+function scoreName(gate: PredictResponse['gate']): string {
+  return gate.detector === 'classifier' && gate.sliceRadius === 0 ? 'P(tumour)' : 'Gate score';
+}
 
 const currentSlices = (): SlicePrediction[] => state.byPatient.get(state.patient) ?? [];
 
@@ -116,7 +123,7 @@ async function loadModels(): Promise<void> {
       return [heading, list];
     });
     elements.modelInfo.replaceChildren(...blocks.flat());
-    state.threshold = state.models.classifier.threshold;
+    state.threshold = state.models.gate.threshold;
     elements.thresholdLabel.textContent = formatProbability(state.threshold);
   } catch (err) {
     const message = document.createElement('p');
@@ -189,8 +196,9 @@ elements.upload.addEventListener('click', () => void predict());
 
 function showResult(result: PredictResponse): void {
   state.result = result;
-  state.byPatient = groupByPatient(result.slices);
-  state.threshold = state.models?.classifier.threshold ?? 0.5;
+  state.byPatient = slicesByPatient(result.slices);
+  state.threshold = result.gate.threshold;
+  state.scoreName = scoreName(result.gate);
   elements.noticeDetail.textContent = noticeDetail(result.notice);
   elements.thresholdLabel.textContent = formatProbability(state.threshold);
   sliceView.reset();
@@ -213,7 +221,7 @@ function selectPatient(patient: string): void {
   const slices = currentSlices();
   elements.slider.max = String(Math.max(0, slices.length - 1));
   stripView.setData(
-    slices.map((s) => s.probability),
+    slices.map((s) => s.score),
     state.threshold,
   );
   showPatientDetails(
@@ -235,8 +243,8 @@ function showSlice(index: number): void {
   const position = `Slice ${slice.slice ?? index + 1} · ${index + 1} of ${slices.length}`;
   elements.slicePosition.textContent = position;
   elements.slider.setAttribute('aria-valuetext', position);
-  stripView.setCurrent(index, `${position}, P(tumour) ${formatProbability(slice.probability)}`);
-  showSliceDetails(elements.sliceDetails, slice, state.threshold);
+  stripView.setCurrent(index, `${position}, ${state.scoreName} ${formatProbability(slice.score)}`);
+  showSliceDetails(elements.sliceDetails, slice, state.threshold, state.scoreName);
   void sliceView.show(slice);
   updateControls();
 }

@@ -1,44 +1,34 @@
 // In-browser inference: the same `InferenceBackend` as the HTTP one, but the slices never leave the page. The
 // two models come once from the server as ONNX files (GET /api/models/<role>.onnx, exported from the models it
 // runs), whose metadata carries preprocessing, thresholds and post-processing; onnxruntime-web (WebAssembly,
-// one thread) runs the networks, and local-pipeline.ts does everything around them as the server does.
-// Health and the model description still come from the server that serves the page.
-import type * as Ort from 'onnxruntime-web';
+// one thread) runs the networks, and the server's own code does everything around them (local-pipeline.ts),
+// TIFF decoding included. Health, the model description and the gate still come from the server.
 import type { DecodedImage } from '../../src/data/image.ts';
-import type { PreprocessConfig } from '../../src/data/preprocess.ts';
-import { readOnnxMetadata } from '../../src/export/onnx/metadata.ts';
-import type { PostprocessConfig } from '../../src/postprocess/config.ts';
+import { decodeTiff, isTiff } from '../../src/data/tiff.ts';
+import { type Ort, onnxRunners } from '../../src/export/onnx/onnx-runners.ts';
+import { PREDICTION_NOTICE } from '../../src/inference/prediction-schema.ts';
+import type { TwoStageModels } from '../../src/inference/two-stage.ts';
 import { ApiError, type InferenceBackend, type PredictInput } from './api.ts';
 import type { PredictResponse, SlicePrediction } from './api-types.ts';
 import { unzipSlices } from './browser-files.ts';
-import { type LocalSlice, predictLocally, type RunModel } from './local-pipeline.ts';
-import { decodeTiff, isTiff } from '../../src/data/tiff.ts';
-
-/** The server's notice (src/server/predict-response.ts), given with every answer. */
-export const NOTICE =
-  'Research tool, not a medical device. These results must not be used to diagnose, treat or make any ' +
-  'clinical decision.';
+import { type LocalSlice, predictLocally } from './local-pipeline.ts';
 
 type Role = 'classifier' | 'segmenter';
 
-interface LoadedOnnx {
-  metadata: Record<string, unknown>;
-  run: RunModel;
-}
-
-let ortModule: Promise<typeof Ort> | undefined;
+let ortModule: Promise<Ort> | undefined;
 
 /** onnxruntime-web, loaded on first use (it is large), WebAssembly on one thread. */
-function loadOrt(): Promise<typeof Ort> {
+function loadOrt(): Promise<Ort> {
   ortModule ??= import('onnxruntime-web/wasm').then((ort) => {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.proxy = false;
-    return ort;
+    return ort as unknown as Ort;
   });
   return ortModule;
 }
 
-async function loadModel(base: string, role: Role): Promise<LoadedOnnx> {
+/** A model file as the server exported it from the models it runs. */
+async function fetchModel(base: string, role: Role): Promise<Uint8Array> {
   const url = `${base}/api/models/${role}.onnx`;
   let response: Response;
   try {
@@ -54,29 +44,19 @@ async function loadModel(base: string, role: Role): Promise<LoadedOnnx> {
     } catch {}
     throw new ApiError(response.status, `the ${role} model: ${message}`);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const metadata = readOnnxMetadata(bytes);
-  if (metadata['kind'] !== role)
-    throw new Error(`${url} is a ${String(metadata['kind'])} model, not the ${role}`);
-  const ort = await loadOrt();
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-  });
-  const input = String(metadata['input'] ?? session.inputNames[0]);
-  const output = String(metadata['output'] ?? session.outputNames[0]);
-  const { width, height } = metadata['preprocess'] as PreprocessConfig;
-  const run: RunModel = async (data, n) => {
-    const tensor = new ort.Tensor('float32', data, [n, 3, height, width]);
-    const results = await session.run({ [input]: tensor });
-    const result = results[output];
-    if (!result) throw new Error(`the ${role} model has no output ${output}`);
-    const values = (await result.getData()) as Float32Array;
-    tensor.dispose();
-    result.dispose();
-    return values;
-  };
-  return { metadata, run };
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function loadRunners(base: string): Promise<TwoStageModels> {
+  const [classifier, segmenter] = await Promise.all([
+    fetchModel(base, 'classifier'),
+    fetchModel(base, 'segmenter'),
+  ]);
+  return onnxRunners(
+    await loadOrt(),
+    { classifier, segmenter },
+    { executionProviders: ['wasm'], graphOptimizationLevel: 'all' },
+  );
 }
 
 async function decodeImage(name: string, bytes: Uint8Array): Promise<DecodedImage> {
@@ -127,22 +107,20 @@ function pngDataUrl(width: number, height: number, channels: 1 | 3, data: Uint8A
 }
 
 export function onnxBackend(server: InferenceBackend, base = ''): InferenceBackend {
-  let models: Promise<{ classifier: LoadedOnnx; segmenter: LoadedOnnx }> | undefined;
+  let runners: Promise<TwoStageModels> | undefined;
   const loadModels = () => {
-    models ??= Promise.all([loadModel(base, 'classifier'), loadModel(base, 'segmenter')]).then(
-      ([classifier, segmenter]) => ({ classifier, segmenter }),
-    );
+    runners ??= loadRunners(base);
     // A failed load is tried again next time.
-    models.catch(() => {
-      models = undefined;
+    runners.catch(() => {
+      runners = undefined;
     });
-    return models;
+    return runners;
   };
   return {
     health: (signal) => server.health(signal),
     models: (signal) => server.models(signal),
     async predict(input: PredictInput, signal?: AbortSignal): Promise<PredictResponse> {
-      const [loaded, info] = await Promise.all([loadModels(), server.models(signal)]);
+      const [models, info] = await Promise.all([loadModels(), server.models(signal)]);
       const slices: LocalSlice[] = [];
       for (const file of input.files) {
         const bytes = new Uint8Array(await file.arrayBuffer());
@@ -152,25 +130,13 @@ export function onnxBackend(server: InferenceBackend, base = ''): InferenceBacke
         for (const { name, bytes } of named) slices.push({ name, image: await decodeImage(name, bytes) });
       }
       signal?.throwIfAborted();
-      const c = loaded.classifier.metadata;
-      const s = loaded.segmenter.metadata;
-      const prediction = await predictLocally(slices, {
-        classifier: {
-          preprocess: c['preprocess'] as PreprocessConfig,
-          threshold: c['threshold'] as number,
-          tumourIndex: (c['tumourIndex'] as number | undefined) ?? 1,
-          run: loaded.classifier.run,
-        },
-        segmenter: {
-          preprocess: s['preprocess'] as PreprocessConfig,
-          postprocess: s['postprocess'] as PostprocessConfig,
-          run: loaded.segmenter.run,
-        },
-      });
+      // The server's gate, so that a `serve --gate` applies here as well.
+      const prediction = await predictLocally(slices, models, { fusion: info.gate });
       signal?.throwIfAborted();
       return {
-        notice: NOTICE,
+        notice: PREDICTION_NOTICE,
         models: { classifier: info.classifier.name, segmenter: info.segmenter.name },
+        gate: prediction.gate,
         patients: prediction.patients,
         slices: prediction.slices.map(
           ({ image, mask, ...rest }): SlicePrediction => ({

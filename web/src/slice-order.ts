@@ -1,5 +1,6 @@
 // The order slices are browsed in: patients by name, and within a patient by slice number (so `_10` comes
 // after `_9`, unlike a plain string sort); slices whose name has no number go last, by name.
+import { groupByPatient } from '../../src/data/group-by-patient.ts';
 
 export interface OrderableSlice {
   name: string;
@@ -16,14 +17,8 @@ export function compareSlices(a: OrderableSlice, b: OrderableSlice): number {
 }
 
 /** The slices grouped by patient (patients sorted), each group in slice order. Does not modify its input. */
-export function groupByPatient<S extends OrderableSlice>(slices: readonly S[]): Map<string, S[]> {
-  const groups = new Map<string, S[]>();
-  for (const slice of [...slices].sort(compareSlices)) {
-    const group = groups.get(slice.patient);
-    if (group) group.push(slice);
-    else groups.set(slice.patient, [slice]);
-  }
-  return groups;
+export function slicesByPatient<S extends OrderableSlice>(slices: readonly S[]): Map<string, S[]> {
+  return groupByPatient([...slices].sort(compareSlices), (s) => s.patient);
 }
 
 /** Index of the slice to show first: the one with the largest predicted tumour, else the middle of the volume. */

@@ -2,7 +2,6 @@
 // tumour-area statistics, slices per patient) and a PNG grid of random slices with their masks overlaid.
 // Research tool, not a medical device.
 import { resolve } from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { scanDataset } from '../../data/dataset-index.ts';
 import { formatSummary, summariseDataset } from '../../data/dataset-summary.ts';
@@ -11,6 +10,7 @@ import { chooseGridSlices, overlayGrid, writeRgbPng } from '../../data/overlay-g
 import { mulberry32 } from '../../data/random.ts';
 import { loadSlices } from '../../data/slice-cache.ts';
 import { writeJsonAtomic } from '../../engine/io/atomic.ts';
+import { progressReporter } from '../../inference/progress.ts';
 import { errorMessage } from '../error-message.ts';
 import { integer } from '../options.ts';
 
@@ -58,41 +58,6 @@ export function registerDataInspect(program: Command): void {
     });
 }
 
-/** A progress bar on a terminal, a line every 10% otherwise (cli-progress prints nothing without a TTY). */
-function progressReporter(label: string): {
-  update: (done: number, total: number) => void;
-  stop: () => void;
-} {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} slices, {eta}s left`, stream: process.stderr },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      update(done, total) {
-        if (!started) {
-          bar.start(total, 0);
-          started = true;
-        }
-        bar.update(done);
-      },
-      stop: () => bar.stop(),
-    };
-  }
-  let lastTenth = -1;
-  return {
-    update(done, total) {
-      const tenth = Math.floor((10 * done) / total);
-      if (tenth !== lastTenth) {
-        lastTenth = tenth;
-        console.error(`${label}: ${done}/${total} slices`);
-      }
-    },
-    stop: () => {},
-  };
-}
-
 async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
   const started = Date.now();
   const skipBadFiles = o.skipBadFiles ?? false;
@@ -102,7 +67,8 @@ async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
     requireMetadata: o.metadata,
     warn,
   });
-  const progress = progressReporter('decoding');
+  // 'decoding:' starts each line, so that a reader of stderr can tell progress from an error.
+  const progress = progressReporter('decoding:', (line) => console.error(line));
   let cache: Awaited<ReturnType<typeof loadSlices>>;
   try {
     cache = await loadSlices(index, {

@@ -4,25 +4,21 @@ import { type Command, Option } from 'commander';
 import type { SplitName } from '../../data/split.ts';
 import { setNumThreads } from '../../engine/index.ts';
 import { evaluatePipeline, evaluationSummary } from '../../pipeline/evaluate.ts';
-import { integer } from '../options.ts';
+import { gateChoice, type InferenceValues, inferenceOptions, integer } from '../options.ts';
 
-interface EvaluateValues {
+interface EvaluateValues extends InferenceValues {
   data: string;
   split?: string;
   subset: SplitName;
   fold: number;
-  classifier?: string;
-  segmenter?: string;
   out: string;
-  threads?: number;
-  batch: number;
   gallery: number;
   skipBadFiles: boolean;
   postprocessSteps: boolean;
 }
 
 export function registerEvaluate(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .description('score the two-stage pipeline on slices with ground truth and write an HTML report')
     .requiredOption('--data <dir>', 'a kaggle_3m folder with masks')
@@ -33,11 +29,8 @@ export function registerEvaluate(program: Command): void {
         .default('test'),
     )
     .option('--fold <n>', 'fold of a k-fold manifest (0-based)', integer('--fold'), 0)
-    .option('--classifier <model>', 'stage 1 model base path, e.g. runs/classifier/best')
-    .option('--segmenter <model>', 'stage 2 model base path, e.g. runs/segmenter/best')
-    .requiredOption('--out <dir>', 'where to write metrics.json, curves.json, figures/ and report.html')
-    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
-    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), 16)
+    .requiredOption('--out <dir>', 'where to write metrics.json, curves.json, figures/ and report.html');
+  inferenceOptions(command, { batch: 16 })
     .option(
       '--gallery <n>',
       'best and worst tumour slices shown in the report, each',
@@ -51,9 +44,16 @@ export function registerEvaluate(program: Command): void {
       false,
     )
     .action(async (o: EvaluateValues) => {
+      const choice = gateChoice(o);
       if (o.threads) setNumThreads(o.threads);
       const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-      const result = await evaluatePipeline({ ...o, galleryCount: o.gallery, log });
+      const { gate: _name, gateThreshold: _threshold, sliceRadius: _radius, ...rest } = o;
+      const result = await evaluatePipeline({
+        ...rest,
+        ...(choice ? { gate: choice } : {}),
+        galleryCount: o.gallery,
+        log,
+      });
       for (const line of evaluationSummary(result)) console.log(line);
     });
 }

@@ -4,19 +4,16 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { setNumThreads } from '../../engine/index.ts';
-import { progress } from '../../inference/progress.ts';
-import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
 import type { PatientPrediction } from '../../inference/predict-slices.ts';
+import { progressReporter } from '../../inference/progress.ts';
+import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
 import { predictFiles } from '../../pipeline/predict-files.ts';
 import { RESEARCH_NOTICE } from '../../pipeline/predict-summary.ts';
-import { integer } from '../options.ts';
+import { describeGate, resolveGate } from '../../postprocess/fusion.ts';
+import { gateChoice, type InferenceValues, inferenceOptions } from '../options.ts';
 
-interface PredictValues {
+interface PredictValues extends InferenceValues {
   out: string;
-  classifier?: string;
-  segmenter?: string;
-  threads?: number;
-  batch: number;
   skipBadFiles?: boolean;
 }
 
@@ -40,7 +37,7 @@ export function patientTable(patients: readonly PatientPrediction[]): string[] {
 }
 
 export function registerPredict(program: Command): void {
-  program
+  const command = program
     .command('predict')
     .description(
       'find and outline tumours in MRI slices with the two-stage pipeline (no ground truth needed)',
@@ -52,40 +49,36 @@ export function registerPredict(program: Command): void {
     .requiredOption(
       '--out <dir>',
       'where to write summary.json and the mask and overlay PNGs, all at the end (nothing is deleted)',
-    )
-    .option('--classifier <model>', 'stage 1 model base path (default: the shipped models/classifier)')
-    .option('--segmenter <model>', 'stage 2 model base path (default: the shipped models/segmenter)')
-    .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
-    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), INFERENCE_BATCH)
+    );
+  inferenceOptions(command, { batch: INFERENCE_BATCH })
     .option(
       '--skip-bad-files',
       'warn about unreadable, oversized or odd-sized slices (and patients over a limit) and go on without them',
     )
     .action(async (input: string, o: PredictValues) => {
       console.log(RESEARCH_NOTICE);
+      const choice = gateChoice(o);
       if (o.threads) setNumThreads(o.threads);
       const started = performance.now();
       const models = loadModels({ classifier: o.classifier, segmenter: o.segmenter });
+      const fusion = resolveGate(models.segmenter.fusion, models.classifier.config.threshold, choice);
       console.log(
         `classifier ${models.classifier.base} (threshold ${models.classifier.config.threshold.toFixed(4)}); ` +
-          `segmenter ${models.segmenter.base} (threshold ${models.segmenter.postprocess.threshold})`,
+          `segmenter ${models.segmenter.base} (threshold ${models.segmenter.postprocess.threshold}); ` +
+          `gate: ${describeGate(fusion)}`,
       );
-      const log = (line: string) => console.log(line);
-      let bar: ReturnType<typeof progress> | undefined;
-      let shown = 0;
+      const bar = progressReporter('predict (slices)', (line) => console.log(line));
       const { summary, summaryPath } = await predictFiles({
         input,
         out: resolve(o.out),
         models,
+        fusion,
         batch: o.batch,
         skipBadFiles: o.skipBadFiles ?? false,
         warn: (message) => console.error(`warning: ${message}`),
-        onProgress: (done, total) => {
-          bar ??= progress('predict (slices)', total, log, Math.max(1, Math.ceil(total / 10)));
-          for (; shown < done; shown++) bar.tick();
-        },
+        onProgress: bar.update,
       });
-      bar?.stop();
+      bar.stop();
       for (const line of patientTable(summary.patients)) console.log(line);
       if (summary.skipped.length > 0)
         console.error(`skipped ${summary.skipped.length} bad files (see warnings above)`);

@@ -3,35 +3,25 @@
 // responsive while a prediction runs. Research tool, not a medical device.
 import type { Command } from 'commander';
 import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
+import { describeGate } from '../../postprocess/fusion.ts';
 import { DEFAULT_LIMITS } from '../../server/limits.ts';
 import { startServer } from '../../server/server.ts';
-import { integer } from '../options.ts';
+import { gateChoice, type InferenceValues, inferenceOptions, integer } from '../options.ts';
 
-interface ServeValues {
+interface ServeValues extends InferenceValues {
   port: number;
   host: string;
-  classifier?: string;
-  segmenter?: string;
-  threads?: number;
-  batch: number;
   maxUploadMb: number;
   queue: number;
 }
 
 export function registerServe(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('serve the prediction API and the browser viewer over HTTP')
     .option('--port <n>', 'port to listen on (0: any free port)', integer('--port', { max: 65535 }), 8080)
-    .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
-    .option('--classifier <model>', 'stage 1 model base path (default: models/classifier)')
-    .option('--segmenter <model>', 'stage 2 model base path (default: models/segmenter)')
-    .option(
-      '--threads <n>',
-      'libtorch threads for inference (default: all cores)',
-      integer('--threads', { min: 1 }),
-    )
-    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), INFERENCE_BATCH)
+    .option('--host <address>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1');
+  inferenceOptions(command, { batch: INFERENCE_BATCH })
     .option(
       '--max-upload-mb <n>',
       'largest request body, in MB',
@@ -45,6 +35,7 @@ export function registerServe(program: Command): void {
       DEFAULT_LIMITS.queueLimit,
     )
     .action(async (o: ServeValues) => {
+      const gate = gateChoice(o);
       const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
       log('loading models…');
       const server = await startServer({
@@ -52,14 +43,15 @@ export function registerServe(program: Command): void {
         host: o.host,
         ...(o.classifier ? { classifier: o.classifier } : {}),
         ...(o.segmenter ? { segmenter: o.segmenter } : {}),
+        ...(gate ? { gate } : {}),
         ...(o.threads ? { threads: o.threads } : {}),
         batch: o.batch,
         limits: { maxBodyBytes: o.maxUploadMb * 1024 * 1024, queueLimit: o.queue },
         log,
       });
-      const { classifier, segmenter } = server.inference.models;
+      const { classifier, segmenter, gate: used } = server.inference.models;
       log(
-        `models: ${classifier.name} (${classifier.architecture}), ${segmenter.name} (${segmenter.architecture})`,
+        `models: ${classifier.name} (${classifier.architecture}), ${segmenter.name} (${segmenter.architecture}); gate: ${describeGate(used)}`,
       );
       log(`listening on ${server.url}  (research tool, not a medical device; Ctrl-C stops)`);
       // Ctrl-C or a service manager's SIGTERM: take no new connections, let a running prediction stop at its next

@@ -32,7 +32,14 @@ export function modelMetadata(m: LoadedModel): Record<string, unknown> {
       thresholdRule: m.config['thresholdRule'],
     };
   }
-  return { ...common, output: SEGMENTER_OUTPUT, network: m.config.network, postprocess: m.postprocess };
+  return {
+    ...common,
+    output: SEGMENTER_OUTPUT,
+    network: m.config.network,
+    postprocess: m.postprocess,
+    // The fusion of the two stages saved with the pair; absent: the classifier alone decides.
+    ...(m.fusion ? { fusion: m.fusion } : {}),
+  };
 }
 
 export function exportModelToOnnx(m: LoadedModel): Uint8Array {

@@ -1,0 +1,69 @@
+// The shapes of a prediction as the HTTP API answers it (POST /api/predict) and the viewer reads it, from the
+// server or from its own in-browser inference: one zod schema, the types inferred from it. The server checks its
+// answers against it in the tests; the page imports the types only (`import type`), so zod stays out of it.
+import { z } from 'zod';
+import { fusionConfigSchema } from '../postprocess/fusion.ts';
+
+export const boundingBoxSchema = z.strictObject({
+  x: z.number().int().min(0),
+  y: z.number().int().min(0),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+
+const probability = z.number().min(0).max(1);
+
+export const patientPredictionSchema = z.strictObject({
+  patient: z.string(),
+  slices: z.number().int().positive(),
+  /** Slices the pipeline called tumour (`tumour`). */
+  positiveSlices: z.number().int().min(0),
+  /** Slice numbers of the first and last positive slice. */
+  firstPositiveSlice: z.number().nullable(),
+  lastPositiveSlice: z.number().nullable(),
+  /** Tumour pixels over the patient's slices, at the input size (the sum of areaPixels). */
+  volumeVoxels: z.number().int().min(0),
+});
+
+export const sliceResultSchema = z.strictObject({
+  /** The file name (without folders). */
+  name: z.string(),
+  patient: z.string(),
+  /** Slice number parsed from `<PATIENT>_<n>.tif`, else the position among the patient's files. */
+  slice: z.number(),
+  /** The input image's size. */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The classifier's P(tumour). */
+  probability,
+  /** What the gate compared with its threshold: the classifier's P under the reference gate, else the fused score. */
+  score: probability,
+  /** The slice decision (see VolumeOutcome.tumour). */
+  tumour: z.boolean(),
+  areaPixels: z.number().int().min(0),
+  /** The smallest box holding the mask, in input pixels; null when the mask is empty or absent. */
+  bbox: boundingBoxSchema.nullable(),
+  /** data:image/png;base64 of the 0/255 mask at the input's size; null where the slice is not called tumour. */
+  mask: z.string().startsWith('data:image/png;base64,').nullable(),
+  /** The input slice as a PNG data URI (include=image). */
+  image: z.string().startsWith('data:image/png;base64,').optional(),
+});
+
+export const predictResponseSchema = z.strictObject({
+  notice: z.string(),
+  /** The models' names (their details come from /api/models). */
+  models: z.strictObject({ classifier: z.string(), segmenter: z.string() }),
+  /** The fusion rule that decided which slices hold tumour. */
+  gate: fusionConfigSchema,
+  patients: z.array(patientPredictionSchema),
+  slices: z.array(sliceResultSchema),
+});
+
+export type BoundingBox = z.infer<typeof boundingBoxSchema>;
+export type PatientPrediction = z.infer<typeof patientPredictionSchema>;
+export type SliceResult = z.infer<typeof sliceResultSchema>;
+export type PredictResponse = z.infer<typeof predictResponseSchema>;
+
+export const PREDICTION_NOTICE =
+  'Research tool, not a medical device. These results must not be used to diagnose, treat or make any ' +
+  'clinical decision.';

@@ -1,0 +1,153 @@
+// The two-stage core (src/inference/two-stage.ts) with stand-in networks whose outputs are known: which slices
+// each gate sends to the segmenter, what it scores them by, how a gate of threshold 0 leaves the decision to the
+// mask, and the segmenter-alone output evaluation asks for. With real networks and every inference path:
+// one-core.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PreprocessConfig } from '../../src/data/preprocess.ts';
+import {
+  type ClassifierRunner,
+  type SegmenterRunner,
+  type TwoStageModels,
+  twoStageVolume,
+  type VolumeImages,
+} from '../../src/inference/two-stage.ts';
+import type { PostprocessConfig } from '../../src/postprocess/config.ts';
+import type { FusionConfig } from '../../src/postprocess/fusion.ts';
+
+const SIZE = 4;
+const PIXELS = SIZE * SIZE;
+const rescale: PreprocessConfig = {
+  version: 1,
+  width: SIZE,
+  height: SIZE,
+  channels: 3,
+  intensity: { kind: 'rescale' },
+};
+
+/**
+ * A volume whose slice k is uniformly grey at brightness[k]. The stand-in classifier answers P = brightness/255
+ * read off the slice; the stand-in segmenter marks one pixel (0, 0) with probability segmenterMax[k], read off
+ * the slice too (its green channel), so that both answers follow the slice wherever the core puts it in a batch.
+ */
+function setUp(classifierP: number[], segmenterMax: number[], post: Partial<PostprocessConfig> = {}) {
+  const depth = classifierP.length;
+  const rgb = new Uint8Array(depth * PIXELS * 3);
+  for (let k = 0; k < depth; k++)
+    for (let i = 0; i < PIXELS; i++) {
+      rgb[(k * PIXELS + i) * 3] = Math.round(classifierP[k]! * 255);
+      rgb[(k * PIXELS + i) * 3 + 1] = Math.round(segmenterMax[k]! * 255);
+    }
+  const volume: VolumeImages = { depth, rgb: () => rgb };
+  const segmented: number[] = [];
+  const classifier: ClassifierRunner = {
+    preprocess: rescale,
+    threshold: 0.5,
+    run: async (input, n) => Float32Array.from({ length: n }, (_, k) => input[k * 3 * PIXELS]!),
+  };
+  const segmenter: SegmenterRunner = {
+    preprocess: rescale,
+    postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none', ...post },
+    run: async (input, n) => {
+      const out = new Float32Array(n * PIXELS);
+      for (let k = 0; k < n; k++) {
+        const p = input[k * 3 * PIXELS + PIXELS]!; // green channel, first pixel
+        segmented.push(Math.round(p * 255));
+        out[k * PIXELS] = p;
+      }
+      return out;
+    },
+  };
+  const models: TwoStageModels = { classifier, segmenter };
+  const run = (fusion?: FusionConfig, aloneOn?: boolean[]) =>
+    twoStageVolume(models, volume, {
+      batch: 2,
+      ...(fusion ? { fusion } : {}),
+      ...(aloneOn ? { aloneOn } : {}),
+    });
+  /** Which slices the segmenter saw, by their segmenterMax byte. */
+  const seen = () => segmented.splice(0).sort((a, b) => a - b);
+  return { run, seen, models, volume };
+}
+
+const masked = (final: Uint8Array, depth: number) =>
+  Array.from({ length: depth }, (_, k) => final.subarray(k * PIXELS, (k + 1) * PIXELS).some((v) => v !== 0));
+
+describe('the two-stage core', () => {
+  // Slice:          0    1    2    3    4
+  const classifier = [0.9, 0.2, 0.6, 0.1, 0.8];
+  const segmenter = [0.8, 0.9, 0.2, 0.1, 0.6];
+  const bytes = (ps: number[]) => ps.map((p) => Math.round(p * 255));
+
+  it('the reference gate: the classifier decides, the segmenter runs on the called slices only', async () => {
+    const { run, seen } = setUp(classifier, segmenter);
+    const out = await run();
+    assert.deepEqual(out.tumour, [true, false, true, false, true]);
+    assert.deepEqual(
+      seen(),
+      bytes([0.8, 0.2, 0.6]).sort((a, b) => a - b),
+    );
+    assert.deepEqual([...out.score], [...out.probability]);
+    // Called slice 2's segmenter output is below the pixel threshold: called, with an empty mask.
+    assert.deepEqual(masked(out.final, 5), [true, false, false, false, true]);
+  });
+
+  it('the segmenter detector scores by the largest pixel probability, after running on every slice', async () => {
+    const { run, seen } = setUp(classifier, segmenter);
+    const out = await run({ detector: 'segmenter', sliceRadius: 0, threshold: 0.5 });
+    assert.equal(seen().length, 5);
+    assert.deepEqual(out.tumour, [true, true, false, false, true]);
+    assert.deepEqual(
+      [...out.score].map((s) => Math.round(s * 255)),
+      bytes(segmenter),
+    );
+    assert.deepEqual(masked(out.final, 5), [true, true, false, false, true]);
+  });
+
+  it('the mean detector averages both, and a slice radius averages along the volume', async () => {
+    const { run } = setUp(classifier, segmenter);
+    const mean = await run({ detector: 'mean', sliceRadius: 0, threshold: 0.5 });
+    // Means 0.85, 0.55, 0.4, 0.1, 0.7 (to the bytes' rounding).
+    assert.deepEqual(mean.tumour, [true, true, false, false, true]);
+    const smoothed = await run({ detector: 'mean', sliceRadius: 1, threshold: 0.5 });
+    // Averaged with the neighbours that exist: 0.7, 0.6, 0.35, 0.4, 0.4.
+    assert.deepEqual(smoothed.tumour, [true, true, false, false, false]);
+    assert.ok(Math.abs(smoothed.score[0]! - (mean.score[0]! + mean.score[1]!) / 2) < 1e-6);
+  });
+
+  it('a gate of threshold 0 (none) segments every slice and leaves the decision to the mask', async () => {
+    const { run, seen } = setUp(classifier, segmenter);
+    const out = await run({ detector: 'segmenter', sliceRadius: 0, threshold: 0 });
+    assert.equal(seen().length, 5);
+    assert.deepEqual(out.tumour, masked(out.final, 5));
+    assert.deepEqual(out.tumour, [true, true, false, false, true]);
+  });
+
+  it('segments the slices evaluation asks for as well, and returns the segmenter alone on them', async () => {
+    const { run, seen } = setUp(classifier, segmenter);
+    const out = await run(undefined, [false, true, false, false, false]);
+    assert.deepEqual(
+      seen(),
+      bytes([0.8, 0.9, 0.2, 0.6]).sort((a, b) => a - b),
+    );
+    // Slice 1 is rejected by the gate: empty in the final output, found by the segmenter alone.
+    assert.deepEqual(masked(out.final, 5), [true, false, false, false, true]);
+    assert.deepEqual(masked(out.alone!, 5), [true, true, false, false, true]);
+    // With the largest 3-D component on, the segmenter alone needs every slice.
+    const volumetric = setUp(classifier, segmenter, { largest3DComponent: true });
+    await volumetric.run(undefined, [false, true, false, false, false]);
+    assert.equal(volumetric.seen().length, 5);
+  });
+
+  it('uses the rule saved with the segmenter unless given one', async () => {
+    const { models, volume } = setUp(classifier, segmenter);
+    models.segmenter.fusion = { detector: 'segmenter', sliceRadius: 0, threshold: 0.5 };
+    const saved = await twoStageVolume(models, volume, { batch: 2 });
+    assert.deepEqual(saved.tumour, [true, true, false, false, true]);
+    const given = await twoStageVolume(models, volume, {
+      batch: 2,
+      fusion: { detector: 'classifier', sliceRadius: 0, threshold: 0.5 },
+    });
+    assert.deepEqual(given.tumour, [true, false, true, false, true]);
+  });
+});
