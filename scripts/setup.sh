@@ -42,9 +42,10 @@ if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addo
   npx --no-install node-gyp rebuild --directory native -j "$(nproc)" --loglevel=error >/dev/null
 fi
 
-# The browser viewer that `tumorscope serve` hands out: rebuilt when any file under web/ is newer than the build.
+# The browser viewer that `tumorscope serve` hands out: rebuilt when any file under web/ or src/ (the page runs the
+# two-stage core and the TIFF decoder from there) is newer than the build.
 viewer=web/dist/index.html
-if [ -f web/index.html ] && { [ ! -f "$viewer" ] || [ -n "$(find web -path web/dist -prune -o -type f -newer "$viewer" -print -quit)" ]; }; then
+if [ -f web/index.html ] && { [ ! -f "$viewer" ] || [ -n "$(find web src -path web/dist -prune -o -type f -newer "$viewer" -print -quit)" ]; }; then
   log "building the web viewer (vite)"
   npx --no-install vite build web --emptyOutDir --logLevel error
 fi
