@@ -55,13 +55,22 @@ interface DicomSlice {
 
 /** Does the file start as a DICOM Part 10 file ('DICM' after the 128-byte preamble)? */
 export function isDicomBytes(bytes: Uint8Array): boolean {
-  return bytes.length > 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length > 132 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  );
 }
 
 function numbers(set: dicomParser.DataSet, tag: string, count: number, file: string, what: string): number[] {
   const found = Array.from({ length: count }, (_, k) => set.floatString(tag, k));
   if (found.some((n) => n === undefined || !Number.isFinite(n))) {
-    throw new VolumeError(file, `has no ${what} (${tag.slice(1, 5)},${tag.slice(5)}): cannot place its slice`);
+    throw new VolumeError(
+      file,
+      `has no ${what} (${tag.slice(1, 5)},${tag.slice(5)}): cannot place its slice`,
+    );
   }
   return found as number[];
 }
@@ -84,7 +93,10 @@ function parseSlice(bytes: Uint8Array, file: string): DicomSlice {
     );
   }
   if ((set.intString(TAG.frames) ?? 1) > 1) {
-    throw new VolumeError(file, 'is a multi-frame (enhanced) DICOM; convert it to NIfTI (e.g. dcm2niix) first');
+    throw new VolumeError(
+      file,
+      'is a multi-frame (enhanced) DICOM; convert it to NIfTI (e.g. dcm2niix) first',
+    );
   }
   const rows = set.uint16(TAG.rows) ?? 0;
   const columns = set.uint16(TAG.columns) ?? 0;
@@ -96,7 +108,10 @@ function parseSlice(bytes: Uint8Array, file: string): DicomSlice {
   const element = set.elements[TAG.pixelData];
   const count = rows * columns;
   if (!element || element.length < count * (bits / 8)) {
-    throw new VolumeError(file, `holds ${element?.length ?? 0} bytes of pixels for ${columns}×${rows}: truncated`);
+    throw new VolumeError(
+      file,
+      `holds ${element?.length ?? 0} bytes of pixels for ${columns}×${rows}: truncated`,
+    );
   }
   const signed = set.uint16(TAG.pixelRepresentation) === 1;
   const view = new DataView(bytes.buffer, bytes.byteOffset + element.dataOffset, count * (bits / 8));
@@ -113,7 +128,8 @@ function parseSlice(bytes: Uint8Array, file: string): DicomSlice {
   }
   const slope = set.floatString(TAG.slope) ?? 1;
   const intercept = set.floatString(TAG.intercept) ?? 0;
-  if (slope !== 1 || intercept !== 0) for (let i = 0; i < count; i++) values[i] = values[i]! * slope + intercept;
+  if (slope !== 1 || intercept !== 0)
+    for (let i = 0; i < count; i++) values[i] = values[i]! * slope + intercept;
   const [rowSpacing, columnSpacing] = numbers(set, TAG.pixelSpacing, 2, file, 'Pixel Spacing');
   return {
     file,
@@ -142,7 +158,10 @@ function dicomFiles(folder: string): { file: string; bytes: Uint8Array }[] {
     .filter((name) => !name.startsWith('.'))
     .sort(naturalOrder);
   if (names.length > MAX_SERIES_FILES) {
-    throw new VolumeError(folder, `holds ${names.length} files; a series folder may hold at most ${MAX_SERIES_FILES}`);
+    throw new VolumeError(
+      folder,
+      `holds ${names.length} files; a series folder may hold at most ${MAX_SERIES_FILES}`,
+    );
   }
   return names.flatMap((name) => {
     const file = join(folder, name);
@@ -174,9 +193,14 @@ export function readDicomSeries(folder: string): Volume {
     files = dicomFiles(folder);
   } catch (err) {
     if (err instanceof DataError) throw err;
-    throw new DataError('not-found', folder, `cannot be read as a DICOM series folder (${(err as Error).message})`, {
-      cause: err,
-    });
+    throw new DataError(
+      'not-found',
+      folder,
+      `cannot be read as a DICOM series folder (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
   if (files.length === 0) throw new VolumeError(folder, 'holds no DICOM files');
   const slices = files.map(({ file, bytes }) => parseSlice(bytes, file));
@@ -187,7 +211,10 @@ export function readDicomSeries(folder: string): Volume {
     throw new VolumeError(folder, `holds ${series.size} series (${list}); give one folder per sequence`);
   }
   if (slices.length < 2) {
-    throw new VolumeError(folder, 'holds one slice: a volume needs several; give single slices as TIFF or PNG');
+    throw new VolumeError(
+      folder,
+      'holds one slice: a volume needs several; give single slices as TIFF or PNG',
+    );
   }
   const first = slices[0]!;
   for (const s of slices) {
@@ -234,7 +261,9 @@ export function readDicomSeries(folder: string): Volume {
     ] as const;
   const affine: Affine = [row(0), row(1), row(2), [0, 0, 0, 1]];
   const data = new Float32Array(nx * ny * nz);
-  slices.forEach((s, k) => data.set(s.values, k * nx * ny));
+  slices.forEach((s, k) => {
+    data.set(s.values, k * nx * ny);
+  });
   return {
     source: folder,
     dims: [nx, ny, nz],

@@ -34,7 +34,8 @@ export function toEightBit(
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (!(max > min)) return { data: out, min: Number.isFinite(min) ? min : 0, max: Number.isFinite(max) ? max : 0 };
+  if (!(max > min))
+    return { data: out, min: Number.isFinite(min) ? min : 0, max: Number.isFinite(max) ? max : 0 };
   const scale = 255 / (max - min);
   for (let i = 0; i < voxels; i++) {
     const v = values[i]!;

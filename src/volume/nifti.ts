@@ -147,7 +147,8 @@ export function parseNifti(fileBytes: Uint8Array, file: string): Volume {
   for (let i = 0, o = 0; i < data.length; i++, o += type.bytes) data[i] = type.read(view, o, le);
   const slope = header.scl_slope;
   const inter = header.scl_inter;
-  const scaled = Number.isFinite(slope) && slope !== 0 && (slope !== 1 || (Number.isFinite(inter) && inter !== 0));
+  const scaled =
+    Number.isFinite(slope) && slope !== 0 && (slope !== 1 || (Number.isFinite(inter) && inter !== 0));
   if (scaled) {
     const b = Number.isFinite(inter) ? inter : 0;
     for (let i = 0; i < data.length; i++) data[i] = data[i]! * slope + b;
@@ -172,9 +173,13 @@ export function parseNifti(fileBytes: Uint8Array, file: string): Volume {
   const known = (n: number) => Number.isFinite(n) && n > 0;
   const oriented = space.sformCode > 0 || space.qformCode > 0;
   // Without a qform or sform, the pixdims alone place the voxels; when they are missing too, there is no spacing.
-  const affine = oriented || space.pixdim.every(known) ? spaceAffine(space) : spaceAffine({ ...space, pixdim: [1, 1, 1] });
+  const affine =
+    oriented || space.pixdim.every(known) ? spaceAffine(space) : spaceAffine({ ...space, pixdim: [1, 1, 1] });
   const norms = ([0, 1, 2] as const).map((c) => Math.hypot(...axisVector(affine, c)));
-  const spacing = norms.every(known) && (oriented || space.pixdim.every(known)) ? (norms as [number, number, number]) : null;
+  const spacing =
+    norms.every(known) && (oriented || space.pixdim.every(known))
+      ? (norms as [number, number, number])
+      : null;
   return {
     source: file,
     dims: [nx, ny, nz],
@@ -194,9 +199,14 @@ export function readNifti(path: string): Volume {
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new DataError(code === 'ENOENT' ? 'not-found' : 'bad-volume', path, `cannot be read (${code ?? err})`, {
-      cause: err,
-    });
+    throw new DataError(
+      code === 'ENOENT' ? 'not-found' : 'bad-volume',
+      path,
+      `cannot be read (${code ?? err})`,
+      {
+        cause: err,
+      },
+    );
   }
   return parseNifti(bytes, path);
 }
@@ -222,10 +232,14 @@ export function niftiBytes(image: NiftiImage): Uint8Array {
   const { space } = image;
   view.setInt32(0, 348, true);
   bytes[38] = 0x72; // 'r': "regular", as nifti1_io writes
-  [3, nx, ny, nz, 1, 1, 1, 1].forEach((n, k) => view.setInt16(40 + 2 * k, n, true));
+  [3, nx, ny, nz, 1, 1, 1, 1].forEach((n, k) => {
+    view.setInt16(40 + 2 * k, n, true);
+  });
   view.setInt16(70, float ? FLOAT32 : UINT8, true);
   view.setInt16(72, float ? 32 : 8, true);
-  [space.qfac, ...space.pixdim, 0, 0, 0, 0].forEach((n, k) => view.setFloat32(76 + 4 * k, n, true));
+  [space.qfac, ...space.pixdim, 0, 0, 0, 0].forEach((n, k) => {
+    view.setFloat32(76 + 4 * k, n, true);
+  });
   view.setFloat32(108, 352, true); // vox_offset
   view.setFloat32(112, 1, true); // scl_slope
   bytes[123] = space.xyztUnits;
@@ -233,8 +247,14 @@ export function niftiBytes(image: NiftiImage): Uint8Array {
   bytes.set(new TextEncoder().encode((image.description ?? '').slice(0, 79)), 148);
   view.setInt16(252, space.qformCode, true);
   view.setInt16(254, space.sformCode, true);
-  space.quatern.forEach((n, k) => view.setFloat32(256 + 4 * k, n, true));
-  space.srow.forEach((row, r) => row.forEach((n, c) => view.setFloat32(280 + (r * 4 + c) * 4, n, true)));
+  space.quatern.forEach((n, k) => {
+    view.setFloat32(256 + 4 * k, n, true);
+  });
+  space.srow.forEach((row, r) => {
+    row.forEach((n, c) => {
+      view.setFloat32(280 + (r * 4 + c) * 4, n, true);
+    });
+  });
   bytes.set(new TextEncoder().encode('n+1\0'), 344);
   // The floats' bytes as they are in memory: little-endian on every machine Node runs on.
   const voxels = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);

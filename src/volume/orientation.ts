@@ -74,7 +74,11 @@ export interface AxialLayout {
   sliceUp: boolean;
 }
 
-export function axialLayout(affine: Affine, dims: readonly [number, number, number], file: string): AxialLayout {
+export function axialLayout(
+  affine: Affine,
+  dims: readonly [number, number, number],
+  file: string,
+): AxialLayout {
   const { codes, obliqueDegrees } = axisCodes(affine, file);
   const find = (a: AxisCode, b: AxisCode) => codes.findIndex((c) => c === a || c === b) as 0 | 1 | 2;
   const sliceAxis = find('S', 'I');

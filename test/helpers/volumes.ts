@@ -57,13 +57,21 @@ export function sample(
   for (let k = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
       for (let i = 0; i < nx; i++) {
-        const w = [0, 1, 2].map((r) => affine[r]![0] * i + affine[r]![1] * j + affine[r]![2] * k + affine[r]![3]);
+        const w = [0, 1, 2].map(
+          (r) => affine[r]![0] * i + affine[r]![1] * j + affine[r]![2] * k + affine[r]![3],
+        );
         out[i + nx * (j + ny * k)] = f(w[0]!, w[1]!, w[2]!);
       }
   return out;
 }
 
-const NIFTI_TYPES = { uint8: [2, 8], int16: [4, 16], uint16: [512, 16], float32: [16, 32], float64: [64, 64] } as const;
+const NIFTI_TYPES = {
+  uint8: [2, 8],
+  int16: [4, 16],
+  uint16: [512, 16],
+  float32: [16, 32],
+  float64: [64, 64],
+} as const;
 
 export interface TestNifti {
   /** dim[1..]: e.g. [x, y, z] or [x, y, z, 3]. */
@@ -92,7 +100,9 @@ export function testNiftiBytes(o: TestNifti): Uint8Array {
   const view = new DataView(buffer);
   view.setInt32(0, 348, le);
   view.setInt16(40, o.shape.length, le);
-  o.shape.forEach((d, k) => view.setInt16(42 + 2 * k, d, le));
+  o.shape.forEach((d, k) => {
+    view.setInt16(42 + 2 * k, d, le);
+  });
   for (let k = o.shape.length; k < 7; k++) view.setInt16(42 + 2 * k, 1, le);
   view.setInt16(70, code, le);
   view.setInt16(72, bits, le);
@@ -100,18 +110,23 @@ export function testNiftiBytes(o: TestNifti): Uint8Array {
     ? [0, 1, 2].map((c) => Math.hypot(o.affine![0][c]!, o.affine![1][c]!, o.affine![2][c]!))
     : [1, 1, 1];
   const pixdim = o.qform?.pixdim ?? o.pixdim ?? norms;
-  [o.qform?.qfac ?? 1, ...pixdim].forEach((v, k) => view.setFloat32(76 + 4 * k, v, le));
+  [o.qform?.qfac ?? 1, ...pixdim].forEach((v, k) => {
+    view.setFloat32(76 + 4 * k, v, le);
+  });
   view.setFloat32(108, 352, le);
   view.setFloat32(112, o.slope ?? 1, le);
   view.setFloat32(116, o.inter ?? 0, le);
   view.setUint8(123, 2);
   if (o.qform) {
     view.setInt16(252, 1, le);
-    o.qform.quatern.forEach((v, k) => view.setFloat32(256 + 4 * k, v, le));
+    o.qform.quatern.forEach((v, k) => {
+      view.setFloat32(256 + 4 * k, v, le);
+    });
   }
   if (o.affine && !o.qform) {
     view.setInt16(254, 1, le);
-    for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) view.setFloat32(280 + (r * 4 + c) * 4, o.affine[r]![c]!, le);
+    for (let r = 0; r < 3; r++)
+      for (let c = 0; c < 4; c++) view.setFloat32(280 + (r * 4 + c) * 4, o.affine[r]![c]!, le);
   }
   new Uint8Array(buffer).set([0x6e, 0x2b, 0x31, 0], 344);
   for (let i = 0; i < n; i++) {

@@ -61,7 +61,11 @@ describe('axial slices from the affine', () => {
           for (let c = 0; c < width; c++) {
             // Column 0 is the patient's far right (largest x), row 0 the far front (largest y).
             const expected = phantom(2 - c, 3 - 2 * r, z);
-            assert.equal(slice.image.data[(r * width + c) * 3 + 1], expected, `${codes.join('')} s${s} r${r} c${c}`);
+            assert.equal(
+              slice.image.data[(r * width + c) * 3 + 1],
+              expected,
+              `${codes.join('')} s${s} r${r} c${c}`,
+            );
           }
         }
       });
