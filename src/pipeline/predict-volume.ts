@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { StagedFiles } from '../engine/index.ts';
 import { niftiBytes } from '../volume/nifti.ts';
-import { axialSlices, type PatientVolume, toVoxelGrid } from '../volume/patient-volume.ts';
+import { axialSlices, type PatientVolume, toVoxelGrid, volumeMask } from '../volume/patient-volume.ts';
 import { readPatientVolume, type VolumeSources } from '../volume/read-patient.ts';
-import { type Affine, voxelVolume } from '../volume/volume.ts';
+import type { Affine } from '../volume/volume.ts';
 import { type LoadedModels, predictSlices } from './predict.ts';
 import type { PredictFilesResult } from './predict-files.ts';
 import { overlayPng } from './predict-images.ts';
@@ -68,15 +68,13 @@ export async function predictVolume(
     if (slice.mask) masks.set(slice.slice, slice.mask);
     if (slice.probabilities) probabilities.set(slice.slice, slice.probabilities);
   }
-  const mask = toVoxelGrid(patient, masks, (n) => new Uint8Array(n));
-  const tumourVoxels = mask.reduce((sum, v) => sum + v, 0);
-  const perVoxel = voxelVolume(patient);
+  const mask = volumeMask(patient, masks);
   const output = new StagedFiles(o.out);
   try {
     const description = `tumorscope ${prediction.patients[0]?.patient ?? ''}`;
     output.write(
       MASK_FILE,
-      niftiBytes({ dims: patient.dims, data: mask, space: patient.space, description }),
+      niftiBytes({ dims: patient.dims, data: mask.data, space: patient.space, description }),
     );
     if (o.saveProbabilities) {
       const grid = toVoxelGrid(patient, probabilities, (n) => new Float32Array(n));
@@ -112,8 +110,8 @@ export async function predictVolume(
         sliceAxis: (['i', 'j', 'k'] as const)[layout.sliceAxis],
         mask: MASK_FILE,
         probabilities: o.saveProbabilities ? PROBABILITIES_FILE : null,
-        tumourVoxels,
-        tumourVolumeMm3: perVoxel === null ? null : tumourVoxels * perVoxel,
+        tumourVoxels: mask.tumourVoxels,
+        tumourVolumeMm3: mask.tumourVolumeMm3,
         notes: patient.notes,
       },
     };

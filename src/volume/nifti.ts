@@ -29,18 +29,28 @@ export function niftiStem(name: string): string {
 
 interface NiftiType {
   bytes: number;
+  /** A typed array over little-endian samples (copied into `buffer` when `offset` is misaligned for it). */
+  view: (buffer: ArrayBuffer, offset: number, length: number) => ArrayLike<number>;
   read: (view: DataView, offset: number, littleEndian: boolean) => number;
 }
 
+type ArrayType = new (buffer: ArrayBuffer, offset: number, length: number) => ArrayLike<number>;
+const aligned =
+  (Type: ArrayType, bytes: number) =>
+  (buffer: ArrayBuffer, offset: number, length: number): ArrayLike<number> =>
+    offset % bytes === 0
+      ? new Type(buffer, offset, length)
+      : new Type(buffer.slice(offset, offset + length * bytes), 0, length);
+
 const TYPES: Record<number, NiftiType> = {
-  2: { bytes: 1, read: (v, o) => v.getUint8(o) },
-  4: { bytes: 2, read: (v, o, le) => v.getInt16(o, le) },
-  8: { bytes: 4, read: (v, o, le) => v.getInt32(o, le) },
-  16: { bytes: 4, read: (v, o, le) => v.getFloat32(o, le) },
-  64: { bytes: 8, read: (v, o, le) => v.getFloat64(o, le) },
-  256: { bytes: 1, read: (v, o) => v.getInt8(o) },
-  512: { bytes: 2, read: (v, o, le) => v.getUint16(o, le) },
-  768: { bytes: 4, read: (v, o, le) => v.getUint32(o, le) },
+  2: { bytes: 1, view: aligned(Uint8Array, 1), read: (v, o) => v.getUint8(o) },
+  4: { bytes: 2, view: aligned(Int16Array, 2), read: (v, o, le) => v.getInt16(o, le) },
+  8: { bytes: 4, view: aligned(Int32Array, 4), read: (v, o, le) => v.getInt32(o, le) },
+  16: { bytes: 4, view: aligned(Float32Array, 4), read: (v, o, le) => v.getFloat32(o, le) },
+  64: { bytes: 8, view: aligned(Float64Array, 8), read: (v, o, le) => v.getFloat64(o, le) },
+  256: { bytes: 1, view: aligned(Int8Array, 1), read: (v, o) => v.getInt8(o) },
+  512: { bytes: 2, view: aligned(Uint16Array, 2), read: (v, o, le) => v.getUint16(o, le) },
+  768: { bytes: 4, view: aligned(Uint32Array, 4), read: (v, o, le) => v.getUint32(o, le) },
 };
 
 const UINT8 = 2;
@@ -141,10 +151,15 @@ export function parseNifti(fileBytes: Uint8Array, file: string): Volume {
         `${nx}×${ny}×${nz}×${channels} of ${type.bytes} bytes (${expected}): truncated`,
     );
   }
-  const view = new DataView(buffer, offset, expected);
   const data = new Float32Array(voxels * channels);
   const le = header.littleEndian;
-  for (let i = 0, o = 0; i < data.length; i++, o += type.bytes) data[i] = type.read(view, o, le);
+  if (le) {
+    // Typed arrays read the machine's byte order, little-endian wherever Node runs.
+    data.set(type.view(buffer, offset, data.length));
+  } else {
+    const view = new DataView(buffer, offset, expected);
+    for (let i = 0, o = 0; i < data.length; i++, o += type.bytes) data[i] = type.read(view, o, le);
+  }
   const slope = header.scl_slope;
   const inter = header.scl_inter;
   const scaled =

@@ -6,7 +6,7 @@ import { VolumeError } from '../data/errors.ts';
 import { checkSlicePixels } from '../data/image.ts';
 import { toEightBit } from './intensity.ts';
 import { type AxialLayout, axialLayout, slicePixelOffsets } from './orientation.ts';
-import { type Affine, type NiftiSpace, type Volume, voxelCount } from './volume.ts';
+import { type Affine, type NiftiSpace, type Volume, voxelCount, voxelVolume } from './volume.ts';
 
 /** The sequences in the order of the models' three input channels (the dataset's: R, G, B). */
 export const SEQUENCES = ['pre', 'flair', 'post'] as const;
@@ -198,4 +198,20 @@ export function toVoxelGrid<T extends Uint8Array | Float32Array>(
     for (let p = 0; p < offsets.length; p++) out[base + offsets[p]!] = picture[p]!;
   }
   return out;
+}
+
+export interface VolumeMask {
+  /** 0/1 in the input's voxel grid and array order. */
+  data: Uint8Array;
+  tumourVoxels: number;
+  /** tumourVoxels × the voxel volume; null without spacing (then tumourVoxels is the measure). */
+  tumourVolumeMm3: number | null;
+}
+
+/** The final mask of a patient from its slices' masks (by slice number; slices without one are empty). */
+export function volumeMask(patient: PatientVolume, masks: ReadonlyMap<number, Uint8Array>): VolumeMask {
+  const data = toVoxelGrid(patient, masks, (n) => new Uint8Array(n));
+  const tumourVoxels = data.reduce((sum, v) => sum + v, 0);
+  const perVoxel = voxelVolume(patient);
+  return { data, tumourVoxels, tumourVolumeMm3: perVoxel === null ? null : tumourVoxels * perVoxel };
 }
