@@ -17,6 +17,7 @@ import { tempDir } from '../data/fixtures.ts';
 import {
   gridAffine,
   sample,
+  type TestDicomSlice,
   testDicomBytes,
   testNiftiBytes,
   writeTestDicomSeries,
@@ -213,16 +214,18 @@ describe('DICOM series reader', () => {
     const values = new Array(16).fill(5);
     const two = join(dir, 'two');
     writeTestDicomSeries(two, affine, dims, values);
-    const other = testDicomBytes({
-      rows: 2,
-      columns: 2,
-      orientation: [1, 0, 0, 0, 1, 0],
-      position: [0, 0, 10],
-      pixelSpacing: [1, 1],
-      pixels: [1, 2, 3, 4],
-      series: '9.9.9',
-    });
-    writeFileSync(join(two, 'other'), other);
+    /** A lone 2×2 slice, whatever else is given. */
+    const slice = (extra: Partial<TestDicomSlice>) =>
+      testDicomBytes({
+        rows: 2,
+        columns: 2,
+        orientation: [1, 0, 0, 0, 1, 0],
+        position: [0, 0, 0],
+        pixelSpacing: [1, 1],
+        pixels: [1, 2, 3, 4],
+        ...extra,
+      });
+    writeFileSync(join(two, 'other'), slice({ position: [0, 0, 10], series: '9.9.9' }));
     assert.throws(() => readDicomSeries(two), bad(two, /holds 2 series/));
     const gap = join(dir, 'gap');
     const files = writeTestDicomSeries(gap, affine, dims, values);
@@ -234,18 +237,7 @@ describe('DICOM series reader', () => {
     const packed = join(dir, 'packed');
     mkdirSync(packed);
     const jpeg = join(packed, 'a');
-    writeFileSync(
-      jpeg,
-      testDicomBytes({
-        rows: 2,
-        columns: 2,
-        orientation: [1, 0, 0, 0, 1, 0],
-        position: [0, 0, 0],
-        pixelSpacing: [1, 1],
-        pixels: [1, 2, 3, 4],
-        transferSyntax: '1.2.840.10008.1.2.4.70',
-      }),
-    );
+    writeFileSync(jpeg, slice({ transferSyntax: '1.2.840.10008.1.2.4.70' }));
     assert.throws(() => readDicomSeries(packed), bad(jpeg, /compressed pixel data/));
   });
 });
