@@ -91,7 +91,11 @@ function readSrow(view: DataView, version: 1 | 2, littleEndian: boolean): NiftiS
 /** Decodes a NIfTI file's bytes (gzip'd or not) into a Volume; `file` names it in errors. */
 export function parseNifti(fileBytes: Uint8Array, file: string): Volume {
   const bytes = fileBytes[0] === 0x1f && fileBytes[1] === 0x8b ? gunzip(fileBytes, file) : fileBytes;
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // nifti-reader-js takes an ArrayBuffer: copied only where the bytes are a view into a larger one.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const buffer = (
+    whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
   if (buffer.byteLength < 348 || !nifti.isNIFTI(buffer)) {
     const pair = buffer.byteLength >= 348 && new TextDecoder().decode(bytes.subarray(344, 347)) === 'ni1';
     throw new VolumeError(
