@@ -17,7 +17,8 @@ export type DataErrorCode =
   | 'image-too-large'
   | 'too-many-slices'
   | 'too-many-pixels'
-  | 'mixed-slice-sizes';
+  | 'mixed-slice-sizes'
+  | 'bad-volume';
 
 /**
  * An option of the data API that lets a run go on without the file an error is about. The message names it as
@@ -42,6 +43,17 @@ export class DataError extends Error {
     super(`${file}: ${problem}${hint}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.problem = problem;
     this.remedies = remedies;
+  }
+}
+
+/**
+ * A NIfTI file or DICOM series that cannot be used as an MRI volume: corrupt, of the wrong dimensions, without
+ * an orientation we can slice axially, or not matching the other sequences of its patient.
+ */
+export class VolumeError extends DataError {
+  override name = 'VolumeError';
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('bad-volume', file, problem, options);
   }
 }
 

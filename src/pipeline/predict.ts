@@ -6,7 +6,7 @@ import { cacheVolumeStats } from '../data/batch.ts';
 import { cacheFromImages } from '../data/cache-from-images.ts';
 import { type DataError, MixedSliceSizesError, TooManySlicesError } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
-import { resizeNearest } from '../data/image.ts';
+import { resizeBilinear, resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { groupVolumes } from '../data/slice-names.ts';
 import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
@@ -49,6 +49,11 @@ export interface SlicePrediction {
   areaPixels: number;
   /** The smallest box holding the mask, in input pixels; null when the mask is empty or absent. */
   bbox: BoundingBox | null;
+  /**
+   * With PredictOptions.probabilities: the segmenter's tumour probability per pixel at the input's size (bilinear
+   * from the model's), before post-processing, when `tumour`; null for slices stage 1 rejects.
+   */
+  probabilities?: Float32Array | null;
 }
 
 export interface PatientPrediction {
@@ -85,6 +90,8 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called before each inference batch; throwing from it stops the prediction there (a server shutting down). */
   beforeBatch?: () => void;
+  /** Keep the segmenter's probability maps (SlicePrediction.probabilities). */
+  probabilities?: boolean;
 }
 
 function checkInput(input: SliceInput): void {
@@ -214,18 +221,30 @@ export function predictSlices(
     }
     const called = Array.from(scores, (p) => p >= threshold);
     const segmentation = new Segmentation(segmenter, large, batch, options.beforeBatch);
-    const final = finalVolumeMask(segmentation, indices, called);
     const pixels = large.width * large.height;
+    const kept = new Map<number, Float32Array>();
+    const keep = (probabilities: Float32Array, run: readonly number[]) => {
+      run.forEach((k, r) => {
+        kept.set(k, probabilities.subarray(r * pixels, (r + 1) * pixels));
+      });
+    };
+    const final = finalVolumeMask(segmentation, indices, called, options.probabilities ? keep : undefined);
     const predicted = volume.map((input, k): SlicePrediction => {
       const { width, height } = input.image;
       const base = { name: input.name, patient: input.patient, slice: input.sliceNumber, width, height };
       const probability = scores[k]!;
-      if (!called[k]) return { ...base, probability, tumour: false, mask: null, areaPixels: 0, bbox: null };
+      if (!called[k]) {
+        const none = options.probabilities ? { probabilities: null } : {};
+        return { ...base, probability, tumour: false, mask: null, areaPixels: 0, bbox: null, ...none };
+      }
       // A copy either way: the volume's array is not kept alive by one slice's view.
       const atModel = final.slice(k * pixels, (k + 1) * pixels);
       const mask = resizeNearest(atModel, large.width, large.height, width, height);
       const { area, bbox } = maskExtent(mask, width, height);
-      return { ...base, probability, tumour: true, mask, areaPixels: area, bbox };
+      const atInput = (p: Float32Array) =>
+        resizeBilinear(p, large.width, large.height, 1, width, height).slice();
+      const probabilities = options.probabilities ? { probabilities: atInput(kept.get(k)!) } : {};
+      return { ...base, probability, tumour: true, mask, areaPixels: area, bbox, ...probabilities };
     });
     slices.push(...predicted);
     patients.push(summarise(volume[0]!.patient, predicted));

@@ -125,11 +125,14 @@ export function finalVolumeMask(
   segmentation: Segmentation,
   volume: readonly number[],
   called: readonly boolean[],
+  /** Given the segmenter's probability maps of the slices it ran on (`run`, cache indices), concatenated. */
+  onProbabilities?: (probabilities: Float32Array, run: readonly number[]) => void,
 ): Uint8Array {
   const raw = thresholdedVolume(
     segmentation,
     volume,
     volume.filter((_, k) => called[k]),
+    onProbabilities,
   );
   return finalOf(segmentation, raw, called);
 }
@@ -139,9 +142,12 @@ function thresholdedVolume(
   segmentation: Segmentation,
   volume: readonly number[],
   run: readonly number[],
+  onProbabilities?: (probabilities: Float32Array, run: readonly number[]) => void,
 ): Uint8Array {
   const { pixels } = segmentation;
-  const runMasks = threshold(segmentation.probabilities(run), segmentation.segmenter.postprocess.threshold);
+  const probabilities = segmentation.probabilities(run);
+  onProbabilities?.(probabilities, run);
+  const runMasks = threshold(probabilities, segmentation.segmenter.postprocess.threshold);
   const position = new Map(volume.map((i, k) => [i, k]));
   const raw = new Uint8Array(volume.length * pixels);
   run.forEach((i, r) => {

@@ -11,6 +11,7 @@ import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.
 import { HttpError } from './http-error.ts';
 import { tooManySlices } from './limits.ts';
 import type { ModelsInfo } from './model-info.ts';
+import { patientOfUploads, type VolumeResult, volumeResult, volumeSlices } from './volume-upload.ts';
 import type { PredictJob } from './worker-protocol.ts';
 import { zipSlices } from './zip-entries.ts';
 
@@ -40,6 +41,8 @@ export interface PredictResponse {
   models: { classifier: string; segmenter: string };
   patients: PatientPrediction[];
   slices: SliceResult[];
+  /** For a patient sent as NIfTI: the mask in the input's voxel grid and the tumour volume. */
+  volume?: VolumeResult;
 }
 
 const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
@@ -125,8 +128,9 @@ export async function predictResponse(
   job: PredictJob,
   options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
-  const { files, source } = unpack(job, options);
-  const inputs = await decode(files, source);
+  const patient = patientOfUploads(job.uploads);
+  const { files, source } = patient ? { files: [], source: [] } : unpack(job, options);
+  const inputs = patient ? volumeSlices(patient, options.maxSlices) : await decode(files, source);
   const { batch, onProgress, beforeBatch } = options;
   const prediction = predict(models, inputs, { batch, onProgress, beforeBatch }, files, source);
   const images = new Map(inputs.map((s) => [`${s.patient}\0${s.sliceNumber}`, s.image]));
@@ -147,6 +151,7 @@ export async function predictResponse(
     models: { classifier: info.classifier.name, segmenter: info.segmenter.name },
     patients: prediction.patients,
     slices,
+    ...(patient ? { volume: volumeResult(patient, prediction.slices) } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(response));
 }

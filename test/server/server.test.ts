@@ -18,8 +18,10 @@ import { WorkerInference } from '../../src/server/inference.ts';
 import { DEFAULT_LIMITS } from '../../src/server/limits.ts';
 import type { PredictResponse } from '../../src/server/predict-response.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
+import { parseNifti } from '../../src/volume/nifti.ts';
 import { encodeTiff, pngBomb, tiffBomb } from '../data/fixtures.ts';
 import { hasTumour, PATIENTS, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
+import { testNiftiBytes } from '../helpers/volumes.ts';
 import { trainTinyModels } from '../pipeline/fixtures.ts';
 import { type FilePart, getJson, postFiles, raw } from './client.ts';
 
@@ -188,6 +190,55 @@ describe('tumorscope serve', () => {
     // The tiny classifier has learnt the bright squares: most even slices are called tumour.
     const called = body.slices.filter((s) => s.tumour && hasTumour(s.slice)).length;
     assert.ok(called >= 2, `${called} tumour slices called`);
+  });
+
+  it('predicts on a 4-D NIfTI upload and answers the mask as NIfTI in the input’s space', async () => {
+    // The patient's 32×32 slices stacked as a DICOM-ordered (LPS) volume: its axial slices are the TIFFs.
+    const inputs = await sliceInputsFromFiles(sliceFiles(data));
+    const size = 32 * 32;
+    const values = new Uint8Array(size * inputs.length * 3);
+    inputs.forEach((slice, k) => {
+      for (let p = 0; p < size; p++)
+        for (let c = 0; c < 3; c++) values[(c * inputs.length + k) * size + p] = slice.image.data[p * 3 + c]!;
+    });
+    const affine = [
+      [-0.9, 0, 0, 14],
+      [0, -0.9, 0, 14],
+      [0, 0, 4, -20],
+      [0, 0, 0, 1],
+    ] as const;
+    const nifti = testNiftiBytes({ shape: [32, 32, inputs.length, 3], type: 'uint8', values, affine });
+    const res = await postFiles(server.url, [
+      { name: 'patient.nii.gz', bytes: nifti, type: 'application/gzip' },
+    ]);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const body = res.body as PredictResponse;
+    const expected = predictSlices(loadModels(models), inputs);
+    assert.deepEqual(
+      body.slices.map((s) => [s.slice, s.tumour, s.areaPixels]),
+      expected.slices.map((s, k) => [k, s.tumour, s.areaPixels]),
+    );
+    const mask = parseNifti(Buffer.from(body.volume!.mask.split(',')[1]!, 'base64'), 'mask.nii.gz');
+    assert.deepEqual(mask.dims, [32, 32, inputs.length]);
+    assert.deepEqual(mask.affine, parseNifti(nifti, 'in').affine);
+    expected.slices.forEach((s, k) => {
+      const voxels = Array.from(mask.data.subarray(k * size, (k + 1) * size));
+      assert.deepEqual(voxels, Array.from(s.mask ?? new Uint8Array(size)), `slice ${k}`);
+    });
+    assert.equal(body.volume!.orientation, 'LPS');
+    const mixed = await postFiles(server.url, [
+      { name: 'patient.nii.gz', bytes: nifti, type: 'application/gzip' },
+      ...sliceFiles(data).slice(0, 1),
+    ]);
+    assert.equal(mixed.status, 400);
+    assert.match(
+      (mixed.body as { error: string }).error,
+      /^patient\.nii\.gz: a NIfTI volume is one whole patient/,
+    );
+    const flat = testNiftiBytes({ shape: [4, 4], type: 'uint8', values: new Uint8Array(16) });
+    const bad = await postFiles(server.url, [{ name: 'flat.nii.gz', bytes: flat }]);
+    assert.equal(bad.status, 400);
+    assert.match((bad.body as { error: string }).error, /^flat\.nii\.gz: is a 2-D image/);
   });
 
   it('adds each slice as a PNG data URI with include=image', async () => {

@@ -16,7 +16,7 @@ function commonOptions(
 ): Command {
   return cmd
     .requiredOption('--data <dir>', 'a kaggle_3m folder (patient folders with slices and masks)')
-    .requiredOption('--out <dir>', 'the run folder (e.g. runs/classifier-256)')
+    .requiredOption('--out <dir>', `the run folder (e.g. runs/${cmd.name()}-${defaults.size})`)
     .option(
       '--split <manifest.json>',
       'a split manifest to follow (default: a patient split made and saved in --out)',
