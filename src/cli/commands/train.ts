@@ -3,12 +3,13 @@
 // --resume continues from them) and best.safetensors + best.json (the model to use).
 import { mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { AugmentConfig } from '../../data/augment.ts';
 import type { SamplingConfig } from '../../data/sampler.ts';
 import { setNumThreads } from '../../engine/index.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
-import { classWeights, integer, positiveNumber, probability, sampling } from '../options.ts';
+import { classWeights, fraction, integer, positiveNumber, probability, sampling } from '../options.ts';
 
 function commonOptions(
   cmd: Command,
@@ -36,6 +37,11 @@ function commonOptions(
     )
     .option('--resume', 'continue from the last checkpoint in --out', false)
     .option('--no-augment', 'train without augmentation')
+    .option(
+      '--missing-sequences <p>',
+      'augmentation: probability that a slice gets FLAIR in place of its pre-contrast, post-contrast or both, as the dataset stores patients without them',
+      fraction('--missing-sequences'),
+    )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false);
 }
 
@@ -53,7 +59,18 @@ interface CommonValues {
   patience: number;
   resume: boolean;
   augment: boolean;
+  missingSequences?: number;
   skipBadFiles: boolean;
+}
+
+/** The stage's default augmentation with the options' additions; null without augmentation. */
+function augmentFrom(o: CommonValues, defaults: AugmentConfig): AugmentConfig | null {
+  if (!o.augment) {
+    if (o.missingSequences !== undefined)
+      throw new Error('--missing-sequences is an augmentation: drop --no-augment');
+    return null;
+  }
+  return o.missingSequences === undefined ? defaults : { ...defaults, missingSequences: o.missingSequences };
 }
 
 function begin(o: CommonValues): { log: (line: string) => void; command: string } {
@@ -121,7 +138,7 @@ export function registerTrain(program: Command): void {
           ...o,
           sliceLevel: o.sliceLevelSplit ?? false,
           headWarmupEpochs: o.headWarmup,
-          augment: o.augment ? CLASSIFIER_DEFAULTS.augment : null,
+          augment: augmentFrom(o, CLASSIFIER_DEFAULTS.augment!),
           command,
           log,
         });
@@ -168,7 +185,7 @@ export function registerTrain(program: Command): void {
         const run = await trainSegmenter({
           ...o,
           architecture: o.arch,
-          augment: o.augment ? SEGMENTER_DEFAULTS.augment : null,
+          augment: augmentFrom(o, SEGMENTER_DEFAULTS.augment!),
           command,
           log,
         });
