@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
+import { MAX_SLICES_PER_PATIENT } from '../../src/data/slice-names.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { loadModels } from '../../src/pipeline/default-models.ts';
-import { MAX_SLICES_PER_PATIENT, predictSlices } from '../../src/pipeline/predict.ts';
+import { predictSlices } from '../../src/pipeline/predict.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import type { InferenceService } from '../../src/server/inference.ts';
 import { WorkerInference } from '../../src/server/inference.ts';
@@ -285,7 +286,7 @@ describe('tumorscope serve', () => {
     assert.equal(tall.status, 413);
     assert.equal(
       (tall.body as { error: string }).error,
-      'tall.zip: scan_1.tif: patient scan has 257 slices; prediction takes at most 256 slices a patient',
+      'tall.zip: scan_1.tif: patient scan has 257 slices, more than the 256 one patient may have',
     );
     const [one, two] = sliceFiles(data);
     const small = encodeTiff({ width: 8, height: 8, channels: 3, samples: new Uint8Array(8 * 8 * 3) });
