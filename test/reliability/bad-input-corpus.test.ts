@@ -6,6 +6,7 @@
 // sees and the whole process's peak memory.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -22,7 +23,7 @@ import { runTumorscope } from '../helpers/child-process.ts';
 import { measurePeak } from '../helpers/peak-memory.ts';
 import { type CommandRun, runCommand } from '../helpers/run-command.ts';
 import { saveTinyModels } from '../helpers/tiny-models.ts';
-import { getJson, postFiles } from '../server/client.ts';
+import { getJson, postFiles, raw } from '../server/client.ts';
 import { type BadCase, type Command, makeCorpus } from './corpus.ts';
 
 setNumThreads(1);
@@ -171,6 +172,35 @@ describe('the bad-input corpus', () => {
     // The worker lived through all of it: a good slice still predicts.
     const good = cases.find((c) => c.what === 'truncated TIFF')!.uploads.slice(0, 2);
     assert.equal((await postFiles(server.url, good)).status, 200);
+  });
+
+  it('the server answers a header flood with 431, and others while 100 clients stall halfway through a request', async () => {
+    const port = Number(new URL(server.url).port);
+    const flood = await raw(port, 'GET', '/api/health', { headers: { 'x-flood': 'a'.repeat(64 * 1024) } });
+    assert.equal(flood.status, 431);
+    // Slow clients: each sends half a request's headers and nothing more, holding its connection open.
+    const stalled = await Promise.all(
+      Array.from(
+        { length: 100 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(port, '127.0.0.1', () => {
+              socket.write(
+                'POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-da',
+              );
+              resolve(socket);
+            });
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      assert.equal((await getJson(server.url, '/api/health')).status, 200);
+      const good = cases.find((c) => c.what === 'truncated TIFF')!.uploads.slice(0, 2);
+      assert.equal((await postFiles(server.url, good)).status, 200);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
   });
 
   it('the real commands exit 1 with one line on stderr naming the file, no stack trace, nothing written, within bounded memory', (t) => {
