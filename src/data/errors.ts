@@ -81,14 +81,14 @@ export class ImageTooLargeError extends DataError {
   }
 }
 
-/** A patient volume with more slices than prediction takes at once; `file` is its folder or first slice. */
+/** A patient volume with more slices than one patient may have; `file` is its folder or first slice. */
 export class TooManySlicesError extends DataError {
   override name = 'TooManySlicesError';
   constructor(file: string, patient: string, count: number, limit: number) {
     super(
       'too-many-slices',
       file,
-      `patient ${patient} has ${count} slices; prediction takes at most ${limit} slices a patient`,
+      `patient ${patient} has ${count} slices, more than the ${limit} one patient may have`,
     );
   }
 }

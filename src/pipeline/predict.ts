@@ -8,18 +8,11 @@ import { type DataError, MixedSliceSizesError, TooManySlicesError } from '../dat
 import type { DecodedImage } from '../data/image.ts';
 import { resizeBilinear, resizeNearest } from '../data/image.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
-import { groupVolumes } from '../data/slice-names.ts';
+import { groupVolumes, MAX_SLICES_PER_PATIENT } from '../data/slice-names.ts';
 import { type BoundingBox, maskExtent } from '../metrics/mask-extent.ts';
 import { classifierScores } from '../train/inference.ts';
 import type { LoadedClassifier, LoadedSegmenter } from './load-model.ts';
 import { finalVolumeMask, Segmentation } from './two-stage.ts';
-
-/**
- * Slices of one patient volume. LGG patients have 20–88 and a 3-D MRI series rarely more than about 200; the
- * volume steps hold about 1.3 MB a slice at the segmenter's 256×256 (caches, probabilities, component labels),
- * so 256 slices stay near 330 MB, where 2,000 one-pixel files once took gigabytes and aborted.
- */
-export const MAX_SLICES_PER_PATIENT = 256;
 
 export interface SliceInput {
   /** Shown in results and errors (a file name, for files). */

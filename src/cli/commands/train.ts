@@ -1,7 +1,6 @@
 // `tumorscope train classifier|segmenter`: the two stages' training runs. Each writes into --out: split.json,
 // log.jsonl (one line per epoch), checkpoint-<epoch>.safetensors + checkpoint.json (every epoch, atomic;
 // --resume continues from them) and best.safetensors + best.json (the model to use).
-import { mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { AugmentConfig } from '../../data/augment.ts';
 import type { SamplingConfig } from '../../data/sampler.ts';
@@ -75,7 +74,6 @@ function augmentFrom(o: CommonValues, defaults: AugmentConfig): AugmentConfig | 
 
 function begin(o: CommonValues): { log: (line: string) => void; command: string } {
   if (o.threads) setNumThreads(o.threads);
-  mkdirSync(o.out, { recursive: true });
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   return { log, command: ['tumorscope', ...process.argv.slice(2)].join(' ') };
 }

@@ -1,9 +1,8 @@
 // Writes an evaluation to a directory: metrics.json, curves.json, figures/<name>.svg and .png, report.html.
-// Each file is written atomically (temporary file, then rename), and report.html last, so a directory with a
-// report in it is complete.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../../engine/io/atomic.ts';
+// The files are staged and moved into place together at the end, report.html last: a failed write (a full disk)
+// leaves the directory as it was, and a directory with a report in it is complete.
+import { jsonBytes } from '../../engine/io/atomic.ts';
+import { StagedFiles } from '../../engine/io/staged-files.ts';
 import { curvesJsonSchema } from '../curves-json.ts';
 import { metricsJsonSchema } from '../metrics-json.ts';
 import { buildReportFigures } from './figures.ts';
@@ -19,26 +18,25 @@ export async function writeEvaluationReport(outDir: string, input: ReportInput):
   const metrics = metricsJsonSchema.parse(input.metrics);
   const curves = curvesJsonSchema.parse(input.curves);
   const figures = await buildReportFigures(metrics, curves, input.trainingLogs);
-  mkdirSync(join(outDir, 'figures'), { recursive: true });
+  const output = new StagedFiles(outDir);
   const files: string[] = [];
   const text = (s: string) => new TextEncoder().encode(s);
-  for (const [name, figure] of Object.entries(figures)) {
-    for (const [ext, bytes] of [
-      ['svg', text(figure.svg)],
-      ['png', figure.png],
-    ] as const) {
-      const file = `figures/${name}.${ext}`;
-      writeFileAtomic(join(outDir, file), bytes);
-      files.push(file);
+  const write = (file: string, bytes: Uint8Array) => {
+    output.write(file, bytes);
+    files.push(file);
+  };
+  try {
+    for (const [name, figure] of Object.entries(figures)) {
+      write(`figures/${name}.svg`, text(figure.svg));
+      write(`figures/${name}.png`, figure.png);
     }
+    write('metrics.json', jsonBytes(metrics));
+    write('curves.json', jsonBytes(curves));
+    write('report.html', text(renderReportHtml({ ...input, metrics, curves }, figures)));
+    output.commit();
+  } catch (err) {
+    output.discard();
+    throw err;
   }
-  writeJsonAtomic(join(outDir, 'metrics.json'), metrics);
-  writeJsonAtomic(join(outDir, 'curves.json'), curves);
-  files.push('metrics.json', 'curves.json');
-  writeFileAtomic(
-    join(outDir, 'report.html'),
-    text(renderReportHtml({ ...input, metrics, curves }, figures)),
-  );
-  files.push('report.html');
   return { dir: outDir, files };
 }
