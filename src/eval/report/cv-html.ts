@@ -209,10 +209,10 @@ ${table(
     'median patient Dice',
   ],
   twoStage,
-  'folds',
+  'folds nowrap',
 )}
 <h3>The classifier alone (threshold: max Youden J on the other folds)</h3>
-${table(['fold', 'accuracy', 'ROC-AUC', 'recall', 'specificity'], alone, 'folds-classifier')}
+${table(['fold', 'accuracy', 'ROC-AUC', 'recall', 'specificity'], alone, 'folds-classifier nowrap')}
 ${
   missing.length === 0
     ? ''
@@ -246,7 +246,7 @@ ${table(
     row('two-stage detection, nested', o.classification),
     row('two-stage detection, chosen on all', o.chosenOnAll.classification),
   ],
-  'detection',
+  'detection nowrap',
 )}
 <div class="plots">
 ${inlineFigure('roc', figures.roc, 'No ROC curve.')}
@@ -304,7 +304,7 @@ ${table(
     'nested mean Dice',
     'nested median Dice',
     'chosen on all: mean Dice',
-    'median Dice',
+    'chosen on all: median Dice',
     ...choiceHead,
   ],
   families,
