@@ -2,7 +2,7 @@
 // folds 0 and 1 have out-of-fold outputs (written here by hand, no network runs) and training logs, and whose
 // fold 2 is still training. report.html holds the folds' figures from cv-metrics.json, every OOF patient, the
 // fold that is missing and every fold's curves; cv-curves.json holds the classifier's ROC over the OOF slices;
-// a summary made from other OOF outputs is refused rather than drawn.
+// `cv collect` keeps the report; a summary made from other OOF outputs is refused rather than drawn.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { cvCurvesJsonSchema } from '../../src/eval/cv-summary.ts';
 import { formatMetric } from '../../src/eval/report/page.ts';
 import { rocAuc } from '../../src/metrics/roc.ts';
 import { cvMetrics, cvMetricsPath, loadOofPatients, readCvMetrics } from '../../src/pipeline/cv-report.ts';
-import { ensureCvSplit, stageDir } from '../../src/train/cross-validation.ts';
+import { collectCv, ensureCvSplit, stageDir } from '../../src/train/cross-validation.ts';
 import { repoRoot, tempDir } from '../data/fixtures.ts';
 import { IMAGE_SIZE, writeVisibleTumours } from '../helpers/visible-tumours.ts';
 
@@ -81,8 +81,10 @@ describe('cv report', () => {
         tta: ['none'],
         patients: segmenter,
       });
+      // Logs without models or finished.json: the report reads the logs and OOF outputs only (and `cv collect`
+      // then has no model to copy).
       for (const stage of ['segmenter', 'classifier'] as const) {
-        writeJson(join(stageDir(cvDir, fold, stage), 'finished.json'), { fold, stage });
+        mkdirSync(stageDir(cvDir, fold, stage), { recursive: true });
         writeFileSync(join(stageDir(cvDir, fold, stage), 'log.jsonl'), logLines(4));
       }
     }
@@ -136,6 +138,12 @@ describe('cv report', () => {
 
     const curves = cvCurvesJsonSchema.parse(JSON.parse(readFileSync(join(cvDir, 'cv-curves.json'), 'utf8')));
     assert.equal(curves.classifierAlone?.auc, rocAuc(scores, labels));
+
+    // What is committed keeps the report with its summary.
+    const kept = join(tempDir(t), 'kept');
+    collectCv(cvDir, kept, 3);
+    assert.equal(readFileSync(join(kept, 'report.html'), 'utf8'), html);
+    assert.ok(existsSync(join(kept, 'cv-curves.json')));
 
     assert.throws(
       () => readCvMetrics(cvDir, patients.slice(1)),
