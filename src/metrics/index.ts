@@ -25,5 +25,5 @@ export {
 export { type Ranking, rankByScore, type ThresholdStep } from './ranking.ts';
 export { type RocCurve, rocAuc, rocAucOfCurve, rocCurve, trapezoid } from './roc.ts';
 export { dice, emptyOverlap, iou, maskOverlap, type Overlap, sumOverlaps } from './segmentation.ts';
-export { mean, median, orNull, ratio } from './stats.ts';
+export { mean, median, orNull, ratio, sampleStandardDeviation } from './stats.ts';
 export { chooseThresholdYouden, type ThresholdChoice } from './threshold.ts';

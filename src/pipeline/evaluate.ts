@@ -2,15 +2,14 @@
 // written as metrics.json, curves.json, figures/ and report.html. The models may take different input sizes:
 // the slices are decoded once per size, and predicted masks are compared with the truth at the segmenter's
 // size (see two-stage.ts).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SplitName } from '../data/split.ts';
 import { writeJsonAtomic } from '../engine/index.ts';
 import type { CurvesJson } from '../eval/curves-json.ts';
 import { buildEvaluation } from '../eval/evaluation.ts';
 import type { MetricsJson, ModelInfo } from '../eval/metrics-json.ts';
 import { formatMetric, type TrainingLogs, writeEvaluationReport } from '../eval/report/index.ts';
-import { parseTrainingLog, type TrainingLogRecord } from '../eval/training-log.ts';
 import { loadEvaluationData, sizeKey } from './evaluation-data.ts';
 import { galleryItems } from './gallery-items.ts';
 import {
@@ -20,6 +19,7 @@ import {
   readModelSpec,
   type SegmenterSpec,
 } from './load-model.ts';
+import { readModelTrainingLog } from './model-training-log.ts';
 import { type PostprocessStep, postprocessSteps } from './postprocess-steps.ts';
 import { sha256File, sourceCommit } from './provenance.ts';
 import { classifySlices, patientGroups, pipelineRecords, Segmentation } from './two-stage.ts';
@@ -89,19 +89,6 @@ function modelInfo(loaded: LoadedModel): ModelInfo {
   };
 }
 
-/** The run's log.jsonl beside the model, when there is one. */
-function trainingLogOf(loaded: LoadedModel, log: (line: string) => void): TrainingLogRecord[] | undefined {
-  const path = join(dirname(loaded.base), 'log.jsonl');
-  if (!existsSync(path)) return undefined;
-  try {
-    return parseTrainingLog(readFileSync(path, 'utf8'));
-  } catch (err) {
-    // A damaged log costs a figure, not the evaluation.
-    log(`warning: ${path}: ${(err as Error).message}; its training curves are left out`);
-    return undefined;
-  }
-}
-
 export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResult> {
   const paths = requireModels(o);
   const timer = new PhaseTimer();
@@ -162,8 +149,8 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
     timings: timer.timings,
   });
   const trainingLogs: TrainingLogs = {
-    classifier: trainingLogOf(classifier, o.log),
-    segmenter: trainingLogOf(segmenter, o.log),
+    classifier: readModelTrainingLog(classifier.base, o.log),
+    segmenter: readModelTrainingLog(segmenter.base, o.log),
   };
   const written = await writeEvaluationReport(o.out, {
     metrics,
