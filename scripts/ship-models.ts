@@ -1,15 +1,17 @@
-// Ships a trained classifier and segmenter as tumorscope's default models: copies their weights into models/,
-// adds to each JSON config a `card` with the measured test-split figures (taken from an evaluation's
-// metrics.json and postprocess-steps.json, never typed by hand), and writes a short model card per model. The
-// machine's absolute paths in what is written (recorded commands, split files) are made portable.
+// Ships a trained classifier and segmenter as tumorscope's default models: copies their weights and training logs
+// into models/ (the log as <kind>.log.jsonl, where `evaluate` finds it for the report's training curves), adds to
+// each JSON config a `card` with the measured test-split figures (taken from an evaluation's metrics.json and
+// postprocess-steps.json, never typed by hand), and writes a short model card per model. The machine's absolute
+// paths in what is written (recorded commands, split files) are made portable.
 //
 //   node --import tsx scripts/ship-models.ts --classifier RUN/best --segmenter RUN/best --evaluation EVAL_DIR \
 //     --evaluation-command "tumorscope evaluate ..."
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portablePaths, writeJsonAtomic } from '../src/engine/index.ts';
+import { trainingLogCandidates } from '../src/pipeline/model-training-log.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const portable = (text: string) => portablePaths(text, repoRoot);
@@ -52,9 +54,20 @@ const evaluation = {
 const sp = split.splits;
 const development = `${sp.train.patients.length} training / ${sp.val.patients.length} validation / ${sp.test.patients.length} test patients (patient-level split stratified by institution, seed ${split.seed}; ${sp.train.slices} / ${sp.val.slices} / ${sp.test.slices} slices)`;
 
+/** Whether each model's training log was found and shipped. */
+const shippedLog: Record<string, boolean> = {};
+
 function ship(kind: 'classifier' | 'segmenter', base: string, card: Json): Json {
   const config = readJson(`${base}.json`);
   copyFileSync(`${base}.safetensors`, join(out, `${kind}.safetensors`));
+  const log = trainingLogCandidates(base).find((p) => existsSync(p));
+  shippedLog[kind] = log !== undefined;
+  if (log !== undefined) copyFileSync(log, join(out, `${kind}.log.jsonl`));
+  else {
+    // A log left from the models shipped before would show another model's curves.
+    rmSync(join(out, `${kind}.log.jsonl`), { force: true });
+    console.warn(`warning: no training log beside ${base}: ${kind} ships without its training curves`);
+  }
   const shipped = JSON.parse(portable(JSON.stringify({ ...config, card })));
   writeJsonAtomic(join(out, `${kind}.json`), shipped);
   return shipped;
@@ -111,7 +124,8 @@ function markdown(kind: string, shipped: Json, figures: string[]): string {
     '',
     `**Research tool, not a medical device.** ${card.task}.`,
     '',
-    `- Files: \`models/${kind}.safetensors\` (weights) + \`models/${kind}.json\` (network, preprocessing, threshold${kind === 'segmenter' ? ', post-processing' : ''}, this card as \`card\`).`,
+    `- Files: \`models/${kind}.safetensors\` (weights) + \`models/${kind}.json\` (network, preprocessing, threshold${kind === 'segmenter' ? ', post-processing' : ''}, this card as \`card\`)${shippedLog[kind] ? ` + \`models/${kind}.log.jsonl\` (the training log, one line per epoch)` : ''}.`,
+    ...(shippedLog[kind] ? [] : ["- Training log: none shipped (its run's log.jsonl was not found)."]),
     `- Input: ${shipped.preprocess.width}×${shipped.preprocess.height} RGB, intensities rescaled to [0, 1].`,
     `- Training data: ${card.training.data}.`,
     `- Trained by: \`${card.training.command}\` (best epoch ${shipped.bestEpoch}).`,

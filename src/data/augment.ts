@@ -1,7 +1,9 @@
 // Training-time augmentation applied identically to images and masks: flips, rotation, scale and an optional
 // elastic warp become one sampling grid per slice (libtorch's affine_grid + grid_sample, so the whole batch is
 // warped in a few native calls); brightness and contrast touch the image only. Every random draw comes from
-// the seeded Rng, so a seed gives the same batch.
+// the seeded Rng, so a seed gives the same batch. Missing sequences are simulated the way the dataset stores them:
+// a patient without pre- or post-contrast has FLAIR in that channel (four of the 80 development patients have
+// FLAIR in all three, and a model that never saw one outlines almost nothing in them).
 import { z } from 'zod';
 import { F, type Tensor, tensor } from '../engine/index.ts';
 import type { Rng } from './random.ts';
@@ -29,6 +31,8 @@ export const augmentConfigSchema = z.object({
       controlPoints: z.number().int().min(2),
     })
     .optional(),
+  /** Probability that a slice's pre-contrast, post-contrast or both channels are replaced by its FLAIR. */
+  missingSequences: z.number().min(0).max(1).optional(),
 });
 
 export type AugmentConfig = z.infer<typeof augmentConfigSchema>;
@@ -54,7 +58,12 @@ export interface AugmentParams {
   contrast: number;
   /** Control-grid displacements in pixels, [2][controlPoints][controlPoints] flattened (x plane, then y). */
   elastic?: Float32Array;
+  /** Channels replaced by FLAIR (channel 1), as the dataset does for sequences a patient lacks. */
+  missing?: MissingSequences;
 }
+
+export const MISSING_SEQUENCES = ['pre', 'post', 'both'] as const;
+export type MissingSequences = (typeof MISSING_SEQUENCES)[number];
 
 export const IDENTITY_PARAMS: AugmentParams = {
   flipX: false,
@@ -81,7 +90,27 @@ export function drawAugmentParams(config: AugmentConfig, rng: Rng): AugmentParam
     for (let i = 0; i < field.length; i++) field[i] = rng.normal() * e.sigmaPixels;
     params.elastic = field;
   }
+  // Drawn last and only when asked for, so runs without it keep their random streams.
+  if (config.missingSequences && rng.chance(config.missingSequences))
+    params.missing = MISSING_SEQUENCES[rng.int(MISSING_SEQUENCES.length)];
   return params;
+}
+
+/**
+ * Copies FLAIR into the channels each slice's params mark missing, in place, on raw interleaved RGB bytes
+ * [N,H,W,3] before any intensity step, so every preprocessing sees what a patient stored that way would give.
+ */
+export function substituteMissingSequences(images: Uint8Array, params: readonly AugmentParams[]): void {
+  const px = images.length / 3 / params.length;
+  params.forEach((p, k) => {
+    if (!p.missing) return;
+    const pre = p.missing !== 'post';
+    const post = p.missing !== 'pre';
+    for (let i = k * px * 3, end = (k + 1) * px * 3; i < end; i += 3) {
+      if (pre) images[i] = images[i + 1]!;
+      if (post) images[i + 2] = images[i + 1]!;
+    }
+  });
 }
 
 /**

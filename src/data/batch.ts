@@ -3,7 +3,13 @@
 // brightness/contrast. Labels (tumour or not) are read from the augmented masks, so a tumour rotated out of view
 // is not called present.
 import { type Tensor, tensor } from '../engine/index.ts';
-import { type AugmentConfig, type AugmentParams, drawAugmentParams, warpBatch } from './augment.ts';
+import {
+  type AugmentConfig,
+  type AugmentParams,
+  drawAugmentParams,
+  substituteMissingSequences,
+  warpBatch,
+} from './augment.ts';
 import type { PreprocessConfig, VolumeStats } from './preprocess.ts';
 import { volumeStats } from './preprocess.ts';
 import type { Rng } from './random.ts';
@@ -159,14 +165,15 @@ export function assembleBatch(cache: SliceCache, indices: ArrayLike<number>, o: 
   }
   const n = indices.length;
   const bytes = gatherBytes(cache, indices);
-  let images = tensor(bytes.images, [n, height, width, 3]).permute(0, 3, 1, 2).float();
-  let masks = bytes.masks ? tensor(bytes.masks, [n, 1, height, width]).float() : undefined;
   const params = o.augment
     ? Array.from({ length: n }, () => {
         if (!o.rng) throw new Error('augmentation needs a seeded rng');
         return drawAugmentParams(o.augment!, o.rng);
       })
     : undefined;
+  if (params) substituteMissingSequences(bytes.images, params);
+  let images = tensor(bytes.images, [n, height, width, 3]).permute(0, 3, 1, 2).float();
+  let masks = bytes.masks ? tensor(bytes.masks, [n, 1, height, width]).float() : undefined;
   if (params) ({ images, masks } = warpBatch(images, masks, params));
   if (intensity.kind === 'volume-zscore') {
     const stats = o.volumeStats;

@@ -11,9 +11,10 @@ import {
   MaskGivenError,
   type Problem,
   ProblemLog,
+  TooManySlicesError,
   UnpairedFileError,
 } from './errors.ts';
-import { naturalOrder, parseSliceName } from './slice-names.ts';
+import { MAX_SLICES_PER_PATIENT, naturalOrder, parseSliceName } from './slice-names.ts';
 
 export const IMAGE_EXTENSIONS = ['.tif', '.tiff', '.png', '.jpg', '.jpeg'] as const;
 
@@ -231,7 +232,13 @@ function finish(
   patients: PatientRef[],
   log: ProblemLog,
 ): DatasetIndex {
-  const kept = patients.filter((p) => p.slices.length > 0);
+  // Counted from names, before anything is decoded: a folder of thousands of files costs nothing to refuse.
+  const kept = patients.filter((p) => {
+    if (p.slices.length <= MAX_SLICES_PER_PATIENT) return p.slices.length > 0;
+    const folder = dirname(p.slices[0]!.imagePath);
+    log.report(new TooManySlicesError(folder, p.id, p.slices.length, MAX_SLICES_PER_PATIENT));
+    return false;
+  });
   if (kept.length === 0) {
     throw new EmptyDatasetError(
       source,

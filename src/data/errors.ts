@@ -17,7 +17,8 @@ export type DataErrorCode =
   | 'image-too-large'
   | 'too-many-slices'
   | 'too-many-pixels'
-  | 'mixed-slice-sizes';
+  | 'mixed-slice-sizes'
+  | 'bad-volume';
 
 /**
  * An option of the data API that lets a run go on without the file an error is about. The message names it as
@@ -45,6 +46,17 @@ export class DataError extends Error {
   }
 }
 
+/**
+ * A NIfTI file or DICOM series that cannot be used as an MRI volume: corrupt, of the wrong dimensions, without
+ * an orientation we can slice axially, or not matching the other sequences of its patient.
+ */
+export class VolumeError extends DataError {
+  override name = 'VolumeError';
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super('bad-volume', file, problem, options);
+  }
+}
+
 /** A file that should be an image but cannot be decoded: truncated, corrupt or not an image at all. */
 export class ImageDecodeError extends DataError {
   override name = 'ImageDecodeError';
@@ -69,14 +81,14 @@ export class ImageTooLargeError extends DataError {
   }
 }
 
-/** A patient volume with more slices than prediction takes at once; `file` is its folder or first slice. */
+/** A patient volume with more slices than one patient may have; `file` is its folder or first slice. */
 export class TooManySlicesError extends DataError {
   override name = 'TooManySlicesError';
   constructor(file: string, patient: string, count: number, limit: number) {
     super(
       'too-many-slices',
       file,
-      `patient ${patient} has ${count} slices; prediction takes at most ${limit} slices a patient`,
+      `patient ${patient} has ${count} slices, more than the ${limit} one patient may have`,
     );
   }
 }

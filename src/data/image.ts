@@ -111,19 +111,24 @@ function distinctValues(mask: DecodedImage): number[] {
 }
 
 /**
- * Bilinear resize of interleaved HWC bytes with half-pixel centres (as torch's align_corners=false), for slices
- * whose size differs from the model's input.
+ * Bilinear resize of interleaved HWC samples with half-pixel centres (as torch's align_corners=false), for slices
+ * whose size differs from the model's input; bytes are rounded, floats (probability maps) kept as they come.
  */
-export function resizeBilinear(
-  data: Uint8Array,
+export function resizeBilinear<T extends Uint8Array | Float32Array>(
+  data: T,
   width: number,
   height: number,
   channels: number,
   outWidth: number,
   outHeight: number,
-): Uint8Array {
+): T {
   if (width === outWidth && height === outHeight) return data;
-  const out = new Uint8Array(outWidth * outHeight * channels);
+  const bytes = data instanceof Uint8Array;
+  const out = (
+    bytes
+      ? new Uint8Array(outWidth * outHeight * channels)
+      : new Float32Array(outWidth * outHeight * channels)
+  ) as T;
   const sx = width / outWidth;
   const sy = height / outHeight;
   for (let y = 0; y < outHeight; y++) {
@@ -143,7 +148,8 @@ export function resizeBilinear(
         const d = data[(y1 * width + x1) * channels + k]!;
         const top = a + (b - a) * wx;
         const bottom = c + (d - c) * wx;
-        out[(y * outWidth + x) * channels + k] = Math.round(top + (bottom - top) * wy);
+        const value = top + (bottom - top) * wy;
+        out[(y * outWidth + x) * channels + k] = bytes ? Math.round(value) : value;
       }
     }
   }

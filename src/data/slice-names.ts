@@ -60,6 +60,13 @@ export function placeSlices(
   });
 }
 
+/**
+ * Slices of one patient volume, for every command. LGG patients have 20–88 and a 3-D MRI series rarely more than
+ * about 200; the volume steps hold about 1.3 MB a slice at the segmenter's 256×256 (caches, probabilities,
+ * component labels), so 256 slices stay near 330 MB, where 2,000 one-pixel files once took gigabytes and aborted.
+ */
+export const MAX_SLICES_PER_PATIENT = 256;
+
 /** Placed slices grouped by patient (natural order), each volume in slice order; a slice given twice is refused. */
 export function groupVolumes<T extends { patient: string; sliceNumber: number }>(
   slices: readonly T[],

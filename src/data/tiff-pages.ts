@@ -1,5 +1,5 @@
-// How many full-resolution images a TIFF holds, read from its directory chain alone (no pixels), for both TIFF
-// decoders (src/data/tiff.ts and the viewer's web/src/tiff-decode.ts): a slice file is one image, and a file of
+// How many full-resolution images a TIFF holds, read from its directory chain alone (no pixels), for the TIFF
+// decoder (src/data/tiff.ts, the server's and the viewer's): a slice file is one image, and a file of
 // several is most likely a stack of slices, of which the first alone would be read without a word.
 
 /** Directories walked at most: a corrupt chain may loop or run on. */

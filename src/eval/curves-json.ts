@@ -9,11 +9,13 @@ import type { SliceRecord } from './slices.ts';
 const unit = z.number().min(0).max(1).nullable();
 const threshold = z.number().nullable();
 
+export const rocJsonSchema = z.strictObject({
+  auc: unit,
+  points: z.array(z.strictObject({ fpr: unit, tpr: unit, threshold })),
+});
+
 export const curvesJsonSchema = z.strictObject({
-  roc: z.strictObject({
-    auc: unit,
-    points: z.array(z.strictObject({ fpr: unit, tpr: unit, threshold })),
-  }),
+  roc: rocJsonSchema,
   precisionRecall: z.strictObject({
     averagePrecision: unit,
     /** Fraction of tumour slices: the precision of a classifier that guesses. */
@@ -23,27 +25,33 @@ export const curvesJsonSchema = z.strictObject({
 });
 
 export type CurvesJson = z.infer<typeof curvesJsonSchema>;
-export type RocPoint = CurvesJson['roc']['points'][number];
+export type RocJson = z.infer<typeof rocJsonSchema>;
+export type RocPoint = RocJson['points'][number];
 export type PrecisionRecallPoint = CurvesJson['precisionRecall']['points'][number];
 
 function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
+/** The ROC curve of scores against 0/1 labels, with its AUC. */
+export function buildRocJson(scores: ArrayLike<number>, labels: ArrayLike<number>): RocJson {
+  const roc = rocCurve(scores, labels);
+  return {
+    auc: orNull(rocAucOfCurve(roc)),
+    points: roc.fpr.map((fpr, i) => ({
+      fpr: orNull(fpr),
+      tpr: orNull(roc.tpr[i]!),
+      threshold: finiteOrNull(roc.thresholds[i]!),
+    })),
+  };
+}
+
 export function buildCurvesJson(slices: readonly SliceRecord[]): CurvesJson {
   const scores = slices.map((s) => s.score);
   const labels = slices.map((s) => s.trueLabel);
-  const roc = rocCurve(scores, labels);
   const pr = precisionRecallCurve(scores, labels);
   return curvesJsonSchema.parse({
-    roc: {
-      auc: orNull(rocAucOfCurve(roc)),
-      points: roc.fpr.map((fpr, i) => ({
-        fpr: orNull(fpr),
-        tpr: orNull(roc.tpr[i]!),
-        threshold: finiteOrNull(roc.thresholds[i]!),
-      })),
-    },
+    roc: buildRocJson(scores, labels),
     precisionRecall: {
       averagePrecision: orNull(averagePrecisionOfCurve(pr)),
       baseline: orNull(slices.length === 0 ? Number.NaN : pr.positives / slices.length),

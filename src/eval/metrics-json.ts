@@ -16,7 +16,7 @@ import { checkSliceRecords, type SliceRecord } from './slices.ts';
 const unit = z.number().min(0).max(1).nullable();
 const count = z.number().int().nonnegative();
 
-const confusionSchema = z.strictObject({ tp: count, fp: count, tn: count, fn: count });
+export const confusionSchema = z.strictObject({ tp: count, fp: count, tn: count, fn: count });
 const classScoresSchema = z.strictObject({ precision: unit, recall: unit, f1: unit, support: count });
 
 const modelSchema = z.strictObject({

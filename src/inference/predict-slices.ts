@@ -4,20 +4,13 @@
 // per patient. Pure and asynchronous: the networks are the runners' business.
 import { cacheFromImages } from '../data/cache-from-images.ts';
 import { type DataError, MixedSliceSizesError, TooManySlicesError } from '../data/errors.ts';
-import { type DecodedImage, resizeNearest } from '../data/image.ts';
-import { groupVolumes } from '../data/slice-names.ts';
+import { type DecodedImage, resizeBilinear, resizeNearest } from '../data/image.ts';
+import { groupVolumes, MAX_SLICES_PER_PATIENT } from '../data/slice-names.ts';
 import { maskExtent } from '../metrics/mask-extent.ts';
 import type { FusionConfig } from '../postprocess/fusion.ts';
 import { checkBatchSize } from './batch-size.ts';
 import type { PatientPrediction, SliceResult } from './prediction-schema.ts';
 import { savedGate, type TwoStageModels, twoStageVolume, type VolumeImages } from './two-stage.ts';
-
-/**
- * Slices of one patient volume. LGG patients have 20–88 and a 3-D MRI series rarely more than about 200; the
- * volume steps hold about 1.3 MB a slice at the segmenter's 256×256 (images, probabilities, component labels),
- * so 256 slices stay near 330 MB, where 2,000 one-pixel files once took gigabytes and aborted.
- */
-export const MAX_SLICES_PER_PATIENT = 256;
 
 export interface SliceInput {
   /** Shown in results and errors (a file name, for files). */
@@ -35,6 +28,11 @@ export interface SlicePrediction extends Omit<SliceResult, 'mask' | 'image'> {
    * it may be empty where post-processing removed what the segmenter found.
    */
   mask: Uint8Array | null;
+  /**
+   * With PredictOptions.probabilities: the segmenter's tumour probability per pixel at the input's size (bilinear
+   * from the model's), before post-processing, when `tumour`; null for the other slices.
+   */
+  probabilities?: Float32Array | null;
 }
 
 export type { PatientPrediction };
@@ -60,6 +58,8 @@ export interface PredictOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called before each inference batch; throwing from it stops the prediction there (a server shutting down). */
   beforeBatch?: () => void;
+  /** Keep the segmenter's probability maps (SlicePrediction.probabilities). */
+  probabilities?: boolean;
 }
 
 function checkInput(input: SliceInput): void {
@@ -177,6 +177,7 @@ export async function predictSlices(
       batch,
       fusion: gate,
       ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
+      ...(options.probabilities ? { keepProbabilities: true } : {}),
       onClassified: (n) => options.onProgress?.(done + Math.floor(n / 2), total),
     });
     const predicted = volume.map((input, k): SlicePrediction => {
@@ -190,12 +191,19 @@ export async function predictSlices(
         probability: outcome.probability[k]!,
         score: outcome.score[k]!,
       };
-      if (!outcome.tumour[k]) return { ...base, tumour: false, mask: null, areaPixels: 0, bbox: null };
+      if (!outcome.tumour[k]) {
+        const none = options.probabilities ? { probabilities: null } : {};
+        return { ...base, tumour: false, mask: null, areaPixels: 0, bbox: null, ...none };
+      }
       // A copy either way: the volume's array is not kept alive by one slice's view.
       const atModel = outcome.final.slice(k * pixels, (k + 1) * pixels);
       const mask = resizeNearest(atModel, modelWidth, modelHeight, width, height);
       const { area, bbox } = maskExtent(mask, width, height);
-      return { ...base, tumour: true, mask, areaPixels: area, bbox };
+      const map = outcome.probabilities?.[k];
+      const probabilities = map
+        ? { probabilities: resizeBilinear(map, modelWidth, modelHeight, 1, width, height).slice() }
+        : {};
+      return { ...base, tumour: true, mask, areaPixels: area, bbox, ...probabilities };
     });
     slices.push(...predicted);
     patients.push(summarise(volume[0]!.patient, predicted));

@@ -49,6 +49,24 @@ export const sliceResultSchema = z.strictObject({
   image: z.string().startsWith('data:image/png;base64,').optional(),
 });
 
+const vector3 = z.tuple([z.number(), z.number(), z.number()]).readonly();
+const row4 = z.tuple([z.number(), z.number(), z.number(), z.number()]).readonly();
+
+/** For a patient sent as NIfTI: the final mask in the input's voxel grid, and the tumour's size. */
+export const volumeResultSchema = z.strictObject({
+  dims: vector3,
+  /** Voxel (i, j, k, 1) → world (x, y, z, 1), RAS+ millimetres, row-major. */
+  affine: z.tuple([row4, row4, row4, row4]).readonly(),
+  /** mm between voxel centres along i, j, k; null when the input carries none. */
+  spacing: vector3.nullable(),
+  orientation: z.string(),
+  tumourVoxels: z.number().int().min(0),
+  tumourVolumeMm3: z.number().min(0).nullable(),
+  /** data:application/gzip;base64 of mask.nii.gz. */
+  mask: z.string().startsWith('data:application/gzip;base64,'),
+  notes: z.array(z.string()),
+});
+
 export const predictResponseSchema = z.strictObject({
   notice: z.string(),
   /** The models' names (their details come from /api/models). */
@@ -57,11 +75,13 @@ export const predictResponseSchema = z.strictObject({
   gate: fusionConfigSchema,
   patients: z.array(patientPredictionSchema),
   slices: z.array(sliceResultSchema),
+  volume: volumeResultSchema.optional(),
 });
 
 export type BoundingBox = z.infer<typeof boundingBoxSchema>;
 export type PatientPrediction = z.infer<typeof patientPredictionSchema>;
 export type SliceResult = z.infer<typeof sliceResultSchema>;
+export type VolumeResult = z.infer<typeof volumeResultSchema>;
 export type PredictResponse = z.infer<typeof predictResponseSchema>;
 
 export const PREDICTION_NOTICE =

@@ -69,6 +69,8 @@ export interface VolumeOptions {
   beforeBatch?: () => void;
   /** Called after each classifier batch with the number of slices scored so far. */
   onClassified?: (slices: number) => void;
+  /** Return the segmenter's probability maps too (`probabilities`). */
+  keepProbabilities?: boolean;
 }
 
 export interface VolumeOutcome {
@@ -85,6 +87,11 @@ export interface VolumeOutcome {
   final: Uint8Array;
   /** With `aloneOn`: the segmenter alone (no gate), post-processed as one volume; meaningful on those slices. */
   alone?: Uint8Array;
+  /**
+   * With `keepProbabilities`: per slice, the segmenter's probability map (H×W at its input size, after TTA,
+   * before any threshold), or null where the segmenter did not run.
+   */
+  probabilities?: (Float32Array | null)[];
 }
 
 /** The network input of any of the volume's slices at `config`'s size, with the volume's own statistics. */
@@ -187,6 +194,12 @@ export async function twoStageVolume(
   const tumour = called.map((c, k) => c && (fusion.threshold > 0 || holdsTumour(final, k, pixels)));
   const outcome: VolumeOutcome = { probability, score, tumour, final };
   if (o.aloneOn) outcome.alone = postprocessMask(raw, d, height, width, post);
+  if (o.keepProbabilities) {
+    outcome.probabilities = all.map(() => null);
+    run.forEach((k, r) => {
+      outcome.probabilities![k] = probs.subarray(r * pixels, (r + 1) * pixels);
+    });
+  }
   return outcome;
 }
 

@@ -26,3 +26,12 @@ export function median(values: readonly number[]): number {
 export function orNull(value: number): number | null {
   return Number.isNaN(value) ? null : value;
 }
+
+/** Sample standard deviation (n − 1 in the denominator, as for folds drawn from a population); NaN below two values. */
+export function sampleStandardDeviation(values: readonly number[]): number {
+  if (values.length < 2) return Number.NaN;
+  const m = mean(values);
+  let sum = 0;
+  for (const v of values) sum += (v - m) ** 2;
+  return Math.sqrt(sum / (values.length - 1));
+}

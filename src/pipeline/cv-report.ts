@@ -3,10 +3,15 @@
 // classification (the classifier alone, as the reference design gates, and the two-stage detection: a slice is
 // positive iff the final mask holds tumour) and Dice / IoU per patient volume — per fold, over all patients,
 // and for each family of fusion rules so that they can be compared.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { scanDataset } from '../data/dataset-index.ts';
 import { loadSlices } from '../data/slice-cache.ts';
+import type { KFoldManifest } from '../data/split-manifest.ts';
+import { buildRocJson } from '../eval/curves-json.ts';
+import { type CvCurvesJson, type CvSummary, cvSummarySchema, type FoldProgress } from '../eval/cv-summary.ts';
+import type { FoldTrainingLog } from '../eval/report/cv-html.ts';
 import { binaryScores } from '../metrics/classification.ts';
 import { type ConfusionCounts, confusionFromLabels } from '../metrics/confusion.ts';
 import { rocAuc } from '../metrics/roc.ts';
@@ -14,7 +19,7 @@ import { mean, median, orNull } from '../metrics/stats.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import type { TtaMode } from '../postprocess/config.ts';
 import { sliceMaxima, sliceScores } from '../postprocess/fusion.ts';
-import { foldDir } from '../train/cross-validation.ts';
+import { CV_STAGES, type CvStage, foldDir, stageDir, stageFinished } from '../train/cross-validation.ts';
 import {
   type AnalysisGrid,
   type Candidate,
@@ -25,6 +30,7 @@ import {
   patientFigures,
   scoreCandidates,
 } from './cv-analysis.ts';
+import { readModelTrainingLog } from './model-training-log.ts';
 import { hasOof, readClassifierOof, readSegmenterOof, readSegmenterProbs } from './out-of-fold.ts';
 
 export interface LoadOofOptions {
@@ -134,6 +140,15 @@ function classification(scores: number[], decisions: number[], labels: number[],
   };
 }
 
+/** A candidate's fused score of every slice of a patient (before any post-processing). */
+function fusedSliceScores(patient: OofPatient, candidate: Candidate): Float32Array {
+  const probs = patient.probs[candidate.segmenter.tta]!;
+  return sliceScores(candidate.fusion, {
+    classifier: patient.classifierP,
+    segmenterMax: sliceMaxima(probs, patient.d, patient.h * patient.w, 1 / 255),
+  });
+}
+
 /** The two-stage detection of a candidate on some patients: fused scores, and positive iff the final mask is not empty. */
 function detection(table: CandidateTable, c: number, subset: readonly number[]) {
   const candidate = table.candidates[c]!;
@@ -142,12 +157,7 @@ function detection(table: CandidateTable, c: number, subset: readonly number[]) 
   const labels: number[] = [];
   for (const f of patientFigures(table, c, subset)) {
     const patient = table.patients.find((p) => p.id === f.id)!;
-    const probs = patient.probs[candidate.segmenter.tta]!;
-    const fused = sliceScores(candidate.fusion, {
-      classifier: patient.classifierP,
-      segmenterMax: sliceMaxima(probs, patient.d, patient.h * patient.w, 1 / 255),
-    });
-    scores.push(...fused);
+    scores.push(...fusedSliceScores(patient, candidate));
     decisions.push(...Array.from(f.slices.pred, (v) => (v > 0 ? 1 : 0)));
     labels.push(...sliceLabels(patient));
   }
@@ -235,7 +245,7 @@ export function cvMetrics(patients: readonly OofPatient[], o: CvReportOptions) {
     const best = sub.best(all);
     return {
       family: name,
-      chosenOnAll: { candidate: sub.candidates[best], ...summary(Array.from(sub.dice[best]!)) },
+      chosenOnAll: { candidate: sub.candidates[best]!, ...summary(Array.from(sub.dice[best]!)) },
       nested: (({ meanPatientDice, medianPatientDice, meanPatientIoU }) => ({
         meanPatientDice,
         medianPatientDice,
@@ -295,3 +305,79 @@ function pool(parts: ReturnType<typeof classification>[]) {
 
 export const cvMetricsPath = (cvDir: string) => join(cvDir, 'cv-metrics.json');
 export const cvMetricsExists = (cvDir: string) => existsSync(cvMetricsPath(cvDir));
+
+/** A run's cv-metrics.json, validated; it must cover exactly the OOF patients given (no stale summary). */
+export function readCvMetrics(cvDir: string, patients: readonly OofPatient[]): CvSummary {
+  const path = cvMetricsPath(cvDir);
+  if (!existsSync(path))
+    throw new Error(`${path}: no summary yet (run 'tumorscope cv report' without reusing it)`);
+  const parsed = cvSummarySchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new Error(`${path}: not a cv-metrics.json: ${z.prettifyError(parsed.error)}`);
+  const key = (ps: readonly { id: string; fold: number }[]) =>
+    ps
+      .map((p) => `${p.fold}:${p.id}`)
+      .sort()
+      .join();
+  if (key(parsed.data.oof.endToEnd.perPatient) !== key(patients))
+    throw new Error(
+      `${path}: made from other OOF outputs (folds ${[...new Set(parsed.data.folds.map((f) => f.fold))].join(', ')}) than the run holds now; run 'tumorscope cv report' without reusing it`,
+    );
+  return parsed.data;
+}
+
+/** The OOF ROC curves: the classifier's P(tumour) pooled over folds, and the chosen configuration's fused score. */
+export function cvCurves(patients: readonly OofPatient[], chosen: Candidate): CvCurvesJson {
+  const labels = patients.flatMap(sliceLabels);
+  const withClassifier = patients.every((p) => p.classifierP !== undefined);
+  return {
+    about:
+      'ROC curves over every OOF slice: the classifier alone (each fold\u2019s classifier on its held-back patients) and the fused slice score of the configuration chosen on all OOF patients, before post-processing.',
+    classifierAlone: withClassifier
+      ? buildRocJson(
+          patients.flatMap((p) => Array.from(p.classifierP!)),
+          labels,
+        )
+      : null,
+    twoStage: buildRocJson(
+      patients.flatMap((p) => Array.from(fusedSliceScores(p, chosen))),
+      labels,
+    ),
+  };
+}
+
+/** Every fold's training logs (of the stages that have one, finished or still running). */
+export function cvTrainingLogs(
+  cvDir: string,
+  folds: number,
+  warn: (line: string) => void,
+): FoldTrainingLog[] {
+  return Array.from({ length: folds }, (_, fold) =>
+    CV_STAGES.flatMap((stage) => {
+      const records = readModelTrainingLog(join(stageDir(cvDir, fold, stage), 'best'), warn);
+      return records === undefined ? [] : [{ fold, stage, records }];
+    }),
+  ).flat();
+}
+
+/** How far every fold of the split has got: held-back patients, and per stage trained, epochs logged, OOF written. */
+export function cvProgress(
+  cvDir: string,
+  manifest: KFoldManifest,
+  logs: readonly FoldTrainingLog[],
+): FoldProgress[] {
+  return manifest.folds.map((f, fold) => {
+    const stage = (name: CvStage) => ({
+      finished: stageFinished(cvDir, fold, name),
+      epochsLogged: new Set(
+        logs.find((l) => l.fold === fold && l.stage === name)?.records.map((r) => r['epoch']) ?? [],
+      ).size,
+      oof: hasOof(cvDir, fold, name),
+    });
+    return {
+      fold,
+      heldOut: f.test.patients.length,
+      segmenter: stage('segmenter'),
+      classifier: stage('classifier'),
+    };
+  });
+}

@@ -2,15 +2,14 @@
 // written as metrics.json, curves.json, figures/ and report.html. The models may take different input sizes:
 // the slices are decoded once per size, and predicted masks are compared with the truth at the segmenter's
 // size (see evaluation-volumes.ts). The shipped models are evaluated unless others are given.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SplitName } from '../data/split.ts';
 import { writeJsonAtomic } from '../engine/index.ts';
 import type { CurvesJson } from '../eval/curves-json.ts';
 import { buildEvaluation } from '../eval/evaluation.ts';
 import type { MetricsJson, ModelInfo } from '../eval/metrics-json.ts';
 import { formatMetric, type TrainingLogs, writeEvaluationReport } from '../eval/report/index.ts';
-import { parseTrainingLog, type TrainingLogRecord } from '../eval/training-log.ts';
 import type { ClassifierRunner, SegmenterRunner, TwoStageModels } from '../inference/two-stage.ts';
 import { describeGate, type FusionConfig, type GateChoice, resolveGate } from '../postprocess/fusion.ts';
 import { SHIPPED_MODELS } from './default-models.ts';
@@ -25,6 +24,7 @@ import {
   runnersOf,
   type SegmenterSpec,
 } from './load-model.ts';
+import { readModelTrainingLog } from './model-training-log.ts';
 import { type PostprocessStep, postprocessSteps } from './postprocess-steps.ts';
 import { sha256File, sourceCommit } from './provenance.ts';
 
@@ -98,19 +98,6 @@ function modelInfo(loaded: LoadedModel, gate?: FusionConfig): ModelInfo {
   };
 }
 
-/** The run's log.jsonl beside the model, when there is one. */
-function trainingLogOf(loaded: LoadedModel, log: (line: string) => void): TrainingLogRecord[] | undefined {
-  const path = join(dirname(loaded.base), 'log.jsonl');
-  if (!existsSync(path)) return undefined;
-  try {
-    return parseTrainingLog(readFileSync(path, 'utf8'));
-  } catch (err) {
-    // A damaged log costs a figure, not the evaluation.
-    log(`warning: ${path}: ${(err as Error).message}; its training curves are left out`);
-    return undefined;
-  }
-}
-
 export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResult> {
   const paths = {
     classifier: o.classifier ?? SHIPPED_MODELS.classifier,
@@ -176,8 +163,8 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
     timings: timer.timings,
   });
   const trainingLogs: TrainingLogs = {
-    classifier: trainingLogOf(classifier, o.log),
-    segmenter: trainingLogOf(segmenter, o.log),
+    classifier: readModelTrainingLog(classifier.base, o.log),
+    segmenter: readModelTrainingLog(segmenter.base, o.log),
   };
   const written = await writeEvaluationReport(o.out, {
     metrics,

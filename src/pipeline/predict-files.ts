@@ -4,18 +4,13 @@
 // The output appears whole or not at all: it is staged and moved into place at the end (StagedFiles), so a bad
 // file in the last patient leaves nothing of the first ones. Nothing already in <out> is deleted; files of the
 // same name are replaced. With skipBadFiles, a bad file (or a patient over a limit) is a warning and left out.
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { type PatientRef, scanDataset } from '../data/dataset-index.ts';
-import { DataError, EmptyDatasetError, ProblemLog, TooManySlicesError } from '../data/errors.ts';
+import { DataError, EmptyDatasetError, ProblemLog } from '../data/errors.ts';
 import type { DecodedImage } from '../data/image.ts';
 import { readImage } from '../data/read-image.ts';
 import { StagedFiles } from '../engine/index.ts';
-import {
-  MAX_SLICES_PER_PATIENT,
-  oddSizedSlices,
-  predictSlices,
-  type SliceInput,
-} from '../inference/predict-slices.ts';
+import { oddSizedSlices, predictSlices, type SliceInput } from '../inference/predict-slices.ts';
 import { savedGate, type TwoStageModels } from '../inference/two-stage.ts';
 import type { FusionConfig } from '../postprocess/fusion.ts';
 import { type LoadedModels, runnersOf } from './load-model.ts';
@@ -97,13 +92,8 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
     skipBadFiles,
     ...(o.warn ? { warn: o.warn } : {}),
   });
-  // Counted before any slice is decoded: a folder of thousands of files is refused at once.
-  const patients = index.patients.filter((patient) => {
-    if (patient.slices.length <= MAX_SLICES_PER_PATIENT) return true;
-    const folder = dirname(patient.slices[0]!.imagePath);
-    log.report(new TooManySlicesError(folder, patient.id, patient.slices.length, MAX_SLICES_PER_PATIENT));
-    return false;
-  });
+  // A patient of more than MAX_SLICES_PER_PATIENT slices was refused (or skipped) by the scan, before decoding.
+  const { patients } = index;
   const total = patients.reduce((n, p) => n + p.slices.length, 0);
   const runners = runnersOf(o.models);
   const summary: PredictSummary = {

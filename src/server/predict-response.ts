@@ -12,6 +12,7 @@ import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.
 import { HttpError } from './http-error.ts';
 import { tooManySlices } from './limits.ts';
 import type { ModelsInfo } from './model-info.ts';
+import { patientOfUploads, volumeResult, volumeSlices } from './volume-upload.ts';
 import type { PredictJob } from './worker-protocol.ts';
 import { zipSlices } from './zip-entries.ts';
 
@@ -98,8 +99,9 @@ export async function predictResponse(
   job: PredictJob,
   options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
-  const { files, source } = unpack(job, options);
-  const inputs = await decode(files, source);
+  const patient = patientOfUploads(job.uploads);
+  const { files, source } = patient ? { files: [], source: [] } : unpack(job, options);
+  const inputs = patient ? volumeSlices(patient, options.maxSlices) : await decode(files, source);
   const { batch, fusion, onProgress, beforeBatch } = options;
   const prediction = await predict(models, inputs, { batch, fusion, onProgress, beforeBatch }, files, source);
   const images = new Map(inputs.map((s) => [`${s.patient}\0${s.sliceNumber}`, s.image]));
@@ -121,6 +123,7 @@ export async function predictResponse(
     gate: prediction.gate,
     patients: prediction.patients,
     slices,
+    ...(patient ? { volume: volumeResult(patient, prediction.slices) } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(response));
 }

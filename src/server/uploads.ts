@@ -5,16 +5,23 @@
 
 import { sniffFormat } from '../data/read-image.ts';
 import { parseSliceName } from '../data/slice-names.ts';
+import { isNiftiName } from '../volume/nifti.ts';
+import { SEQUENCES, type Sequence } from '../volume/patient-volume.ts';
 import { HttpError } from './http-error.ts';
 import type { Part } from './multipart.ts';
 
 export const FILES_FIELD = 'files';
 
+/** Form fields that take one MRI sequence each, as a NIfTI volume. */
+export const SEQUENCE_FIELDS: readonly Sequence[] = SEQUENCES;
+
 export interface Upload {
   /** The client's file name, reduced to printable characters and its last path segment. */
   name: string;
-  kind: 'image' | 'zip';
+  kind: 'image' | 'zip' | 'volume';
   bytes: Uint8Array;
+  /** For a volume sent in field 'pre', 'flair' or 'post': that sequence. */
+  sequence?: Sequence;
 }
 
 /** A client's file name made safe to print: no control characters, no folders, never empty. */
@@ -44,6 +51,12 @@ export function notAnImage(name: string, bytes: Uint8Array, what: string): HttpE
 /** Checks one uploaded file: an image or a zip, and not a mask. */
 export function classifyUpload(name: string, bytes: Uint8Array): Upload {
   if (isZip(bytes)) return { name, kind: 'zip', bytes };
+  if (isNiftiName(name)) {
+    const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    const magic = new TextDecoder().decode(bytes.subarray(344, 347));
+    if (!gzip && magic !== 'n+1' && magic !== 'n+2') throw notAnImage(name, bytes, 'a NIfTI volume');
+    return { name, kind: 'volume', bytes };
+  }
   if (isMaskName(name)) {
     throw new HttpError(
       415,
@@ -58,7 +71,8 @@ export function classifyUpload(name: string, bytes: Uint8Array): Upload {
 
 /** The uploads of a multipart form's parts; 400 for a form without files, 415 for a non-image. */
 export function readUploads(parts: readonly Part[]): Upload[] {
-  const entries = parts.filter((p) => p.name === FILES_FIELD);
+  const fields: readonly string[] = [FILES_FIELD, ...SEQUENCE_FIELDS];
+  const entries = parts.filter((p) => fields.includes(p.name));
   if (entries.length === 0) {
     const fields = [...new Set(parts.map((p) => p.name))];
     throw new HttpError(
@@ -71,6 +85,10 @@ export function readUploads(parts: readonly Part[]): Upload[] {
     if (entry.filename === undefined) {
       throw new HttpError(400, `field '${FILES_FIELD}' #${i + 1} is text, not a file`);
     }
-    return classifyUpload(displayName(entry.filename, `upload ${i + 1}`), entry.data);
+    const upload = classifyUpload(displayName(entry.filename, `upload ${i + 1}`), entry.data);
+    if (entry.name === FILES_FIELD) return upload;
+    if (upload.kind !== 'volume')
+      throw notAnImage(upload.name, upload.bytes, `a NIfTI volume for field '${entry.name}'`);
+    return { ...upload, sequence: entry.name as Sequence };
   });
 }

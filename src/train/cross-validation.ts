@@ -148,12 +148,6 @@ export function readFinished(cvDir: string, fold: number, stage: CvStage): Recor
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null;
 }
 
-/**
- * Copies what a CV run must keep into `dest` (e.g. models/cv, committed), so that a machine reset loses nothing
- * that took hours: the split, the summary, and per finished stage its best model (weights as float16: half the
- * size, see the test that compares predictions), config, training log, post-processing table and out-of-fold
- * outputs. Per-epoch checkpoints stay behind: they only serve --resume. Returns the stages copied.
- */
 /** The repository's root folder: what the copies' paths are made relative to. */
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -162,11 +156,18 @@ function copyPortable(from: string, to: string): void {
   writeFileSync(to, portablePaths(readFileSync(from, 'utf8'), REPO_ROOT));
 }
 
+/**
+ * Copies what a CV run must keep into `dest` (e.g. models/cv, committed), so that a machine reset loses nothing
+ * that took hours: the split, the summary and its report, and per finished stage its best model (weights as float16: half the
+ * size, see the test that compares predictions), config, training log, post-processing table and out-of-fold
+ * outputs. Per-epoch checkpoints stay behind: they only serve --resume. Returns the stages copied.
+ */
 export function collectCv(cvDir: string, dest: string, folds: number): string[] {
   mkdirSync(dest, { recursive: true });
   copyPortable(cvSplitPath(cvDir), cvSplitPath(dest));
-  const metrics = join(cvDir, 'cv-metrics.json');
-  if (existsSync(metrics)) copyPortable(metrics, join(dest, 'cv-metrics.json'));
+  // The summary and its report (the report's figures are inline; figures/ stays behind).
+  for (const f of ['cv-metrics.json', 'cv-curves.json', 'report.html'])
+    if (existsSync(join(cvDir, f))) copyPortable(join(cvDir, f), join(dest, f));
   const copied: string[] = [];
   for (let fold = 0; fold < folds; fold++) {
     for (const stage of CV_STAGES) {

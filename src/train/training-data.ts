@@ -37,7 +37,6 @@ export const DEFAULT_FRACTIONS: SplitFractions = { train: 0.7, val: 0.15, test: 
 
 export async function prepareTrainingData(o: TrainingDataOptions): Promise<TrainingData> {
   const warn = (m: string) => o.log(`warning: ${m}`);
-  mkdirSync(o.runDir, { recursive: true });
   const index = scanDataset(o.data, { skipBadFiles: o.skipBadFiles ?? false, warn });
   if (!index.hasMasks) throw new Error(`${index.source}: training needs masks (…_mask.tif) for every slice`);
   const started = performance.now();
@@ -56,6 +55,8 @@ export async function prepareTrainingData(o: TrainingDataOptions): Promise<Train
     manifest = readSplitManifest(o.split);
     manifestPath = o.split;
   } else {
+    // The run folder appears only once the data has been read: bad data leaves nothing behind.
+    mkdirSync(o.runDir, { recursive: true });
     manifestPath = join(o.runDir, 'split.json');
     const request: SplitRequest = o.sliceLevel
       ? { mode: 'slice-level-leaky', seed: o.seed, warn }

@@ -154,4 +154,14 @@ describe('command-line options', () => {
     }
     assert.ok(!existsSync(join(out, 'best.safetensors')), 'no "best" model from a diverged run');
   });
+
+  it('each train command’s help suggests a run folder of its own stage', () => {
+    const program = new Command();
+    registerTrain(program);
+    const train = program.commands.find((c) => c.name() === 'train')!;
+    for (const stage of ['classifier', 'segmenter']) {
+      const help = train.commands.find((c) => c.name() === stage)!.helpInformation();
+      assert.match(help, new RegExp(`runs/${stage}-256`), stage);
+    }
+  });
 });

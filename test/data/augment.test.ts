@@ -10,6 +10,7 @@ import {
   DEFAULT_AUGMENT,
   drawAugmentParams,
   IDENTITY_PARAMS,
+  substituteMissingSequences,
   warpBatch,
 } from '../../src/data/augment.ts';
 import { assembleBatch } from '../../src/data/batch.ts';
@@ -213,4 +214,81 @@ test('batch assembly (intensity folded into one affine map) equals warp, preproc
       assert.ok(worst < 1e-4, `${intensity.kind}: max difference ${worst}`);
     });
   }
+});
+
+test('missing sequences: FLAIR replaces pre-contrast, post-contrast or both, on raw bytes, as drawn', () => {
+  const px = 4;
+  const slices = 4;
+  const bytes = Uint8Array.from({ length: slices * px * 3 }, (_, i) => i % 251);
+  const original = bytes.slice();
+  const kinds = [undefined, 'pre', 'post', 'both'] as const;
+  substituteMissingSequences(
+    bytes,
+    kinds.map((missing) => (missing ? { ...IDENTITY_PARAMS, missing } : IDENTITY_PARAMS)),
+  );
+  kinds.forEach((missing, k) => {
+    for (let p = 0; p < px; p++) {
+      const i = (k * px + p) * 3;
+      const flair = original[i + 1]!;
+      assert.equal(bytes[i + 1], flair);
+      assert.equal(bytes[i], missing === 'pre' || missing === 'both' ? flair : original[i]);
+      assert.equal(bytes[i + 2], missing === 'post' || missing === 'both' ? flair : original[i + 2]);
+    }
+  });
+});
+
+test('missing sequences: drawn only when asked for, so other runs keep their random streams', () => {
+  const draw = (config: AugmentConfig, seed: number) => {
+    const rng = mulberry32(seed);
+    return Array.from({ length: 200 }, () => drawAugmentParams(config, rng));
+  };
+  assert.deepEqual(draw({ ...DEFAULT_AUGMENT, missingSequences: 0 }, 3), draw(DEFAULT_AUGMENT, 3));
+  const always = draw({ ...DEFAULT_AUGMENT, missingSequences: 1 }, 3);
+  assert.deepEqual(new Set(always.map((p) => p.missing)), new Set(['pre', 'post', 'both']));
+  const some = draw({ ...DEFAULT_AUGMENT, missingSequences: 0.25 }, 3).filter((p) => p.missing).length;
+  assert.ok(some > 20 && some < 80, `${some} of 200 slices with missing sequences at p = 0.25`);
+});
+
+test('missing sequences reach the batch: the substituted channels equal FLAIR after preprocessing', () => {
+  const w = 8;
+  const rng = mulberry32(1);
+  const cache: SliceCache = {
+    width: w,
+    height: w,
+    count: 6,
+    images: Uint8Array.from({ length: 6 * w * w * 3 }, () => rng.int(256)),
+    masks: new Uint8Array(6 * w * w),
+    slices: [],
+    tumourPixels: new Uint32Array(6),
+    patients: ['A'],
+    patientIndex: new Uint32Array(6),
+    notes: [],
+    problems: [],
+  };
+  const noGeometry: AugmentConfig = {
+    flipHorizontal: 0,
+    flipVertical: 0,
+    rotateDegrees: 0,
+    scale: 0,
+    brightness: 0,
+    contrast: 0,
+    missingSequences: 1,
+  };
+  tidy(() => {
+    const batch = assembleBatch(cache, [0, 1, 2, 3, 4, 5], {
+      preprocess: { ...RESCALE_256, width: w, height: w },
+      augment: noGeometry,
+      rng: mulberry32(2),
+    });
+    const drawn = mulberry32(2);
+    const kinds = Array.from({ length: 6 }, () => drawAugmentParams(noGeometry, drawn).missing);
+    const x = batch.images.data() as Float32Array;
+    const plane = w * w;
+    kinds.forEach((missing, k) => {
+      const channel = (c: number) => x.subarray((3 * k + c) * plane, (3 * k + c + 1) * plane);
+      const flair = Array.from(channel(1));
+      assert.equal(Array.from(channel(0)).join() === flair.join(), missing !== 'post', `slice ${k} pre`);
+      assert.equal(Array.from(channel(2)).join() === flair.join(), missing !== 'pre', `slice ${k} post`);
+    });
+  });
 });

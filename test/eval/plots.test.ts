@@ -7,8 +7,8 @@ import { confusionMatrixFigure } from '../../src/eval/plots/confusion.ts';
 import { patientDiceFigure } from '../../src/eval/plots/patient-dice.ts';
 import { precisionRecallFigure } from '../../src/eval/plots/precision-recall.ts';
 import type { Figure } from '../../src/eval/plots/render.ts';
-import { rocFigure } from '../../src/eval/plots/roc.ts';
-import { trainingCurvesFigure } from '../../src/eval/plots/training.ts';
+import { rocComparisonFigure, rocFigure } from '../../src/eval/plots/roc.ts';
+import { runsTrainingCurvesFigure, trainingCurvesFigure } from '../../src/eval/plots/training.ts';
 import { handRecords, randomRecords, testModels } from './fixtures.ts';
 
 /** The SVG parses (librsvg through sharp, not the resvg that drew the PNG) and the PNG is a real PNG of twice its size. */
@@ -87,6 +87,39 @@ describe('figures', () => {
   it('training curves: null for an empty or epoch-less log', async () => {
     assert.equal(await trainingCurvesFigure([], 'x'), null);
     assert.equal(await trainingCurvesFigure([{ step: 3, loss: 0.2 }], 'x'), null);
+  });
+  it('ROC comparison: valid, each curve named with its AUC in the legend', async () => {
+    const other = buildCurvesJson(randomRecords(8, 24, 12));
+    const figure = await rocComparisonFigure(
+      [
+        { name: 'first', ...curves.roc, operatingPoint: { fpr: 0.2, tpr: 0.8 } },
+        { name: 'second', ...other.roc },
+      ],
+      'Two curves',
+    );
+    await assertValidFigure(figure);
+    assert.ok(figure.svg.includes(`>first (AUC ${curves.roc.auc!.toFixed(3)})</text>`));
+    assert.ok(figure.svg.includes(`>second (AUC ${other.roc.auc!.toFixed(3)})</text>`));
+  });
+  it('training curves of several runs: valid, one legend entry a run; null when none logged an epoch', async () => {
+    const log = (shift: number) =>
+      Array.from({ length: 4 }, (_, e) => ({
+        epoch: e + 1,
+        train_loss: shift / (e + 1),
+        val_loss: 1 / (e + 1),
+      }));
+    const figure = await runsTrainingCurvesFigure(
+      [
+        { name: 'fold 0', records: log(1) },
+        { name: 'fold 3', records: log(2) },
+      ],
+      'Every fold',
+    );
+    assert.ok(figure !== null);
+    await assertValidFigure(figure);
+    for (const text of ['Every fold', 'fold 0', 'fold 3', 'train', 'validation'])
+      assert.match(figure.svg, new RegExp(`>${text}</text>`));
+    assert.equal(await runsTrainingCurvesFigure([{ name: 'fold 0', records: [] }], 'x'), null);
   });
   it('per-patient Dice: valid, one bar per defined patient, the exclusions said', async () => {
     const figure = await patientDiceFigure(metrics.endToEnd);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import sharp from 'sharp';
+import { FileWriteError } from '../../src/engine/index.ts';
 import { buildCurvesJson, curvesJsonSchema } from '../../src/eval/curves-json.ts';
 import { buildMetricsJson, metricsJsonSchema } from '../../src/eval/metrics-json.ts';
 import { buildReportFigures, type ReportFigures } from '../../src/eval/report/figures.ts';
@@ -213,4 +215,51 @@ describe('writeEvaluationReport', () => {
     assert.ok(readFileSync(join(out, 'figures', 'roc.svg'), 'utf8').startsWith('<svg'));
     assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes(DISCLAIMER));
   });
+
+  it('leaves an earlier report as it was when the disk fills up part of the way through, naming the file', async (t) => {
+    const out = join(dir, 'full');
+    await writeEvaluationReport(out, { metrics, curves, trainingLogs: {} });
+    const before = filesUnder(out);
+    let writes = 0;
+    const writeSync = fs.writeSync as (...args: unknown[]) => number;
+    // The disk fills up on the fourth write: three files of the new report are staged by then.
+    t.mock.method(fs, 'writeSync', (...args: unknown[]) => {
+      writes += 1;
+      if (writes > 3)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return writeSync(...args);
+    });
+    syncBuiltinESMExports();
+    t.after(() => {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    });
+    // Another evaluation: every figure and file differs from the first.
+    const others = randomRecords(6, 20, 22);
+    const changed = buildMetricsJson({
+      slices: others,
+      threshold: 0.4,
+      models: testModels,
+      commit: 'def5678',
+      seed: 8,
+      timings: {},
+    });
+    await assert.rejects(
+      writeEvaluationReport(out, { metrics: changed, curves: buildCurvesJson(others), trainingLogs: {} }),
+      (err: Error) => err instanceof FileWriteError && err.code === 'ENOSPC' && err.message.startsWith(out),
+    );
+    assert.ok(writes > 3);
+    assert.deepEqual(filesUnder(out), before);
+  });
 });
+
+/** Every file under `dir` with its bytes, hidden ones included. */
+function filesUnder(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[path.slice(dir.length + 1)] = readFileSync(path).toString('base64');
+  }
+  return files;
+}

@@ -326,6 +326,31 @@ describe('tumorscope evaluate', () => {
     );
   });
 
+  it('shows the training curves of models shipped under their own names in one folder', async () => {
+    // models/ holds classifier.* and segmenter.* side by side, each log as <name>.log.jsonl; here only the
+    // classifier ships one, and the segmenter must not borrow it.
+    const shipped = join(dir, 'shipped');
+    mkdirSync(shipped, { recursive: true });
+    for (const [kind, base] of [
+      ['classifier', models.classifier],
+      ['segmenter', models.segmenter],
+    ] as const)
+      for (const ext of ['safetensors', 'json'])
+        copyFileSync(`${base}.${ext}`, join(shipped, `${kind}.${ext}`));
+    copyFileSync(join(models.classifier, '..', 'log.jsonl'), join(shipped, 'classifier.log.jsonl'));
+    const evaluation = await evaluatePipeline({
+      ...options,
+      classifier: join(shipped, 'classifier'),
+      segmenter: join(shipped, 'segmenter'),
+      out: join(dir, 'shipped-evaluation'),
+      galleryCount: 0,
+    });
+    const html = readFileSync(evaluation.reportPath, 'utf8');
+    assert.match(html, /id="figure-training-classifier"/);
+    assert.doesNotMatch(html, /id="figure-training-segmenter"/);
+    assert.ok(html.includes('No segmenter training log.'));
+  });
+
   it('the command writes the same figures and prints a summary', () => {
     const cliOut = join(dir, 'cli');
     const stdout = execFileSync(

@@ -17,6 +17,7 @@ import { boundaryOf, parseMultipart } from '../../src/server/multipart.ts';
 import { readUploads } from '../../src/server/uploads.ts';
 import { zipSlices } from '../../src/server/zip-entries.ts';
 import { encodeTiff, pattern, repoRoot } from '../data/fixtures.ts';
+import { HANG_MS } from '../helpers/child-process.ts';
 
 const EXAMPLES = join(repoRoot, 'examples', 'TCGA_DU_8167_19970402');
 
@@ -115,7 +116,7 @@ function checkImage(image: Awaited<ReturnType<typeof decodeImageBytes>>): void {
   assert.equal(image.data.length, image.width * image.height * image.channels);
 }
 
-describe('fuzzing the readers of uploaded and scanned files', { timeout: 180_000 }, () => {
+describe('fuzzing the readers of uploaded and scanned files', { timeout: HANG_MS }, () => {
   it('TIFF: real slices and every kind the reader takes, mutated', async () => {
     const real = readdirSync(EXAMPLES)
       .slice(0, 2)

@@ -92,3 +92,25 @@ export function raw(
     req.end();
   });
 }
+
+/**
+ * Polls `check` until it holds, failing as soon as `request` is answered first (then it never will). No time
+ * limit and no pause between polls: on a slower or a faster machine the polls slow down or speed up with the
+ * work they wait on, so that no outcome depends on the machine's speed.
+ */
+export async function until(
+  check: () => Promise<boolean>,
+  what: string,
+  request: Promise<unknown>,
+): Promise<void> {
+  let answered = false;
+  const mark = () => {
+    answered = true;
+  };
+  request.then(mark, mark);
+  for (;;) {
+    if (await check()) return;
+    if (answered) throw new Error(`${what}: a request was answered first: ${JSON.stringify(await request)}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}

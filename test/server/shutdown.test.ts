@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeTiff, pattern, repoRoot } from '../data/fixtures.ts';
 import { saveTinyModels } from '../helpers/tiny-models.ts';
-import { type FilePart, getJson, postFiles } from './client.ts';
+import { type FilePart, getJson, postFiles, until } from './client.ts';
 
 const SLICES = 120;
 
@@ -47,14 +47,6 @@ function startServe(models: { classifier: string; segmenter: string }) {
   return { child, url, exited, output: () => ({ stdout, stderr }) };
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 6000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('tumorscope serve, stopped by a signal', () => {
   let dir: string;
   let server: ReturnType<typeof startServe> | undefined;
@@ -78,15 +70,20 @@ describe('tumorscope serve, stopped by a signal', () => {
     }));
     const running = postFiles(url, files);
     // Inside libtorch: the classifier has done at least two of its one-slice batches, with ~240 to go.
-    await until(async () => {
-      const health = (await getJson(url, '/api/health')).body as { prediction?: { done: number } };
-      return (health.prediction?.done ?? 0) >= 1;
-    }, 'the prediction to be under way');
+    await until(
+      async () => {
+        const health = (await getJson(url, '/api/health')).body as { prediction?: { done: number } };
+        return (health.prediction?.done ?? 0) >= 1;
+      },
+      'the prediction to be under way',
+      running,
+    );
     const queued = postFiles(url, files.slice(0, 1));
     await until(
       async () =>
         ((await getJson(url, '/api/health')).body as { queue: { waiting: number } }).queue.waiting === 1,
       'the second prediction to wait',
+      Promise.race([running, queued]),
     );
     server.child.kill('SIGTERM');
     const [first, second] = await Promise.all([running, queued]);

@@ -2,10 +2,21 @@
 // split and trains the chosen folds and stages, each resumable; run folds as parallel one-thread jobs with
 // `--fold` and `--stage`.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { readSplitManifest } from '../../data/split-manifest.ts';
+import { type KFoldManifest, readSplitManifest } from '../../data/split-manifest.ts';
 import { setNumThreads, writeJsonAtomic } from '../../engine/index.ts';
-import { cvMetrics, cvMetricsPath, loadOofPatients } from '../../pipeline/cv-report.ts';
+import type { CvSummary } from '../../eval/cv-summary.ts';
+import { writeCvReport } from '../../eval/report/write.ts';
+import {
+  cvCurves,
+  cvMetrics,
+  cvMetricsPath,
+  cvProgress,
+  cvTrainingLogs,
+  loadOofPatients,
+  readCvMetrics,
+} from '../../pipeline/cv-report.ts';
 import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
 import { hasOof, writeOof } from '../../pipeline/out-of-fold.ts';
 import type { TtaMode } from '../../postprocess/config.ts';
@@ -179,38 +190,65 @@ export function registerCv(program: Command): void {
     });
 
   cv.command('report')
-    .description('choose threshold, fusion and post-processing on the OOF predictions; write cv-metrics.json')
+    .description(
+      'choose threshold, fusion and post-processing on the OOF predictions; write cv-metrics.json and report.html',
+    )
     .requiredOption('--data <dir>', 'the kaggle_3m folder the CV run trained on (for the true masks)')
     .requiredOption('--out <dir>', 'the CV run folder')
+    .option(
+      '--reuse-metrics',
+      "redraw report.html from the run's cv-metrics.json instead of choosing again (it must cover the same OOF patients)",
+      false,
+    )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
-    .action(async (o: { data: string; out: string; skipBadFiles: boolean }) => {
+    .action(async (o: { data: string; out: string; reuseMetrics: boolean; skipBadFiles: boolean }) => {
       const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-      const folds = foldCount(o.out);
+      const manifest = kFoldManifest(o.out);
       const patients = await loadOofPatients({
         data: o.data,
         cvDir: o.out,
-        folds,
+        folds: manifest.k,
         skipBadFiles: o.skipBadFiles,
         log,
       });
-      const metrics = cvMetrics(patients, { log });
-      writeJsonAtomic(cvMetricsPath(o.out), metrics);
-      const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
-      log(`chosen: ${JSON.stringify(metrics.config)}`);
-      log(
-        `nested OOF, ${metrics.patients} patients: mean per-patient Dice ${f(metrics.oof.endToEnd.meanPatientDice)}, median ${f(metrics.oof.endToEnd.medianPatientDice)}; slice accuracy ${f(metrics.oof.classification.accuracy)}, recall ${f(metrics.oof.classification.recall)}, specificity ${f(metrics.oof.classification.specificity)}, AUC ${f(metrics.oof.classification.auc)}`,
-      );
-      for (const family of metrics.families)
+      let summary: CvSummary;
+      if (o.reuseMetrics) {
+        summary = readCvMetrics(o.out, patients);
+        log(`reusing ${cvMetricsPath(o.out)}`);
+      } else {
+        const metrics = cvMetrics(patients, { log });
+        writeJsonAtomic(cvMetricsPath(o.out), metrics);
+        summary = metrics;
+        const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+        log(`chosen: ${JSON.stringify(metrics.config)}`);
         log(
-          `  ${family.family}: nested mean Dice ${f(family.nested.meanPatientDice)}, chosen on all ${f(family.chosenOnAll.meanPatientDice)}`,
+          `nested OOF, ${metrics.patients} patients: mean per-patient Dice ${f(metrics.oof.endToEnd.meanPatientDice)}, median ${f(metrics.oof.endToEnd.medianPatientDice)}; slice accuracy ${f(metrics.oof.classification.accuracy)}, recall ${f(metrics.oof.classification.recall)}, specificity ${f(metrics.oof.classification.specificity)}, AUC ${f(metrics.oof.classification.auc)}`,
         );
-      log(`wrote ${cvMetricsPath(o.out)}`);
+        for (const family of metrics.families)
+          log(
+            `  ${family.family}: nested mean Dice ${f(family.nested.meanPatientDice)}, chosen on all ${f(family.chosenOnAll.meanPatientDice)}`,
+          );
+        log(`wrote ${cvMetricsPath(o.out)}`);
+      }
+      const trainingLogs = cvTrainingLogs(o.out, manifest.k, log);
+      const written = await writeCvReport(o.out, {
+        summary,
+        curves: cvCurves(patients, summary.config),
+        progress: cvProgress(o.out, manifest, trainingLogs),
+        trainingLogs,
+      });
+      log(`wrote ${join(written.dir, 'report.html')} (and ${written.files.length - 1} more files)`);
     });
+}
+
+/** An existing CV run's k-fold split. */
+function kFoldManifest(cvDir: string): KFoldManifest {
+  const m = readSplitManifest(cvSplitPath(cvDir));
+  if (m.kind !== 'k-fold') throw new Error(`${cvSplitPath(cvDir)}: not a k-fold split`);
+  return m;
 }
 
 /** The number of folds of an existing CV run's split. */
 function foldCount(cvDir: string): number {
-  const m = readSplitManifest(cvSplitPath(cvDir));
-  if (m.kind !== 'k-fold') throw new Error(`${cvSplitPath(cvDir)}: not a k-fold split`);
-  return m.k;
+  return kFoldManifest(cvDir).k;
 }

@@ -1,14 +1,14 @@
 // `tumorscope train classifier|segmenter`: the two stages' training runs. Each writes into --out: split.json,
 // log.jsonl (one line per epoch), checkpoint-<epoch>.safetensors + checkpoint.json (every epoch, atomic;
 // --resume continues from them) and best.safetensors + best.json (the model to use).
-import { mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { AugmentConfig } from '../../data/augment.ts';
 import type { SamplingConfig } from '../../data/sampler.ts';
 import { setNumThreads } from '../../engine/index.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
-import { classWeights, integer, positiveNumber, probability, sampling } from '../options.ts';
+import { classWeights, fraction, integer, positiveNumber, probability, sampling } from '../options.ts';
 
 function commonOptions(
   cmd: Command,
@@ -16,7 +16,7 @@ function commonOptions(
 ): Command {
   return cmd
     .requiredOption('--data <dir>', 'a kaggle_3m folder (patient folders with slices and masks)')
-    .requiredOption('--out <dir>', 'the run folder (e.g. runs/classifier-256)')
+    .requiredOption('--out <dir>', `the run folder (e.g. runs/${cmd.name()}-${defaults.size})`)
     .option(
       '--split <manifest.json>',
       'a split manifest to follow (default: a patient split made and saved in --out)',
@@ -36,6 +36,11 @@ function commonOptions(
     )
     .option('--resume', 'continue from the last checkpoint in --out', false)
     .option('--no-augment', 'train without augmentation')
+    .option(
+      '--missing-sequences <p>',
+      'augmentation: probability that a slice gets FLAIR in place of its pre-contrast, post-contrast or both, as the dataset stores patients without them',
+      fraction('--missing-sequences'),
+    )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false);
 }
 
@@ -53,12 +58,22 @@ interface CommonValues {
   patience: number;
   resume: boolean;
   augment: boolean;
+  missingSequences?: number;
   skipBadFiles: boolean;
+}
+
+/** The stage's default augmentation with the options' additions; null without augmentation. */
+function augmentFrom(o: CommonValues, defaults: AugmentConfig): AugmentConfig | null {
+  if (!o.augment) {
+    if (o.missingSequences !== undefined)
+      throw new Error('--missing-sequences is an augmentation: drop --no-augment');
+    return null;
+  }
+  return o.missingSequences === undefined ? defaults : { ...defaults, missingSequences: o.missingSequences };
 }
 
 function begin(o: CommonValues): { log: (line: string) => void; command: string } {
   if (o.threads) setNumThreads(o.threads);
-  mkdirSync(o.out, { recursive: true });
   const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   return { log, command: ['tumorscope', ...process.argv.slice(2)].join(' ') };
 }
@@ -121,7 +136,7 @@ export function registerTrain(program: Command): void {
           ...o,
           sliceLevel: o.sliceLevelSplit ?? false,
           headWarmupEpochs: o.headWarmup,
-          augment: o.augment ? CLASSIFIER_DEFAULTS.augment : null,
+          augment: augmentFrom(o, CLASSIFIER_DEFAULTS.augment!),
           command,
           log,
         });
@@ -168,7 +183,7 @@ export function registerTrain(program: Command): void {
         const run = await trainSegmenter({
           ...o,
           architecture: o.arch,
-          augment: o.augment ? SEGMENTER_DEFAULTS.augment : null,
+          augment: augmentFrom(o, SEGMENTER_DEFAULTS.augment!),
           command,
           log,
         });

@@ -41,6 +41,11 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint
   }
 }
 
+/** A value as the JSON files of a run hold it: indented by two, with a final newline. */
+export function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
+}
+
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
+  writeFileAtomic(path, jsonBytes(value));
 }

@@ -4,7 +4,12 @@ import { type Figure, renderVegaLite } from './render.ts';
 
 const classes = ['no tumour', 'tumour'];
 
-export function confusionMatrixFigure(c: ConfusionCounts, threshold?: number): Promise<Figure> {
+/** `title` replaces the default one (which names the threshold, when there is one). */
+export function confusionMatrixFigure(
+  c: ConfusionCounts,
+  threshold?: number,
+  title?: string,
+): Promise<Figure> {
   const cells = [
     { actual: 'no tumour', predicted: 'no tumour', count: c.tn },
     { actual: 'no tumour', predicted: 'tumour', count: c.fp },
@@ -22,7 +27,8 @@ export function confusionMatrixFigure(c: ConfusionCounts, threshold?: number): P
   const y = { field: 'actual', type: 'nominal', sort: classes, title: 'True' } as const;
   return renderVegaLite({
     title:
-      threshold === undefined ? 'Confusion matrix' : `Confusion matrix (threshold ${threshold.toFixed(3)})`,
+      title ??
+      (threshold === undefined ? 'Confusion matrix' : `Confusion matrix (threshold ${threshold.toFixed(3)})`),
     width: 240,
     height: 240,
     data: { values: cells },

@@ -1,16 +1,37 @@
-// ROC curve from curves.json, with the AUC in the title and the chance diagonal.
+// ROC curves from curves.json, with the AUC in the title (one curve) or the legend (several) and the chance
+// diagonal.
 import type { TopLevelSpec } from 'vega-lite';
 import type { RocPoint } from '../curves-json.ts';
 import { type Figure, formatFigure, renderVegaLite, unitAxis } from './render.ts';
 
-export function rocFigure(
-  points: readonly RocPoint[],
-  auc: number | null,
-  operatingPoint?: { fpr: number; tpr: number },
-): Promise<Figure> {
-  const x = unitAxis('fpr', 'False positive rate (1 - specificity)');
-  const y = unitAxis('tpr', 'True positive rate (recall)');
-  const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
+/** One curve of a comparison, with the operating point its decisions were taken at. */
+export interface RocSeries {
+  name: string;
+  points: readonly RocPoint[];
+  auc: number | null;
+  operatingPoint?: { fpr: number; tpr: number };
+}
+
+type Layers = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>;
+
+const x = unitAxis('fpr', 'False positive rate (1 - specificity)');
+const y = unitAxis('tpr', 'True positive rate (recall)');
+
+function drawCurves(series: readonly RocSeries[], title: string | { text: string; subtitle: string }) {
+  const legend = series.length > 1;
+  const label = (s: RocSeries) => `${s.name} (AUC ${formatFigure(s.auc)})`;
+  const colour = legend
+    ? {
+        color: {
+          field: 'curve',
+          type: 'nominal' as const,
+          title: null,
+          sort: series.map(label),
+          legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 400 },
+        },
+      }
+    : {};
+  const layers: Layers = [
     {
       data: {
         values: [
@@ -23,23 +44,42 @@ export function rocFigure(
     },
     {
       data: {
-        values: points.filter((p) => p.fpr !== null && p.tpr !== null).map((p, order) => ({ ...p, order })),
+        values: series.flatMap((s) =>
+          s.points
+            .filter((p) => p.fpr !== null && p.tpr !== null)
+            .map((p, order) => ({ ...p, order, curve: label(s) })),
+        ),
       },
-      mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 },
-      encoding: { x, y, order: { field: 'order', type: 'quantitative' } },
+      mark: { type: 'line', strokeWidth: 2, ...(legend ? {} : { color: '#1f77b4' }) },
+      encoding: { x, y, order: { field: 'order', type: 'quantitative' }, ...colour },
     },
   ];
-  if (operatingPoint !== undefined) {
+  const points = series.flatMap((s) =>
+    s.operatingPoint === undefined ? [] : [{ ...s.operatingPoint, curve: label(s) }],
+  );
+  if (points.length > 0) {
     layers.push({
-      data: { values: [operatingPoint] },
-      mark: { type: 'point', filled: true, size: 80, color: '#d62728' },
-      encoding: { x, y },
+      data: { values: points },
+      mark: { type: 'point', filled: true, size: 80, ...(legend ? {} : { color: '#d62728' }) },
+      encoding: { x, y, ...colour },
     });
   }
-  return renderVegaLite({
-    title: `ROC curve (AUC = ${formatFigure(auc)})`,
-    width: 320,
-    height: 320,
-    layer: layers,
-  });
+  return renderVegaLite({ title, width: 320, height: 320, layer: layers });
+}
+
+export function rocFigure(
+  points: readonly RocPoint[],
+  auc: number | null,
+  operatingPoint?: { fpr: number; tpr: number },
+): Promise<Figure> {
+  return drawCurves([{ name: 'ROC', points, auc, operatingPoint }], `ROC curve (AUC = ${formatFigure(auc)})`);
+}
+
+/** Several ROC curves in one plot, each named with its AUC in the legend; dots mark the operating points. */
+export function rocComparisonFigure(
+  series: readonly RocSeries[],
+  title: string,
+  subtitle = '',
+): Promise<Figure> {
+  return drawCurves(series, { text: title, subtitle });
 }

@@ -1,4 +1,14 @@
-// The HTML report and the writer of an evaluation directory.
+// The HTML reports (an evaluation's and a cross-validation's) and their writers.
+export {
+  buildCvReportFigures,
+  buildCvReportHtml,
+  type CvReportFigureName,
+  type CvReportFigures,
+  type CvReportInput,
+  type CvStageName,
+  type FoldTrainingLog,
+  renderCvReportHtml,
+} from './cv-html.ts';
 export {
   buildReportFigures,
   type ReportFigureName,
@@ -8,13 +18,10 @@ export {
 export { galleryItem, type RawImage } from './gallery-images.ts';
 export {
   buildReportHtml,
-  DISCLAIMER,
-  escapeHtml,
-  formatMetric,
   type GalleryItem,
   isPng,
-  namespaceSvgIds,
   type ReportInput,
   renderReportHtml,
 } from './html.ts';
-export { type WrittenReport, writeEvaluationReport } from './write.ts';
+export { DISCLAIMER, escapeHtml, formatMetric, namespaceSvgIds } from './page.ts';
+export { type WrittenReport, writeCvReport, writeEvaluationReport } from './write.ts';
