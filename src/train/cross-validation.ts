@@ -5,7 +5,7 @@
 //   <cv>/fold-<k>/<stage>/                  an ordinary training run (log.jsonl, best.*, checkpoints)
 //   <cv>/fold-<k>/<stage>/finished.json     written when that training has ended; the stage is then skipped
 // Folds and stages are independent jobs: run them one after another or as parallel one-thread processes.
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanDataset } from '../data/dataset-index.ts';
@@ -167,7 +167,8 @@ export function collectCv(cvDir: string, dest: string, folds: number): string[] 
   copyPortable(cvSplitPath(cvDir), cvSplitPath(dest));
   // The summary and its report (the report's figures are inline; figures/ stays behind).
   for (const f of ['cv-metrics.json', 'cv-curves.json', 'report.html'])
-    if (existsSync(join(cvDir, f))) copyPortable(join(cvDir, f), join(dest, f));
+    if (existsSync(join(cvDir, f)))
+      (f.endsWith('.json') ? copyPortable : copyFileSync)(join(cvDir, f), join(dest, f));
   const copied: string[] = [];
   for (let fold = 0; fold < folds; fold++) {
     for (const stage of CV_STAGES) {

@@ -19,7 +19,7 @@ describe('portable paths', () => {
     assert.equal(portablePaths(`${root}/models/classifier`, root), 'models/classifier');
   });
   it('leaves relative paths, URLs and fractions alone', () => {
-    const text = 'runs/cv/split.json, https://github.com/x/y, 1/2 and/or ../shared/lgg';
+    const text = 'runs/cv/split.json, https://github.com/x/y, 1/2 and/or ../shared/lgg, <p>x</p>';
     assert.equal(portablePaths(text, root), text);
   });
 });

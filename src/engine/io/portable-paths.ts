@@ -3,7 +3,8 @@
 // becomes path/to/kaggle_3m, a run folder runs/<name>, anything else path/to/<its last name>. Recorded commands
 // then read as commands a reader can run from the repository.
 
-const ABSOLUTE = /(?<![\w.~:/-])\/(?:[\w.@+-]+\/)*[\w.@+-]+\/?/g;
+// Not after a word, a URL's scheme or another slash, nor after `<` (an HTML closing tag).
+const ABSOLUTE = /(?<![\w.~:/<-])\/(?:[\w.@+-]+\/)*[\w.@+-]+\/?/g;
 
 /** `text` with every absolute path made portable; `root` is the repository's root folder. */
 export function portablePaths(text: string, root: string): string {
