@@ -5,7 +5,7 @@ import { assembleBatch } from '../data/batch.ts';
 import { type PreprocessConfig, preprocessSlices, type VolumeStats } from '../data/preprocess.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { F, type Module, noGrad, type Tensor, tensor, tidy } from '../engine/index.ts';
-import { probabilitiesWithTta, type TtaMode } from '../postprocess/index.ts';
+import { probabilitiesWithTtaSync, type TtaMode } from '../postprocess/index.ts';
 import { batchesOf } from './batch-size.ts';
 import { forEachBatch } from './batches.ts';
 
@@ -40,9 +40,19 @@ export function libtorchNetwork(
   kind: 'classifier' | 'segmenter',
   size: { width: number; height: number },
 ): (input: Float32Array, n: number) => Promise<Float32Array> {
+  const run = libtorchNetworkSync(model, kind, size);
+  return async (input, n) => run(input, n);
+}
+
+/** libtorchNetwork answering at once, for training's synchronous loops. */
+export function libtorchNetworkSync(
+  model: Module,
+  kind: 'classifier' | 'segmenter',
+  size: { width: number; height: number },
+): (input: Float32Array, n: number) => Float32Array {
   model.eval();
   const output = kind === 'classifier' ? tumourProbabilities : probabilityMaps;
-  return async (input, n) =>
+  return (input, n) =>
     noGrad(() =>
       tidy(() => output(model, tensor(input, [n, 3, size.height, size.width]).contiguous('channels_last'))),
     );
@@ -84,10 +94,7 @@ export function segmenterMasks(model: Module, o: InferenceInputs & { threshold: 
 }
 
 /** Tumour probability maps (H×W per slice, concatenated) of slices of the cache, with the given flip TTA. */
-export async function segmenterProbabilities(
-  model: Module,
-  o: InferenceInputs & { tta: TtaMode },
-): Promise<Float32Array> {
+export function segmenterProbabilities(model: Module, o: InferenceInputs & { tta: TtaMode }): Float32Array {
   const { cache, preprocess } = o;
   const { width, height } = cache;
   if (preprocess.width !== width || preprocess.height !== height) {
@@ -95,17 +102,14 @@ export async function segmenterProbabilities(
       `cache is ${width}×${height} but the preprocessing wants ${preprocess.width}×${preprocess.height}`,
     );
   }
-  const run = libtorchNetwork(model, 'segmenter', cache);
+  const run = libtorchNetworkSync(model, 'segmenter', cache);
   const statsOf = (i: number) => o.volumeStats?.[cache.patientIndex[i]!];
   const probs = new Float32Array(o.indices.length * width * height);
   let at = 0;
   for (const batch of batchesOf(o.indices, o.batchSize)) {
     o.beforeBatch?.();
     const input = preprocessSlices(cache.images, batch, preprocess, statsOf);
-    probs.set(
-      await probabilitiesWithTta(run, input, batch.length, height, width, o.tta),
-      at * width * height,
-    );
+    probs.set(probabilitiesWithTtaSync(run, input, batch.length, height, width, o.tta), at * width * height);
     at += batch.length;
   }
   return probs;

@@ -34,4 +34,9 @@ export {
 } from './config.ts';
 export type { Components } from './label-components.ts';
 export { threshold } from './threshold.ts';
-export { flipPlanes, type ProbabilityNetwork, probabilitiesWithTta } from './tta.ts';
+export {
+  flipPlanes,
+  type ProbabilityNetwork,
+  probabilitiesWithTta,
+  probabilitiesWithTtaSync,
+} from './tta.ts';

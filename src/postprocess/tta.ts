@@ -39,21 +39,22 @@ export function flipPlanes(
 }
 
 /**
- * The probability maps [n, H, W] of `n` planar input slices (H×W each): one pass with 'none', the mean over the
- * four flips (each output flipped back first) with 'flips'. Sums in float32 in the flips' order, then divides.
+ * The TTA passes over `n` planar input slices (H×W each), as a generator: it yields each (flipped) input for the
+ * network, takes the network's output back, and returns the mean of the outputs, each flipped back, summed in
+ * float32 in the flips' order, then divided. One definition for the asynchronous core and libtorch's
+ * synchronous callers alike (the drivers below).
  */
-export async function probabilitiesWithTta(
-  run: ProbabilityNetwork,
+function* meanOverFlips(
   input: Float32Array,
   n: number,
   height: number,
   width: number,
   tta: TtaMode,
-): Promise<Float32Array> {
+): Generator<Float32Array, Float32Array, Float32Array> {
   const flips = tta === 'flips' ? FLIPS : FLIPS.slice(0, 1);
   let sum: Float32Array | undefined;
   for (const [horizontal, vertical] of flips) {
-    const output = await run(flipPlanes(input, height, width, horizontal, vertical), n);
+    const output = yield flipPlanes(input, height, width, horizontal, vertical);
     if (output.length !== n * height * width) {
       throw new RangeError(
         `the segmenter returned ${output.length} values for ${n} slices of ${width}×${height}: flips cannot be undone`,
@@ -65,4 +66,37 @@ export async function probabilitiesWithTta(
   }
   if (flips.length > 1) for (let i = 0; i < sum!.length; i++) sum![i]! /= flips.length;
   return sum!;
+}
+
+/**
+ * The probability maps [n, H, W] of `n` planar input slices (H×W each): one pass with 'none', the mean over the
+ * four flips (each output flipped back first) with 'flips'.
+ */
+export async function probabilitiesWithTta(
+  run: ProbabilityNetwork,
+  input: Float32Array,
+  n: number,
+  height: number,
+  width: number,
+  tta: TtaMode,
+): Promise<Float32Array> {
+  const passes = meanOverFlips(input, n, height, width, tta);
+  let step = passes.next();
+  while (!step.done) step = passes.next(await run(step.value, n));
+  return step.value;
+}
+
+/** probabilitiesWithTta for a network that answers at once (libtorch's, in training). */
+export function probabilitiesWithTtaSync(
+  run: (input: Float32Array, n: number) => Float32Array,
+  input: Float32Array,
+  n: number,
+  height: number,
+  width: number,
+  tta: TtaMode,
+): Float32Array {
+  const passes = meanOverFlips(input, n, height, width, tta);
+  let step = passes.next();
+  while (!step.done) step = passes.next(run(step.value, n));
+  return step.value;
 }

@@ -181,11 +181,11 @@ export async function trainSegmenter(
   // the best weights, by per-volume Dice of the segmenter alone, and saved with them.
   const modelPath = join(o.out, 'best');
   loadWeightsInto(modelPath, model);
-  const volumesFor = async (tta: TtaMode) => {
+  const volumesFor = (tta: TtaMode) => {
     o.log(`post-processing: segmenter on the ${data.val.length} validation slices (TTA ${tta})`);
     return validationVolumes(
       data,
-      await segmenterProbabilities(model, {
+      segmenterProbabilities(model, {
         cache,
         indices: data.val,
         preprocess,
@@ -195,10 +195,7 @@ export async function trainSegmenter(
       }),
     );
   };
-  const choice = choosePostprocessAndTta({
-    none: await volumesFor('none'),
-    flips: await volumesFor('flips'),
-  });
+  const choice = choosePostprocessAndTta({ none: volumesFor('none'), flips: volumesFor('flips') });
   const saved = readModelConfig(modelPath);
   saveModel(modelPath, model, {
     ...saved,

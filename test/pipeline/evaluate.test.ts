@@ -90,7 +90,7 @@ async function runIndependently(
     preprocess: c.preprocess,
     batchSize: 8,
   });
-  const probs = await segmenterProbabilities(segmenter, {
+  const probs = segmenterProbabilities(segmenter, {
     cache: large,
     indices: all,
     preprocess: s.preprocess,

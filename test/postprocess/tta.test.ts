@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { F, Module, manualSeed, noGrad, ones, randn, type Tensor, tensor } from '../../src/engine/index.ts';
 import { libtorchNetwork } from '../../src/inference/network-outputs.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
-import { flipPlanes, probabilitiesWithTta } from '../../src/postprocess/index.ts';
+import { flipPlanes, probabilitiesWithTta, probabilitiesWithTtaSync } from '../../src/postprocess/index.ts';
 import { assertClose } from '../helpers/assert-close.ts';
 
 const [N, C, H, W] = [2, 3, 3, 5]; // H ≠ W: exchanging the two flips changes the result
@@ -34,11 +34,9 @@ class RampModel extends Module {
   }
 }
 
-/** The same network on plain arrays: sigmoid(channel 0 + ramp), counting its passes. */
-function rampNetwork(withRamp = true) {
-  const passes: number[] = [];
-  const run = async (input: Float32Array, n: number) => {
-    passes.push(n);
+/** The same network on plain arrays, answering at once: sigmoid(channel 0 + ramp). */
+function rampNetworkSync(withRamp = true) {
+  return (input: Float32Array, n: number) => {
     const out = new Float32Array(n * H * W);
     for (let k = 0; k < n; k++)
       for (let y = 0; y < H; y++)
@@ -47,6 +45,16 @@ function rampNetwork(withRamp = true) {
             input[((k * C + 0) * H + y) * W + x]! + (withRamp ? ramp(y, x) : 0),
           );
     return out;
+  };
+}
+
+/** The same network on plain arrays: sigmoid(channel 0 + ramp), counting its passes. */
+function rampNetwork(withRamp = true) {
+  const passes: number[] = [];
+  const network = rampNetworkSync(withRamp);
+  const run = async (input: Float32Array, n: number) => {
+    passes.push(n);
+    return network(input, n);
   };
   return { run, passes };
 }
@@ -113,6 +121,9 @@ describe('flip TTA', () => {
     assertClose(probs, expected, { rtol: 1e-5, atol: 1e-6, what: 'TTA probabilities' });
     assert.deepEqual(passes, [N, N, N, N]);
     assert.deepEqual(input, imageValues, 'the input is left alone');
+    // Training's synchronous path averages the same way, to the bit.
+    const sync = rampNetworkSync();
+    assert.deepEqual(probabilitiesWithTtaSync(sync, input, N, H, W, 'flips'), probs);
     // The test has the power to see a missing flip-back: that answer is far from the right one.
     const wrong = withoutFlipBack();
     const gap = Math.max(...expected.map((v, i) => Math.abs(v - wrong[i]!)));
