@@ -4,17 +4,25 @@
 import { mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { SamplingConfig } from '../../data/sampler.ts';
-import { setNumThreads } from '../../engine/index.ts';
+import { ProcessGroup, setNumThreads } from '../../engine/index.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
+import { requireBatchSplit } from '../../train/training-options.ts';
+import {
+  type DistributedFlags,
+  type DistributedSettings,
+  distributedOptions,
+  distributedSettings,
+  launchLocalWorkers,
+} from '../launch.ts';
 import { classWeights, integer, positiveNumber, probability, sampling } from '../options.ts';
 
 function commonOptions(
   cmd: Command,
   defaults: { epochs: number; batch: number; lr: number; size: number; patience: number },
 ): Command {
-  return cmd
+  return distributedOptions(cmd)
     .requiredOption('--data <dir>', 'a kaggle_3m folder (patient folders with slices and masks)')
     .requiredOption('--out <dir>', 'the run folder (e.g. runs/classifier-256)')
     .option(
@@ -39,7 +47,7 @@ function commonOptions(
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false);
 }
 
-interface CommonValues {
+interface CommonValues extends DistributedFlags {
   data: string;
   out: string;
   split?: string;
@@ -56,11 +64,44 @@ interface CommonValues {
   skipBadFiles: boolean;
 }
 
-function begin(o: CommonValues): { log: (line: string) => void; command: string } {
+interface Begun {
+  log: (line: string) => void;
+  command: string;
+  group?: ProcessGroup;
+}
+
+/**
+ * Runs a training command: as this process alone, as one rank of a data-parallel run (only rank 0 logs), or as
+ * the launcher of --nproc local ranks.
+ */
+async function runTraining(o: CommonValues, train: (begun: Begun) => Promise<void>): Promise<void> {
+  const settings: DistributedSettings = distributedSettings(o, process.env);
+  const processes =
+    settings.kind === 'launch' ? settings.nproc : settings.kind === 'rank' ? settings.group.worldSize : 1;
+  requireBatchSplit(o.batch, processes); // before any process starts
+  const stamp = (line: string) => `[${new Date().toISOString().slice(11, 19)}] ${line}`;
+  if (settings.kind === 'launch') {
+    const code = await launchLocalWorkers({
+      ...settings,
+      args: process.argv.slice(2),
+      log: (line) => console.error(stamp(line)),
+    });
+    if (code !== 0) process.exitCode = code;
+    return;
+  }
   if (o.threads) setNumThreads(o.threads);
-  mkdirSync(o.out, { recursive: true });
-  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  return { log, command: ['tumorscope', ...process.argv.slice(2)].join(' ') };
+  const rank0 = settings.kind === 'single' || settings.group.rank === 0;
+  if (rank0) mkdirSync(o.out, { recursive: true });
+  const log = rank0 ? (line: string) => console.log(stamp(line)) : () => {};
+  const command = ['tumorscope', ...process.argv.slice(2)].join(' ');
+  const group = settings.kind === 'rank' ? ProcessGroup.join(settings.group) : undefined;
+  try {
+    await train({ log, command, ...(group ? { group } : {}) });
+    // Nobody closes the store (rank 0's) while another rank may still read from it.
+    group?.barrier();
+  } finally {
+    group?.close();
+  }
 }
 
 export function registerTrain(program: Command): void {
@@ -116,18 +157,20 @@ export function registerTrain(program: Command): void {
           sliceLevelSplit?: boolean;
         },
       ) => {
-        const { log, command } = begin(o);
-        const run = await trainClassifier({
-          ...o,
-          sliceLevel: o.sliceLevelSplit ?? false,
-          headWarmupEpochs: o.headWarmup,
-          augment: o.augment ? CLASSIFIER_DEFAULTS.augment : null,
-          command,
-          log,
+        await runTraining(o, async ({ log, command, group }) => {
+          const run = await trainClassifier({
+            ...o,
+            sliceLevel: o.sliceLevelSplit ?? false,
+            headWarmupEpochs: o.headWarmup,
+            augment: o.augment ? CLASSIFIER_DEFAULTS.augment : null,
+            command,
+            log,
+            ...(group ? { distributed: group } : {}),
+          });
+          log(
+            `best epoch ${run.bestEpoch} (validation AUC ${run.bestScore.toFixed(4)}); model: ${run.modelPath}.safetensors/.json`,
+          );
         });
-        log(
-          `best epoch ${run.bestEpoch} (validation AUC ${run.bestScore.toFixed(4)}); model: ${run.modelPath}.safetensors/.json`,
-        );
       },
     );
 
@@ -164,17 +207,19 @@ export function registerTrain(program: Command): void {
           sampling: SamplingConfig;
         },
       ) => {
-        const { log, command } = begin(o);
-        const run = await trainSegmenter({
-          ...o,
-          architecture: o.arch,
-          augment: o.augment ? SEGMENTER_DEFAULTS.augment : null,
-          command,
-          log,
+        await runTraining(o, async ({ log, command, group }) => {
+          const run = await trainSegmenter({
+            ...o,
+            architecture: o.arch,
+            augment: o.augment ? SEGMENTER_DEFAULTS.augment : null,
+            command,
+            log,
+            ...(group ? { distributed: group } : {}),
+          });
+          log(
+            `best epoch ${run.bestEpoch} (validation per-patient Dice ${run.bestScore.toFixed(4)}); model: ${o.out}/best.safetensors/.json`,
+          );
         });
-        log(
-          `best epoch ${run.bestEpoch} (validation per-patient Dice ${run.bestScore.toFixed(4)}); model: ${o.out}/best.safetensors/.json`,
-        );
       },
     );
 }
