@@ -6,22 +6,28 @@
 // that dies closes its connections (Gloo fails the collective at once); one that hangs makes it fail after the
 // group's timeout. Both surface as the C++ exception's message, which the TypeScript side adds context to.
 
-// ProcessGroupGloo.hpp declares its class only under this macro, which libtorch's own build defines when Gloo is
-// enabled (Debian's libtorch is; its Gloo headers come from libgloo-dev).
-#define USE_C10D_GLOO
+#include "handle.h"
 
+// Gloo's headers come with libgloo-dev on Debian (scripts/setup.sh installs it); a libtorch without them (another
+// build chosen with LIBTORCH=) still builds the addon, and only joining a group fails, saying why.
+#if __has_include(<gloo/rendezvous/store.h>)
+#define TUMORSCOPE_HAS_GLOO 1
+// ProcessGroupGloo.hpp declares its class only under this macro, which libtorch's own build defines when Gloo is
+// enabled (Debian's libtorch is).
+#define USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
+#endif
 
 #include <chrono>
 #include <exception>
 #include <string>
 
-#include "handle.h"
-
 namespace ts {
+
+#ifdef TUMORSCOPE_HAS_GLOO
 
 namespace {
 
@@ -219,6 +225,23 @@ Napi::Value CloseGroup(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+#else
+
+namespace {
+
+Napi::Value NoGloo(const Napi::CallbackInfo& info) {
+  throw Napi::Error::New(info.Env(),
+                         "this addon was built without Gloo's headers (on Debian: apt-get install libgloo-dev, then "
+                         "npm run build:native), so it cannot train data-parallel");
+}
+
+constexpr auto JoinGroup = NoGloo, AllreduceSum = NoGloo, Broadcast = NoGloo, AverageGradients = NoGloo,
+               Barrier = NoGloo, Publish = NoGloo, Fetch = NoGloo, CloseGroup = NoGloo;
+
+}  // namespace
+
+#endif
 
 void RegisterDistributed(Napi::Env env, Napi::Object exports) {
   TS_EXPORT(exports, "joinGroup", JoinGroup);

@@ -236,7 +236,7 @@ function findAddon(): string {
   if (!found) {
     throw new Error(
       `tumorscope: the libtorch addon is not built (looked for ${candidates[0]}). ` +
-        'Run `bash scripts/setup.sh` (installs libtorch-dev and libopenblas0-openmp with apt, then builds it).',
+        'Run `bash scripts/setup.sh` (installs libtorch-dev, libgloo-dev and libopenblas0-openmp with apt, then builds it).',
     );
   }
   return found;
