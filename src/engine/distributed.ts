@@ -44,8 +44,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+// JSON has no NaN or ±Infinity; metrics may be either.
+const encodeNumbers = (_key: string, value: unknown) =>
+  typeof value === 'number' && !Number.isFinite(value) ? { nonFinite: String(value) } : value;
+const decodeNumbers = (_key: string, value: unknown) =>
+  value !== null && typeof value === 'object' && 'nonFinite' in value
+    ? Number((value as { nonFinite: string }).nonFinite)
+    : value;
+
 export class ProcessGroup {
   #handle: GroupHandle | null;
+  #messages = 0;
 
   private constructor(
     handle: GroupHandle,
@@ -142,6 +151,31 @@ export class ProcessGroup {
     return this.#run(`waiting for '${key}'`, (h) => native.fetch(h, key));
   }
 
+  /**
+   * Rank 0 runs `compute`; every rank returns its result, as JSON through the store (the others wait for it up to
+   * the timeout). Every rank must make the same calls in the same order.
+   */
+  fromRank0<T>(what: string, compute: () => T): T {
+    const key = `${this.#messages++}:${what}`;
+    if (this.rank === 0) {
+      const value = compute();
+      this.publish(key, JSON.stringify(value === undefined ? null : value, encodeNumbers));
+      return value;
+    }
+    return JSON.parse(this.fetch(key), decodeNumbers) as T;
+  }
+
+  /** Fails on a rank whose `value` differs from rank 0's: what every rank must share (data, settings). */
+  agree(what: string, value: unknown): void {
+    const mine = JSON.stringify(value, encodeNumbers);
+    const theirs = this.fromRank0(`agree ${what}`, () => mine);
+    if (theirs !== mine)
+      throw new Error(
+        `rank ${this.rank}: ${what} differ from rank 0's; every rank must run the same command on the same data ` +
+          `(rank 0: ${abbreviate(theirs)}; rank ${this.rank}: ${abbreviate(mine)})`,
+      );
+  }
+
   /** Closes the connections; rank 0 frees the master port. Safe to call twice. */
   close(): void {
     if (this.#handle) native.closeGroup(this.#handle);
@@ -161,4 +195,8 @@ export class ProcessGroup {
       );
     }
   }
+}
+
+function abbreviate(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -244,7 +244,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     );
     return choice.threshold;
   };
-  const threshold = parallel ? parallel.fromRank0('threshold', chooseThreshold) : chooseThreshold();
+  const threshold = parallel ? parallel.group.fromRank0('threshold', chooseThreshold) : chooseThreshold();
   weightTensor?.dispose();
   return { ...result, threshold, modelPath };
 }

@@ -3,7 +3,7 @@
 // running statistics) are copied to every rank (broadcast_buffers=True), while each rank normalises its batch
 // with its own batch statistics (no SyncBatchNorm); after backward each gradient is replaced by its mean over the
 // ranks, in buckets of about 25 MB (bucket_cap_mb). Rank 0 alone validates and writes files; what it decides
-// reaches the other ranks as JSON through the group's store.
+// reaches the other ranks through the group's messages (ProcessGroup.fromRank0).
 import { type Module, type ProcessGroup, type Tensor, tensor } from '../engine/index.ts';
 import type { TrainingData } from './training-data.ts';
 
@@ -33,17 +33,8 @@ export function gradientBuckets(bytes: readonly number[], capBytes: number): num
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float16: 2, bfloat16: 2, float32: 4, float64: 8 };
 
-// JSON has no NaN or ±Infinity; metrics may be either.
-const encodeNumbers = (_key: string, value: unknown) =>
-  typeof value === 'number' && !Number.isFinite(value) ? { nonFinite: String(value) } : value;
-const decodeNumbers = (_key: string, value: unknown) =>
-  value !== null && typeof value === 'object' && 'nonFinite' in value
-    ? Number((value as { nonFinite: string }).nonFinite)
-    : value;
-
 export class DataParallel {
   readonly #capBytes: number;
-  #messages = 0;
 
   /** Joins `model` to the group: every rank takes rank 0's parameters and buffers (DDP's constructor). */
   constructor(
@@ -103,35 +94,6 @@ export class DataParallel {
       t.dispose();
     }
   }
-
-  /**
-   * Rank 0 runs `compute`; every rank returns its result (JSON through the store; other ranks wait for it up to the
-   * group's timeout). Every rank must make the same calls in the same order.
-   */
-  fromRank0<T>(what: string, compute: () => T): T {
-    const key = `${this.#messages++}:${what}`;
-    if (this.isRank0) {
-      const value = compute();
-      this.group.publish(key, JSON.stringify(value === undefined ? null : value, encodeNumbers));
-      return value;
-    }
-    return JSON.parse(this.group.fetch(key), decodeNumbers) as T;
-  }
-
-  /** Fails on a rank whose `value` differs from rank 0's: what every rank must share (data, split, settings). */
-  agree(what: string, value: unknown): void {
-    const mine = JSON.stringify(value, encodeNumbers);
-    const theirs = this.fromRank0(`agree ${what}`, () => mine);
-    if (theirs !== mine)
-      throw new Error(
-        `rank ${this.rank}: ${what} differ from rank 0's; every rank must run the same command on the same data ` +
-          `(rank 0: ${abbreviate(theirs)}; rank ${this.rank}: ${abbreviate(mine)})`,
-      );
-  }
-}
-
-function abbreviate(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /**
@@ -146,17 +108,17 @@ export function joinDataParallel(
   modelConfig: { training: Record<string, unknown> } & Record<string, unknown>,
 ): DataParallel | undefined {
   if (!group) return undefined;
-  const parallel = new DataParallel(group, model);
-  parallel.agree('the slices and their split', {
+  // Checked before the first broadcast, which ranks with different networks could not even match up.
+  group.agree('the slices and their split', {
     slices: data.cache.count,
     train: fingerprint(data.train),
     val: fingerprint(data.val),
   });
-  parallel.agree('the training settings', {
+  group.agree('the training settings', {
     ...modelConfig,
     training: { ...modelConfig.training, command: null },
   });
-  return parallel;
+  return new DataParallel(group, model);
 }
 
 /** Count and FNV-1a hash of a list of indices. */

@@ -85,7 +85,9 @@ export function fit(o: FitOptions): FitResult {
   let start = 1;
   const resumeFrom = () =>
     o.resume && hasCheckpoint(o.runDir) ? loadCheckpoint(o.runDir, o.model, o.optimizer) : null;
-  const meta: CheckpointMeta | null = parallel ? parallel.fromRank0('checkpoint', resumeFrom) : resumeFrom();
+  const meta: CheckpointMeta | null = parallel
+    ? parallel.group.fromRank0('checkpoint', resumeFrom)
+    : resumeFrom();
   if (meta) {
     if (parallel) resumeFromRank0(parallel, o.optimizer, meta);
     if (meta.scheduler && o.scheduler) o.scheduler.loadStateDict(meta.scheduler);
@@ -112,7 +114,7 @@ export function fit(o: FitOptions): FitResult {
       if (!Number.isFinite(value)) throw new TrainingDivergedError(epoch, metric, value);
     o.model.eval();
     const valMetrics = parallel
-      ? parallel.fromRank0('validation', () => o.validate(epoch))
+      ? parallel.group.fromRank0('validation', () => o.validate(epoch))
       : o.validate(epoch);
     const score = valMetrics[o.monitor];
     if (score === undefined || Number.isNaN(score)) throw new Error(`validation did not report ${o.monitor}`);

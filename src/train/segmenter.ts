@@ -241,7 +241,7 @@ export async function trainSegmenter(
     return choice;
   };
   const postprocess = parallel
-    ? parallel.fromRank0('post-processing', choosePostprocess)
+    ? parallel.group.fromRank0('post-processing', choosePostprocess)
     : choosePostprocess();
   return { ...result, postprocess };
 }

@@ -14,6 +14,8 @@ interface WorkerArgs {
   timeoutSeconds: number;
   out?: string;
   forever?: boolean;
+  /** A value every rank must agree on (the tests give the ranks different ones). */
+  settings?: unknown;
 }
 
 const a = JSON.parse(process.argv[2]!) as WorkerArgs;
@@ -24,6 +26,7 @@ const group = ProcessGroup.join({
   worldSize: a.worldSize,
   timeoutSeconds: a.timeoutSeconds,
 });
+if (a.settings !== undefined) group.agree('the settings', a.settings);
 const local = GLOBAL_BATCH / a.worldSize;
 
 /** Trains a fresh tiny network (each rank seeded differently) for the steps asked; returns its weights. */
@@ -46,6 +49,13 @@ function train(batchNorm: boolean): Record<string, number[]> {
 }
 
 const weights = { plain: train(false), batchNorm: train(true) };
-if (a.out) writeFileSync(a.out, JSON.stringify(weights));
+// What rank 0 tells the others, non-finite numbers included (written as text: JSON would turn them into null).
+const told = group.fromRank0('a message', () => ({
+  nan: Number.NaN,
+  inf: Number.NEGATIVE_INFINITY,
+  rank: a.rank,
+}));
+if (a.out)
+  writeFileSync(a.out, JSON.stringify({ ...weights, told: [String(told.nan), String(told.inf), told.rank] }));
 group.barrier();
 group.close();

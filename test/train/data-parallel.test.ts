@@ -128,6 +128,22 @@ describe('two ranks on 127.0.0.1', () => {
     const [mean, variance] = withBn.rank1Stats;
     assertClose(bn1!['1.running_mean']!, mean!, { rtol: 1e-5, atol: 1e-6, what: 'rank 1 running_mean' });
     assertClose(bn1!['1.running_var']!, variance!, { rtol: 1e-5, atol: 1e-6, what: 'rank 1 running_var' });
+    const told = JSON.parse(readFileSync(join(dir, 'rank1.json'), 'utf8')).told;
+    assert.deepEqual(told, ['NaN', '-Infinity', 0]);
+  });
+
+  it('a rank that runs other settings than rank 0 stops, saying what differs', async () => {
+    const port = await portOnce;
+    const [rank0, rank1] = [0, 1].map((rank) =>
+      runRank({ port, rank, steps: 1, settings: { width: 1 + rank } }),
+    );
+    const [r0, r1] = await Promise.all([rank0!.finished, rank1!.finished]);
+    assert.notEqual(r1.code, 0);
+    assert.match(
+      r1.stderr,
+      /rank 1: the settings differ from rank 0's; every rank must run the same command .*"width":1.*"width":2/,
+    );
+    assert.notEqual(r0.code, 0); // its next collective finds rank 1 gone
   });
 
   it('a rank killed mid-training makes the other fail at once, naming the operation and the timeout', async () => {
@@ -175,6 +191,7 @@ function runRank(o: {
   out?: string;
   forever?: boolean;
   timeoutSeconds?: number;
+  settings?: unknown;
 }): RankRun {
   const args = { worldSize: 2, steps: 0, timeoutSeconds: 30, ...o };
   const worker = 'test/helpers/data-parallel-worker.ts';
