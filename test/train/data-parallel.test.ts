@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort } from '../../src/cli/launch.ts';
 import { rankShare } from '../../src/data/sampler.ts';
-import { DistributedError, ProcessGroup, tensor, tidy } from '../../src/engine/index.ts';
+import { DistributedError, noGrad, ProcessGroup, tensor, tidy } from '../../src/engine/index.ts';
 import { gradientBuckets } from '../../src/train/data-parallel.ts';
 import { repoRoot, tempDir } from '../data/fixtures.ts';
 import { assertClose } from '../helpers/assert-close.ts';
@@ -238,12 +238,13 @@ function readWeights(path: string, which: 'plain' | 'batchNorm'): Record<string,
 
 /**
  * Single-process training from rank 0's start on the whole global batch of each step. With batch norm, the two
- * halves go through the network apart (each normalised with its own statistics) and the loss is their mean, and
- * the running statistics kept are those rank 0's half left.
+ * halves go through the network apart (each normalised with its own statistics), the loss is their mean, and the
+ * running statistics kept are those rank 0's half left. Rank 1's are followed by a copy of the network that takes
+ * the step's starting state (rank 0's statistics, broadcast before the forward) and sees rank 1's half.
  */
 function singleProcess(batchNorm: boolean): { weights: Record<string, number[]>; rank1Stats: number[][] } {
   const model = tinyNet(batchNorm, 1);
-  let rank1Stats: number[][] = [];
+  const rank1 = tinyNet(batchNorm, 1);
   const optimizer = makeOptimizer(model);
   const half = GLOBAL_BATCH / 2;
   for (let step = 0; step < STEPS; step++) {
@@ -252,13 +253,13 @@ function singleProcess(batchNorm: boolean): { weights: Record<string, number[]>;
       if (!batchNorm) {
         lossOf(model, batchRows(step, 0, GLOBAL_BATCH)).backward();
       } else {
+        rank1.loadStateDict(model.stateDict());
+        noGrad(() => rank1.forward(batchRows(step, half, GLOBAL_BATCH).x));
         const first = lossOf(model, batchRows(step, 0, half));
         const buffers = model.namedBuffers().map(([, b]) => b);
         const rank0Stats = buffers.map((b) => b.clone());
         const second = lossOf(model, batchRows(step, half, GLOBAL_BATCH));
         first.add(second).div(2).backward();
-        // Rank 1 starts each step from rank 0's statistics and updates them with its own half.
-        rank1Stats = buffers.map((b) => Array.from(b.toFloat32()));
         // After backward, which still needs the statistics as the forward pass left them.
         buffers.forEach((b, i) => {
           b.copy_(rank0Stats[i]!);
@@ -267,5 +268,6 @@ function singleProcess(batchNorm: boolean): { weights: Record<string, number[]>;
       optimizer.step();
     });
   }
+  const rank1Stats = rank1.namedBuffers().map(([, b]) => Array.from(b.toFloat32()));
   return { weights: weightsOf(model), rank1Stats };
 }
