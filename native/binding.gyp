@@ -13,7 +13,8 @@
         "src/creation.cc",
         "src/math_ops.cc",
         "src/nn_ops.cc",
-        "src/autograd_optim.cc"
+        "src/autograd_optim.cc",
+        "src/distributed.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

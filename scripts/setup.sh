@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Brings a checkout to a runnable state, doing only what is missing: Debian packages (libtorch, OpenBLAS with
-# OpenMP, a C++ toolchain), npm packages, and the native libtorch addon. Safe to run again and again.
+# Brings a checkout to a runnable state, doing only what is missing: Debian packages (libtorch, the Gloo headers
+# its distributed engine's headers include, OpenBLAS with OpenMP, a C++ toolchain), npm packages, and the native
+# libtorch addon. Safe to run again and again.
 # LIBTORCH=/path/to/libtorch builds against another libtorch (official CPU or CUDA zip) instead of Debian's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,11 @@ for pkg in libopenblas0-openmp g++ make python3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ -z "${LIBTORCH:-}" ]; then
-  dpkg -s libtorch-dev >/dev/null 2>&1 || missing+=(libtorch-dev)
+  # libtorch-dev ships c10d's headers, and ProcessGroupGloo.hpp includes Gloo's, which are in libgloo-dev (the
+  # same Gloo that libtorch1.13 links); libtorch-dev does not depend on it.
+  for pkg in libtorch-dev libgloo-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
 fi
 for pkg in ${TUMORSCOPE_EXTRA_APT:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

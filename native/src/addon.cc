@@ -5,6 +5,10 @@
 
 #include "handle.h"
 
+namespace ts {
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // distributed.cc
+}
+
 namespace {
 
 // glibc returns every freed block above its mmap threshold (128 KB, adapting up to 32 MB) to the kernel, so each
@@ -23,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ts::RegisterMathOps(env, exports);
   ts::RegisterNnOps(env, exports);
   ts::RegisterAutogradOptim(env, exports);
+  ts::RegisterDistributed(env, exports);
   exports.Set("allocatorTuned", Napi::Boolean::New(env, tuned));
   return exports;
 }

@@ -88,3 +88,33 @@ export function epochIndices(
   }
   return out;
 }
+
+/**
+ * One rank's share of an epoch in data-parallel training (PyTorch's DistributedSampler, cut by batch): the epoch's
+ * order is taken in global batches of `globalBatch` slices, and rank r takes the r-th of the `worldSize` equal
+ * runs of each. The shares are disjoint, and side by side, step by step, they are the single-process epoch.
+ * A last partial global batch is dropped, as single-process training drops a partial batch.
+ */
+export function rankShare(
+  order: ArrayLike<number>,
+  globalBatch: number,
+  rank: number,
+  worldSize: number,
+): Uint32Array {
+  if (
+    !Number.isInteger(worldSize) ||
+    worldSize < 1 ||
+    !Number.isInteger(rank) ||
+    rank < 0 ||
+    rank >= worldSize
+  )
+    throw new RangeError(`rank ${rank} is not one of ${worldSize} ranks`);
+  if (!Number.isInteger(globalBatch) || globalBatch < 1 || globalBatch % worldSize !== 0)
+    throw new RangeError(`a batch of ${globalBatch} does not split into ${worldSize} equal parts`);
+  const local = globalBatch / worldSize;
+  const steps = Math.floor(order.length / globalBatch);
+  const out = new Uint32Array(steps * local);
+  for (let s = 0; s < steps; s++)
+    for (let k = 0; k < local; k++) out[s * local + k] = order[s * globalBatch + rank * local + k]!;
+  return out;
+}

@@ -6,6 +6,7 @@ initRuntime();
 
 export { enableGrad, isGradEnabled, noGrad } from './autograd.ts';
 export * from './creation.ts';
+export { DistributedError, type GroupOptions, glooDevice, ProcessGroup } from './distributed.ts';
 export type { DType, TypedArray } from './dtype.ts';
 export * as F from './functional.ts';
 export { gradCheck } from './gradcheck.ts';

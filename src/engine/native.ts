@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 /** An opaque handle to a libtorch tensor held by the addon. */
 export type Handle = { readonly __brand: 'TensorHandle' };
 type H = Handle;
+/** An opaque handle to a c10d process group (see distributed.ts). */
+export type GroupHandle = { readonly __brand: 'GroupHandle' };
 type HOrNum = Handle | number;
 type Opt<T> = T | null;
 
@@ -203,6 +205,23 @@ export interface NativeBinding {
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   buildInfo(): { version: string; config: string; parallel: string };
+
+  joinGroup(
+    masterAddr: string,
+    masterPort: number,
+    rank: number,
+    worldSize: number,
+    timeoutMs: number,
+    deviceKind: 'interface' | 'hostname' | 'default',
+    deviceValue: string,
+  ): GroupHandle;
+  allreduceSum(group: GroupHandle, ts: H[]): void;
+  broadcast(group: GroupHandle, ts: H[], root: number): void;
+  averageGradients(group: GroupHandle, params: H[], bucketSizes: number[]): void;
+  barrier(group: GroupHandle): void;
+  publish(group: GroupHandle, key: string, text: string): void;
+  fetch(group: GroupHandle, key: string): string;
+  closeGroup(group: GroupHandle): void;
   /** Whether the addon kept freed memory in the heap at load (see native/src/addon.cc). */
   readonly allocatorTuned: boolean;
 }
@@ -217,7 +236,7 @@ function findAddon(): string {
   if (!found) {
     throw new Error(
       `tumorscope: the libtorch addon is not built (looked for ${candidates[0]}). ` +
-        'Run `bash scripts/setup.sh` (installs libtorch-dev and libopenblas0-openmp with apt, then builds it).',
+        'Run `bash scripts/setup.sh` (installs libtorch-dev, libgloo-dev and libopenblas0-openmp with apt, then builds it).',
     );
   }
   return found;

@@ -7,6 +7,9 @@ export interface Progress {
   stop(): void;
 }
 
+/** Progress that shows nothing (ranks other than 0 in data-parallel training). */
+export const NO_PROGRESS: Progress = { tick: () => {}, stop: () => {} };
+
 export function progress(label: string, total: number, log: (line: string) => void, every = 50): Progress {
   const started = performance.now();
   let done = 0;

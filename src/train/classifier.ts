@@ -13,6 +13,7 @@ import {
   F,
   loadWeightsInto,
   manualSeed,
+  type ProcessGroup,
   readModelConfig,
   saveModel,
   tensor,
@@ -24,6 +25,7 @@ import { rocAuc } from '../metrics/roc.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
 import { importPretrained } from '../models/import/index.ts';
+import { joinDataParallel } from './data-parallel.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { prepareTrainingData } from './training-data.ts';
@@ -60,6 +62,8 @@ export interface ClassifierTrainOptions {
   /** The command line, stored with the model. */
   command: string;
   log: (line: string) => void;
+  /** Data-parallel training in this group: `batch` is the global batch; rank 0 writes the run folder. */
+  distributed?: ProcessGroup;
 }
 
 export const CLASSIFIER_DEFAULTS = {
@@ -87,7 +91,12 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     headDropout: o.headDropout,
   };
   checkClassifierOptions(o, densenet);
-  const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
+  const data = await prepareTrainingData({
+    ...o,
+    runDir: o.out,
+    size: o.size,
+    writeSplit: (o.distributed?.rank ?? 0) === 0,
+  });
   const { cache } = data;
   let preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
@@ -147,8 +156,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
       headWarmupEpochs: warmup,
     },
   };
+  const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}`,
+    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({
@@ -164,6 +174,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     mode: 'max',
     modelConfig,
     log: o.log,
+    parallel,
     beforeEpoch: (epoch) => {
       if (!freezing) return;
       const frozen = backboneFrozenIn(epoch);
@@ -187,6 +198,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
         optimizer,
         loss: (b) => F.crossEntropy(model.forward(b.images), b.labels!, { weight: weightTensor }),
         log: o.log,
+        parallel,
       }),
     validate: () => {
       const scores = classifierScores(model, {
@@ -208,35 +220,42 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     },
   });
 
-  // The decision threshold is chosen on validation with the best weights, then saved with them.
+  // The decision threshold is chosen on validation with the best weights, then saved with them (by rank 0).
   const modelPath = join(o.out, 'best');
-  loadWeightsInto(modelPath, model);
-  const scores = classifierScores(model, {
-    cache,
-    indices: data.val,
-    preprocess,
-    volumeStats,
-    batchSize: o.batch,
-  });
-  const choice = chooseThresholdYouden(scores, valLabels);
-  const saved = readModelConfig(modelPath);
-  saveModel(modelPath, model, {
-    ...saved,
-    threshold: choice.threshold,
-    thresholdRule: 'max Youden J (TPR − FPR) on the validation split; ties to the higher threshold',
-    validation: { youdenJ: choice.youdenJ, tpr: choice.tpr, fpr: choice.fpr },
-  });
-  o.log(
-    `threshold ${choice.threshold.toFixed(4)} (validation TPR ${choice.tpr.toFixed(3)}, FPR ${choice.fpr.toFixed(3)})`,
-  );
+  const chooseThreshold = (): number => {
+    loadWeightsInto(modelPath, model);
+    const scores = classifierScores(model, {
+      cache,
+      indices: data.val,
+      preprocess,
+      volumeStats,
+      batchSize: o.batch,
+    });
+    const choice = chooseThresholdYouden(scores, valLabels);
+    const saved = readModelConfig(modelPath);
+    saveModel(modelPath, model, {
+      ...saved,
+      threshold: choice.threshold,
+      thresholdRule: 'max Youden J (TPR − FPR) on the validation split; ties to the higher threshold',
+      validation: { youdenJ: choice.youdenJ, tpr: choice.tpr, fpr: choice.fpr },
+    });
+    o.log(
+      `threshold ${choice.threshold.toFixed(4)} (validation TPR ${choice.tpr.toFixed(3)}, FPR ${choice.fpr.toFixed(3)})`,
+    );
+    return choice.threshold;
+  };
+  const threshold = parallel ? parallel.group.fromRank0('threshold', chooseThreshold) : chooseThreshold();
   weightTensor?.dispose();
-  return { ...result, threshold: choice.threshold, modelPath };
+  return { ...result, threshold, modelPath };
 }
 
 function checkClassifierOptions(o: ClassifierTrainOptions, densenet: DenseNetConfig): void {
   // The stem quarters the input and each transition halves it: fewer than 32 pixels vanish before the head.
   const halvings = densenet.blockConfig.length + 1;
-  checkTrainingOptions(o, { min: 2 ** halvings, multiple: 1, why: `DenseNet halves it ${halvings} times` });
+  checkTrainingOptions(
+    { ...o, processes: o.distributed?.worldSize },
+    { min: 2 ** halvings, multiple: 1, why: `DenseNet halves it ${halvings} times` },
+  );
   if (!(o.headDropout >= 0 && o.headDropout < 1))
     throw new RangeError(`headDropout must be from 0 to below 1, got ${o.headDropout}`);
   requireInteger('headWarmupEpochs', o.headWarmupEpochs ?? 0, 0);

@@ -1,9 +1,12 @@
 // The epoch loop shared by both stages: train, validate, log, keep the best model, checkpoint, stop early,
-// resume. What an epoch does is the caller's (trainEpoch / validate); this file owns the bookkeeping.
+// resume. What an epoch does is the caller's (trainEpoch / validate); this file owns the bookkeeping. In
+// data-parallel training every rank runs this loop; rank 0 alone validates, reads and writes the run folder, and
+// tells the others what it found.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LrScheduler, type Module, manualSeed, type Optimizer, saveModel } from '../engine/index.ts';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { type CheckpointMeta, hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { DataParallel } from './data-parallel.ts';
 import { appendEpoch, type EpochRecord, truncateLog } from './run-log.ts';
 import { requireInteger } from './training-options.ts';
 
@@ -48,6 +51,8 @@ export interface FitOptions {
   /** The config saved beside the best weights (architecture, preprocessing, ...); best epoch and score added. */
   modelConfig: Record<string, unknown>;
   log?: (line: string) => void;
+  /** Data-parallel training: this rank's part (the model and optimiser must be this rank's too). */
+  parallel?: DataParallel;
 }
 
 export interface FitResult {
@@ -64,7 +69,9 @@ interface LoopState extends Record<string, unknown> {
 }
 
 export function fit(o: FitOptions): FitResult {
-  mkdirSync(o.runDir, { recursive: true });
+  const parallel = o.parallel;
+  const writes = parallel?.isRank0 ?? true;
+  if (writes) mkdirSync(o.runDir, { recursive: true });
   const log = o.log ?? ((line: string) => console.log(line));
   const logPath = join(o.runDir, 'log.jsonl');
   const patience = o.patience ?? Number.POSITIVE_INFINITY;
@@ -76,16 +83,21 @@ export function fit(o: FitOptions): FitResult {
     badEpochs: 0,
   };
   let start = 1;
-  if (o.resume && hasCheckpoint(o.runDir)) {
-    const meta = loadCheckpoint(o.runDir, o.model, o.optimizer);
+  const resumeFrom = () =>
+    o.resume && hasCheckpoint(o.runDir) ? loadCheckpoint(o.runDir, o.model, o.optimizer) : null;
+  const meta: CheckpointMeta | null = parallel
+    ? parallel.group.fromRank0('checkpoint', resumeFrom)
+    : resumeFrom();
+  if (meta) {
+    if (parallel) resumeFromRank0(parallel, o.optimizer, meta);
     if (meta.scheduler && o.scheduler) o.scheduler.loadStateDict(meta.scheduler);
     state = meta.loop as LoopState;
     start = meta.epoch + 1;
-    truncateLog(logPath, meta.epoch);
+    if (writes) truncateLog(logPath, meta.epoch);
     log(
       `resumed ${o.runDir} after epoch ${meta.epoch} (best ${o.monitor} ${state.bestScore} at epoch ${state.bestEpoch})`,
     );
-  } else {
+  } else if (writes) {
     truncateLog(logPath, 0);
   }
   let epoch = start;
@@ -101,13 +113,20 @@ export function fit(o: FitOptions): FitResult {
     for (const [metric, value] of Object.entries(trainMetrics))
       if (!Number.isFinite(value)) throw new TrainingDivergedError(epoch, metric, value);
     o.model.eval();
-    const valMetrics = o.validate(epoch);
+    const valMetrics = parallel
+      ? parallel.group.fromRank0('validation', () => o.validate(epoch))
+      : o.validate(epoch);
     const score = valMetrics[o.monitor];
     if (score === undefined || Number.isNaN(score)) throw new Error(`validation did not report ${o.monitor}`);
     const improved = o.mode === 'max' ? score > state.bestScore : score < state.bestScore;
     if (improved) {
       state = { bestEpoch: epoch, bestScore: score, badEpochs: 0 };
-      saveModel(join(o.runDir, 'best'), o.model, { ...o.modelConfig, bestEpoch: epoch, [o.monitor]: score });
+      if (writes)
+        saveModel(join(o.runDir, 'best'), o.model, {
+          ...o.modelConfig,
+          bestEpoch: epoch,
+          [o.monitor]: score,
+        });
     } else {
       state.badEpochs += 1;
     }
@@ -119,9 +138,10 @@ export function fit(o: FitOptions): FitResult {
       ...trainMetrics,
       ...valMetrics,
     };
-    appendEpoch(logPath, record);
+    if (writes) appendEpoch(logPath, record);
     log(`epoch ${epoch}/${o.epochs} ${formatMetrics(record)}${improved ? ' *' : ''}`);
-    saveCheckpoint(o.runDir, epoch, o.model, o.optimizer, o.scheduler?.stateDict() ?? null, state);
+    if (writes)
+      saveCheckpoint(o.runDir, epoch, o.model, o.optimizer, o.scheduler?.stateDict() ?? null, state);
     if (state.badEpochs >= patience) {
       stoppedEarly = true;
       log(`early stop: no better ${o.monitor} for ${patience} epochs`);
@@ -130,6 +150,16 @@ export function fit(o: FitOptions): FitResult {
     }
   }
   return { bestEpoch: state.bestEpoch, bestScore: state.bestScore, epochsRun: epoch - 1, stoppedEarly };
+}
+
+/**
+ * Rank 0 has loaded the checkpoint into its model and optimiser; the others take its optimiser scalars from the
+ * message and every tensor by broadcast, so that only rank 0 needs the run folder.
+ */
+function resumeFromRank0(parallel: DataParallel, optimizer: Optimizer, meta: CheckpointMeta): void {
+  const own = optimizer.stateDict();
+  if (!parallel.isRank0) optimizer.loadStateDict({ json: meta.optimizer, tensors: own.tensors });
+  parallel.broadcastFromRank0([...own.tensors.values()]);
 }
 
 function formatMetrics(r: EpochRecord): string {

@@ -14,6 +14,7 @@ import {
   loadWeightsInto,
   type Module,
   manualSeed,
+  type ProcessGroup,
   readModelConfig,
   saveModel,
   writeJsonAtomic,
@@ -28,6 +29,7 @@ import {
   type TtaMode,
   type ValidationVolume,
 } from '../postprocess/index.ts';
+import { joinDataParallel } from './data-parallel.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
@@ -58,6 +60,8 @@ export interface SegmenterTrainOptions {
   skipBadFiles?: boolean;
   command: string;
   log: (line: string) => void;
+  /** Data-parallel training in this group: `batch` is the global batch; rank 0 writes the run folder. */
+  distributed?: ProcessGroup;
 }
 
 export const SEGMENTER_DEFAULTS = {
@@ -94,11 +98,14 @@ export function buildSegmenter(
 function checkSegmenterOptions(o: SegmenterTrainOptions): void {
   const { depth } = segmenterConfig(o.architecture, 1);
   // Each level halves the image and the way back doubles it: the sizes must meet again at every level.
-  checkTrainingOptions(o, {
-    min: 2 ** depth,
-    multiple: 2 ** depth,
-    why: `the ${o.architecture} halves it ${depth} times`,
-  });
+  checkTrainingOptions(
+    { ...o, processes: o.distributed?.worldSize },
+    {
+      min: 2 ** depth,
+      multiple: 2 ** depth,
+      why: `the ${o.architecture} halves it ${depth} times`,
+    },
+  );
   requirePositive('width', o.width);
   const { features } = segmenterConfig(o.architecture, o.width);
   if (features < 1) throw new RangeError(`width ${o.width} leaves the ${o.architecture} no filters`);
@@ -108,7 +115,12 @@ export async function trainSegmenter(
   o: SegmenterTrainOptions,
 ): Promise<FitResult & { postprocess: PostprocessChoice }> {
   checkSegmenterOptions(o);
-  const data = await prepareTrainingData({ ...o, runDir: o.out, size: o.size });
+  const data = await prepareTrainingData({
+    ...o,
+    runDir: o.out,
+    size: o.size,
+    writeSplit: (o.distributed?.rank ?? 0) === 0,
+  });
   const { cache } = data;
   const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
   const volumeStats = cacheVolumeStats(cache, preprocess);
@@ -121,8 +133,30 @@ export async function trainSegmenter(
   // about the same whatever the oversampling factor.
   const epochLength =
     o.sampling.kind === 'tumour-oversampling' ? 2 * positive.filter(Boolean).length : undefined;
+  const modelConfig = {
+    kind: 'segmenter',
+    architecture: o.architecture,
+    network: config,
+    preprocess,
+    // Replaced by the values chosen on validation when training ends.
+    threshold: 0.5,
+    postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
+    training: {
+      command: o.command,
+      split: data.manifestPath,
+      fold: o.fold ?? null,
+      seed: o.seed,
+      epochs: o.epochs,
+      batch: o.batch,
+      lr: o.lr,
+      loss: o.loss,
+      sampling: o.sampling,
+      augment: o.augment,
+    },
+  };
+  const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}`,
+    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({
@@ -137,27 +171,8 @@ export async function trainSegmenter(
     monitor: 'val_patient_dice',
     mode: 'max',
     log: o.log,
-    modelConfig: {
-      kind: 'segmenter',
-      architecture: o.architecture,
-      network: config,
-      preprocess,
-      // Replaced by the values chosen on validation when training ends.
-      threshold: 0.5,
-      postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
-      training: {
-        command: o.command,
-        split: data.manifestPath,
-        fold: o.fold ?? null,
-        seed: o.seed,
-        epochs: o.epochs,
-        batch: o.batch,
-        lr: o.lr,
-        loss: o.loss,
-        sampling: o.sampling,
-        augment: o.augment,
-      },
-    },
+    modelConfig,
+    parallel,
     trainEpoch: (epoch) =>
       trainEpoch({
         epoch,
@@ -173,57 +188,64 @@ export async function trainSegmenter(
         optimizer,
         loss: (b) => segmentationLoss(o.loss, model.forward(b.images), b.masks!),
         log: o.log,
+        parallel,
       }),
     validate: () => validateSegmenter(model, data, preprocess, volumeStats, o.batch),
   });
 
   // Post-processing (threshold, small components, largest 3-D component, flip TTA) is chosen on validation with
-  // the best weights, by per-volume Dice of the segmenter alone, and saved with them.
+  // the best weights, by per-volume Dice of the segmenter alone, and saved with them (by rank 0).
   const modelPath = join(o.out, 'best');
-  loadWeightsInto(modelPath, model);
-  const volumesFor = (tta: TtaMode) => {
-    o.log(`post-processing: segmenter on the ${data.val.length} validation slices (TTA ${tta})`);
-    return validationVolumes(
-      data,
-      segmenterProbabilities(model, {
-        cache,
-        indices: data.val,
-        preprocess,
-        volumeStats,
-        batchSize: o.batch,
-        tta,
-      }),
+  const choosePostprocess = (): PostprocessChoice => {
+    loadWeightsInto(modelPath, model);
+    const volumesFor = (tta: TtaMode) => {
+      o.log(`post-processing: segmenter on the ${data.val.length} validation slices (TTA ${tta})`);
+      return validationVolumes(
+        data,
+        segmenterProbabilities(model, {
+          cache,
+          indices: data.val,
+          preprocess,
+          volumeStats,
+          batchSize: o.batch,
+          tta,
+        }),
+      );
+    };
+    const choice = choosePostprocessAndTta({ none: volumesFor('none'), flips: volumesFor('flips') });
+    const saved = readModelConfig(modelPath);
+    saveModel(modelPath, model, {
+      ...saved,
+      threshold: choice.config.threshold,
+      postprocess: choice.config,
+      postprocessRule:
+        'the grid candidate with the best mean per-patient Dice of the segmenter alone on the validation split',
+    });
+    writeJsonAtomic(join(o.out, 'postprocess-choice.json'), {
+      chosen: choice.config,
+      meanPatientDice: choice.meanPatientDice,
+      candidates: choice.candidates.map((c) => ({
+        ...c.config,
+        meanPatientDice: c.meanPatientDice,
+        scoredPatients: c.scoredPatients,
+      })),
+    });
+    const plain = choice.candidates.find(
+      (c) =>
+        c.config.threshold === 0.5 &&
+        c.config.minComponentArea === 0 &&
+        !c.config.largest3DComponent &&
+        c.config.tta === 'none',
     );
+    o.log(
+      `post-processing: ${JSON.stringify(choice.config)}; validation per-patient Dice ${choice.meanPatientDice.toFixed(4)} (plain 0.5 threshold: ${plain?.meanPatientDice.toFixed(4) ?? 'n/a'})`,
+    );
+    return choice;
   };
-  const choice = choosePostprocessAndTta({ none: volumesFor('none'), flips: volumesFor('flips') });
-  const saved = readModelConfig(modelPath);
-  saveModel(modelPath, model, {
-    ...saved,
-    threshold: choice.config.threshold,
-    postprocess: choice.config,
-    postprocessRule:
-      'the grid candidate with the best mean per-patient Dice of the segmenter alone on the validation split',
-  });
-  writeJsonAtomic(join(o.out, 'postprocess-choice.json'), {
-    chosen: choice.config,
-    meanPatientDice: choice.meanPatientDice,
-    candidates: choice.candidates.map((c) => ({
-      ...c.config,
-      meanPatientDice: c.meanPatientDice,
-      scoredPatients: c.scoredPatients,
-    })),
-  });
-  const plain = choice.candidates.find(
-    (c) =>
-      c.config.threshold === 0.5 &&
-      c.config.minComponentArea === 0 &&
-      !c.config.largest3DComponent &&
-      c.config.tta === 'none',
-  );
-  o.log(
-    `post-processing: ${JSON.stringify(choice.config)}; validation per-patient Dice ${choice.meanPatientDice.toFixed(4)} (plain 0.5 threshold: ${plain?.meanPatientDice.toFixed(4) ?? 'n/a'})`,
-  );
-  return { ...result, postprocess: choice };
+  const postprocess = parallel
+    ? parallel.group.fromRank0('post-processing', choosePostprocess)
+    : choosePostprocess();
+  return { ...result, postprocess };
 }
 
 /** Validation slices grouped into patient volumes (a patient's slices are contiguous and ordered in the cache). */

@@ -19,6 +19,8 @@ export interface TrainingDataOptions {
   seed: number;
   size: number;
   runDir: string;
+  /** Whether to save the split made here as runDir/split.json (data-parallel: rank 0 only). Default true. */
+  writeSplit?: boolean;
   skipBadFiles?: boolean;
   log: (line: string) => void;
 }
@@ -37,6 +39,7 @@ export const DEFAULT_FRACTIONS: SplitFractions = { train: 0.7, val: 0.15, test: 
 
 export async function prepareTrainingData(o: TrainingDataOptions): Promise<TrainingData> {
   const warn = (m: string) => o.log(`warning: ${m}`);
+  const writes = o.writeSplit ?? true;
   const index = scanDataset(o.data, { skipBadFiles: o.skipBadFiles ?? false, warn });
   if (!index.hasMasks) throw new Error(`${index.source}: training needs masks (…_mask.tif) for every slice`);
   const started = performance.now();
@@ -56,7 +59,7 @@ export async function prepareTrainingData(o: TrainingDataOptions): Promise<Train
     manifestPath = o.split;
   } else {
     // The run folder appears only once the data has been read: bad data leaves nothing behind.
-    mkdirSync(o.runDir, { recursive: true });
+    if (writes) mkdirSync(o.runDir, { recursive: true });
     manifestPath = join(o.runDir, 'split.json');
     const request: SplitRequest = o.sliceLevel
       ? { mode: 'slice-level-leaky', seed: o.seed, warn }
@@ -64,7 +67,7 @@ export async function prepareTrainingData(o: TrainingDataOptions): Promise<Train
     manifest = existsSync(manifestPath)
       ? readSplitManifest(manifestPath)
       : splitDataset(index, cache, request);
-    writeSplitManifest(manifestPath, manifest);
+    if (writes) writeSplitManifest(manifestPath, manifest);
   }
   if (manifest.kind === 'k-fold' && (o.fold === undefined || o.fold >= manifest.k))
     throw new Error(

@@ -10,6 +10,8 @@ export interface SharedTrainingOptions {
   seed: number;
   patience: number;
   fold?: number;
+  /** Processes that train together (data-parallel); the batch is split between them. */
+  processes?: number;
 }
 
 /** The input sizes a network takes: at least `min`, and a multiple of `multiple` (`why` says what needs it). */
@@ -23,6 +25,7 @@ export interface SizeRule {
 export function checkTrainingOptions(o: SharedTrainingOptions, size: SizeRule): void {
   requireInteger('epochs', o.epochs, 1);
   requireInteger('batch', o.batch, 1);
+  requireBatchSplit(o.batch, o.processes ?? 1);
   requirePositive('lr', o.lr);
   requireInteger('seed', o.seed, 0);
   if (o.patience !== Number.POSITIVE_INFINITY) requireInteger('patience', o.patience, 1);
@@ -32,6 +35,14 @@ export function checkTrainingOptions(o: SharedTrainingOptions, size: SizeRule): 
     const rule = size.multiple > 1 ? `a multiple of ${size.multiple}` : `at least ${size.min}`;
     throw new RangeError(`size must be ${rule} (${size.why}), got ${o.size}`);
   }
+}
+
+/** In data-parallel training each of the processes takes an equal part of every batch. */
+export function requireBatchSplit(batch: number, processes: number): void {
+  if (batch % processes !== 0)
+    throw new RangeError(
+      `batch must be a multiple of the ${processes} processes (each takes batch / processes), got ${batch}`,
+    );
 }
 
 export function requireInteger(option: string, value: number, min: number): void {

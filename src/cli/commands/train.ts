@@ -1,20 +1,29 @@
 // `tumorscope train classifier|segmenter`: the two stages' training runs. Each writes into --out: split.json,
 // log.jsonl (one line per epoch), checkpoint-<epoch>.safetensors + checkpoint.json (every epoch, atomic;
 // --resume continues from them) and best.safetensors + best.json (the model to use).
+
 import { type Command, Option } from 'commander';
 import type { AugmentConfig } from '../../data/augment.ts';
 import type { SamplingConfig } from '../../data/sampler.ts';
-import { setNumThreads } from '../../engine/index.ts';
+import { ProcessGroup, setNumThreads } from '../../engine/index.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
+import { requireBatchSplit } from '../../train/training-options.ts';
+import {
+  type DistributedFlags,
+  type DistributedSettings,
+  distributedOptions,
+  distributedSettings,
+  launchLocalWorkers,
+} from '../launch.ts';
 import { classWeights, fraction, integer, positiveNumber, probability, sampling } from '../options.ts';
 
 function commonOptions(
   cmd: Command,
   defaults: { epochs: number; batch: number; lr: number; size: number; patience: number },
 ): Command {
-  return cmd
+  return distributedOptions(cmd)
     .requiredOption('--data <dir>', 'a kaggle_3m folder (patient folders with slices and masks)')
     .requiredOption('--out <dir>', `the run folder (e.g. runs/${cmd.name()}-${defaults.size})`)
     .option(
@@ -44,7 +53,7 @@ function commonOptions(
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false);
 }
 
-interface CommonValues {
+interface CommonValues extends DistributedFlags {
   data: string;
   out: string;
   split?: string;
@@ -72,10 +81,43 @@ function augmentFrom(o: CommonValues, defaults: AugmentConfig): AugmentConfig | 
   return o.missingSequences === undefined ? defaults : { ...defaults, missingSequences: o.missingSequences };
 }
 
-function begin(o: CommonValues): { log: (line: string) => void; command: string } {
+interface Begun {
+  log: (line: string) => void;
+  command: string;
+  group?: ProcessGroup;
+}
+
+/**
+ * Runs a training command: as this process alone, as one rank of a data-parallel run (only rank 0 logs), or as
+ * the launcher of --nproc local ranks.
+ */
+async function runTraining(o: CommonValues, train: (begun: Begun) => Promise<void>): Promise<void> {
+  const settings: DistributedSettings = distributedSettings(o, process.env);
+  const processes =
+    settings.kind === 'launch' ? settings.nproc : settings.kind === 'rank' ? settings.group.worldSize : 1;
+  requireBatchSplit(o.batch, processes); // before any process starts
+  const stamp = (line: string) => `[${new Date().toISOString().slice(11, 19)}] ${line}`;
+  if (settings.kind === 'launch') {
+    const code = await launchLocalWorkers({
+      ...settings,
+      args: process.argv.slice(2),
+      log: (line) => console.error(stamp(line)),
+    });
+    if (code !== 0) process.exitCode = code;
+    return;
+  }
   if (o.threads) setNumThreads(o.threads);
-  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  return { log, command: ['tumorscope', ...process.argv.slice(2)].join(' ') };
+  const rank0 = settings.kind === 'single' || settings.group.rank === 0;
+  const log = rank0 ? (line: string) => console.log(stamp(line)) : () => {};
+  const command = ['tumorscope', ...process.argv.slice(2)].join(' ');
+  const group = settings.kind === 'rank' ? ProcessGroup.join(settings.group) : undefined;
+  try {
+    await train({ log, command, ...(group ? { group } : {}) });
+    // Nobody closes the store (rank 0's) while another rank may still read from it.
+    group?.barrier();
+  } finally {
+    group?.close();
+  }
 }
 
 export function registerTrain(program: Command): void {
@@ -131,18 +173,20 @@ export function registerTrain(program: Command): void {
           sliceLevelSplit?: boolean;
         },
       ) => {
-        const { log, command } = begin(o);
-        const run = await trainClassifier({
-          ...o,
-          sliceLevel: o.sliceLevelSplit ?? false,
-          headWarmupEpochs: o.headWarmup,
-          augment: augmentFrom(o, CLASSIFIER_DEFAULTS.augment!),
-          command,
-          log,
+        await runTraining(o, async ({ log, command, group }) => {
+          const run = await trainClassifier({
+            ...o,
+            sliceLevel: o.sliceLevelSplit ?? false,
+            headWarmupEpochs: o.headWarmup,
+            augment: augmentFrom(o, CLASSIFIER_DEFAULTS.augment!),
+            command,
+            log,
+            ...(group ? { distributed: group } : {}),
+          });
+          log(
+            `best epoch ${run.bestEpoch} (validation AUC ${run.bestScore.toFixed(4)}); model: ${run.modelPath}.safetensors/.json`,
+          );
         });
-        log(
-          `best epoch ${run.bestEpoch} (validation AUC ${run.bestScore.toFixed(4)}); model: ${run.modelPath}.safetensors/.json`,
-        );
       },
     );
 
@@ -179,17 +223,19 @@ export function registerTrain(program: Command): void {
           sampling: SamplingConfig;
         },
       ) => {
-        const { log, command } = begin(o);
-        const run = await trainSegmenter({
-          ...o,
-          architecture: o.arch,
-          augment: augmentFrom(o, SEGMENTER_DEFAULTS.augment!),
-          command,
-          log,
+        await runTraining(o, async ({ log, command, group }) => {
+          const run = await trainSegmenter({
+            ...o,
+            architecture: o.arch,
+            augment: augmentFrom(o, SEGMENTER_DEFAULTS.augment!),
+            command,
+            log,
+            ...(group ? { distributed: group } : {}),
+          });
+          log(
+            `best epoch ${run.bestEpoch} (validation per-patient Dice ${run.bestScore.toFixed(4)}); model: ${o.out}/best.safetensors/.json`,
+          );
         });
-        log(
-          `best epoch ${run.bestEpoch} (validation per-patient Dice ${run.bestScore.toFixed(4)}); model: ${o.out}/best.safetensors/.json`,
-        );
       },
     );
 }
