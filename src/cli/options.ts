@@ -1,8 +1,9 @@
 // Checked parsers for option values, shared by every command: commander calls them while it reads the command
 // line, so a bad value stops the command before any work, with a message naming the option (commander adds the
 // value). Without them Number('abc') is NaN and Number('') is 0, and both travel on into hours of training.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { SamplingConfig } from '../data/sampler.ts';
+import { DEFAULT_TRAINING_LAYOUT, TRAINING_LAYOUTS } from '../models/training.ts';
 
 type Parser<T> = (value: string) => T;
 
@@ -81,4 +82,14 @@ export function classWeights(option: string): Parser<'balanced' | [number, numbe
 function finite(value: string): number | undefined {
   const x = Number(value);
   return value.trim() !== '' && Number.isFinite(x) ? x : undefined;
+}
+
+/** --layout: the memory layout training runs in (train classifier|segmenter, cv train). */
+export function layoutOption(): Option {
+  return new Option(
+    '--layout <name>',
+    'memory layout of weights and activations while training (channels-last: the faster CPU kernels)',
+  )
+    .choices([...TRAINING_LAYOUTS])
+    .default(DEFAULT_TRAINING_LAYOUT);
 }

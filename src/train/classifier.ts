@@ -23,6 +23,7 @@ import { rocAuc } from '../metrics/roc.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
 import { importPretrained } from '../models/import/index.ts';
+import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { classifierScores } from './inference.ts';
@@ -56,6 +57,8 @@ export interface ClassifierTrainOptions {
   freezeBackbone?: boolean;
   /** Train only the head for this many first epochs, then everything (fine-tuning after a head warm-up). */
   headWarmupEpochs?: number;
+  /** The weights' memory layout while training (default: channels-last, the faster one). */
+  layout?: TrainingLayout;
   skipBadFiles?: boolean;
   /** The command line, stored with the model. */
   command: string;
@@ -111,6 +114,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
       normalization: report.inputNormalization.description,
     };
   }
+  prepareForTraining(model, o.layout);
   const volumeStats = cacheVolumeStats(cache, preprocess);
   const warmup = o.headWarmupEpochs ?? 0;
   const freezing = o.freezeBackbone === true || warmup > 0;
@@ -148,7 +152,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     },
   };
   o.log(
-    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}`,
+    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}`,
   );
 
   const result = fit({

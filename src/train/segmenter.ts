@@ -20,6 +20,7 @@ import {
 import { dice, iou, maskOverlap, type Overlap, sumOverlaps } from '../metrics/segmentation.ts';
 import { mean, median } from '../metrics/stats.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
+import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
 import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
 import {
   choosePostprocessAndTta,
@@ -56,6 +57,8 @@ export interface SegmenterTrainOptions {
   sampling: SamplingConfig;
   augment: AugmentConfig | null;
   skipBadFiles?: boolean;
+  /** The weights' memory layout while training (default: channels-last, the faster one). */
+  layout?: TrainingLayout;
   command: string;
   log: (line: string) => void;
 }
@@ -115,6 +118,7 @@ export async function trainSegmenter(
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
   manualSeed(o.seed); // --seed decides the initial weights too
   const { model, config } = buildSegmenter(o.architecture, o.width);
+  prepareForTraining(model, o.layout);
   const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
   // Weighted sampling draws as many slices per epoch as there are tumour slices, times two: an epoch then costs
@@ -122,7 +126,7 @@ export async function trainSegmenter(
   const epochLength =
     o.sampling.kind === 'tumour-oversampling' ? 2 * positive.filter(Boolean).length : undefined;
   o.log(
-    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}`,
+    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}`,
   );
 
   const result = fit({

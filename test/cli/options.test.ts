@@ -109,6 +109,16 @@ describe('command-line options', () => {
     }
   });
 
+  it('--layout takes channels-last or nchw only', async () => {
+    for (const stage of ['classifier', 'segmenter']) {
+      const message = await refusal(['train', stage, ...trainCommon, '--layout', 'nhwc']);
+      assert.match(
+        message,
+        /option '--layout <name>' argument 'nhwc' is invalid\. Allowed choices are channels-last, nchw/,
+      );
+    }
+  });
+
   it('parses good values to what the commands use', () => {
     assert.equal(integer('--batch', { min: 1 })('16'), 16);
     assert.equal(integer('--port', { max: 65535 })('0'), 0);

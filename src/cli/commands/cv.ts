@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readSplitManifest } from '../../data/split-manifest.ts';
 import { setNumThreads, writeJsonAtomic } from '../../engine/index.ts';
+import type { TrainingLayout } from '../../models/training.ts';
 import { cvMetrics, cvMetricsPath, loadOofPatients } from '../../pipeline/cv-report.ts';
 import { INFERENCE_BATCH } from '../../pipeline/default-models.ts';
 import { hasOof, writeOof } from '../../pipeline/out-of-fold.ts';
@@ -19,7 +20,7 @@ import {
   stageFinished,
   trainFold,
 } from '../../train/cross-validation.ts';
-import { fraction, integer } from '../options.ts';
+import { fraction, integer, layoutOption } from '../options.ts';
 
 /** A comma-separated list of fold numbers. */
 const foldList = (v: string) => v.split(',').map((s) => integer('--fold')(s));
@@ -33,6 +34,7 @@ interface CvTrainValues {
   fold?: number[];
   stage: CvStage | 'both';
   threads?: number;
+  layout: TrainingLayout;
   segmenterEpochs: number;
   classifierEpochs: number;
   classifierSize: number;
@@ -63,6 +65,7 @@ export function registerCv(program: Command): void {
     .option('--fold <list>', 'only these folds, e.g. 0 or 1,3 (default: all)', foldList)
     .addOption(new Option('--stage <name>', 'which stage').choices([...CV_STAGES, 'both']).default('both'))
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .addOption(layoutOption())
     .option(
       '--segmenter-epochs <n>',
       'segmenter epochs',
@@ -103,12 +106,14 @@ export function registerCv(program: Command): void {
             segmenter: {
               ...CV_RECIPE.segmenter,
               seed: o.seed,
+              layout: o.layout,
               epochs: o.segmenterEpochs,
               patience: o.segmenterEpochs,
             },
             classifier: {
               ...CV_RECIPE.classifier,
               seed: o.seed,
+              layout: o.layout,
               epochs: o.classifierEpochs,
               size: o.classifierSize,
             },

@@ -5,10 +5,11 @@ import { mkdirSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { SamplingConfig } from '../../data/sampler.ts';
 import { setNumThreads } from '../../engine/index.ts';
+import type { TrainingLayout } from '../../models/training.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
-import { classWeights, integer, positiveNumber, probability, sampling } from '../options.ts';
+import { classWeights, integer, layoutOption, positiveNumber, probability, sampling } from '../options.ts';
 
 function commonOptions(
   cmd: Command,
@@ -28,6 +29,7 @@ function commonOptions(
     .option('--size <px>', 'input size (slices are resized)', integer('--size', { min: 1 }), defaults.size)
     .option('--seed <n>', 'seed of split, sampling, augmentation and initialisation', integer('--seed'), 0)
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .addOption(layoutOption())
     .option(
       '--patience <n>',
       'early stopping: epochs without a better validation score',
@@ -50,6 +52,7 @@ interface CommonValues {
   size: number;
   seed: number;
   threads?: number;
+  layout: TrainingLayout;
   patience: number;
   resume: boolean;
   augment: boolean;
