@@ -1,7 +1,8 @@
 // bench/engine/layouts.ts: the two training layouts of one network in one process, stepping in turns (the first
-// step of each is warm-up), so that both see about the same machine load: a comparison that holds up better on a busy machine
-// than bench/engine's fresh-process measurements. Not a test.
-//   node --import tsx bench/engine/layouts.ts resunet|densenet [THREADS]   (ResUNet 256×256, DenseNet121 128×128, batch 16)
+// step of each is warm-up), so that both see about the same machine load: a comparison that holds up better on
+// a busy machine than bench/engine's fresh-process measurements. Not a test.
+//   node --import tsx bench/engine/layouts.ts resunet|densenet [THREADS]
+// (the ResUNet at 256×256, DenseNet121 at 128×128, batch 16, Adam steps)
 import {
   Adam,
   F,
@@ -42,7 +43,7 @@ const make = (layout: 'channels-last' | 'nchw') => {
 const steps = { 'channels-last': make('channels-last'), nchw: make('nchw') };
 const times: Record<string, number[]> = { 'channels-last': [], nchw: [] };
 for (let i = 0; i < 4; i++)
-  for (const k of (i % 2 ? ['nchw', 'channels-last'] : ['channels-last', 'nchw']) as const) {
+  for (const k of i % 2 ? (['nchw', 'channels-last'] as const) : (['channels-last', 'nchw'] as const)) {
     const t0 = performance.now();
     steps[k]();
     const t = (performance.now() - t0) / 1000;
