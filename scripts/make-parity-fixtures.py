@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Regenerates test/fixtures/parity/*.safetensors with PyTorch (Debian's python3-torch, the same libtorch 1.13).
 
-For a small conv net, a small U-Net and a small DenseNet (torchvision's own code) with seeded weights and inputs, stores the weights ("param.*"), the input
-and target, the forward output in train mode, the loss, every gradient ("grad.*"), the batch-norm buffers after
+For a small conv net, a small U-Net, a small ResUNet and a small DenseNet (torchvision's own code) with seeded
+weights and inputs, stores the weights ("param.*"), the input and target, the forward output in train mode, the loss, every gradient ("grad.*"), the batch-norm buffers after
 that forward ("buffer.*") and the weights after one Adam step ("adam.*"). tests/engine/parity.test.ts rebuilds
 the same networks in tumorscope and compares. Run: /usr/bin/python3 scripts/make-parity-fixtures.py
 
@@ -16,7 +16,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from torch_reference import UNet, conv_net, save_safetensors
+from torch_reference import ResUNet, UNet, conv_net, save_safetensors
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "parity")
 
@@ -67,6 +67,11 @@ def main():
     x = torch.rand(2, 3, 32, 32)
     m = (torch.rand(2, 1, 32, 32) > 0.7).float()
     record(args.out, "unet", unet, x, m, lambda out, t: F.binary_cross_entropy_with_logits(out, t))
+    torch.manual_seed(3)
+    resunet = ResUNet(3, 1, 4, 2)
+    x = torch.rand(2, 3, 32, 32)
+    m = (torch.rand(2, 1, 32, 32) > 0.7).float()
+    record(args.out, "resunet", resunet, x, m, lambda out, t: F.binary_cross_entropy_with_logits(out, t))
     try:
         import torchvision
     except ImportError:

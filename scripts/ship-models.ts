@@ -1,7 +1,7 @@
 // Ships a trained classifier and segmenter as tumorscope's default models: copies their weights and training logs
 // into models/ (the log as <kind>.log.jsonl, where `evaluate` finds it for the report's training curves), adds to
 // each JSON config a `card` with the measured test-split figures (taken from an evaluation's metrics.json and
-// postprocess-steps.json, never typed by hand), and writes a short model card per model. The machine's absolute
+// postprocess-steps.json, never typed by hand), and writes a short model card per model (scripts/model-card.ts). The machine's absolute
 // paths in what is written (recorded commands, split files) are made portable.
 //
 //   node --import tsx scripts/ship-models.ts --classifier RUN/best --segmenter RUN/best --evaluation EVAL_DIR \
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portablePaths, writeJsonAtomic } from '../src/engine/index.ts';
 import { trainingLogCandidates } from '../src/pipeline/model-training-log.ts';
+import { decisionInWords, modelCardMarkdown } from './model-card.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const portable = (text: string) => portablePaths(text, repoRoot);
@@ -37,7 +38,6 @@ const steps = readJson(join(values.evaluation!, 'postprocess-steps.json')).steps
 const split = readJson(metrics.models.segmenter.config.training.split ?? '');
 
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10000) / 10000);
-const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
 
 const limits = (task: string) => [
   `Trained on ${split.splits.train.patients.length} patients of the 80-patient development part of the LGG MRI Segmentation dataset (TCGA lower-grade glioma, 5 institutions), from scratch (no ImageNet weights); not validated on other scanners, sequences, tumour types or populations.`,
@@ -112,63 +112,19 @@ const segmenter = ship('segmenter', values.segmenter!, {
       meanPatientDice: round(s.meanPatientDice),
       medianPatientDice: round(s.medianPatientDice),
       meanSliceDice: round(s.meanSliceDice),
+      meanSliceIoU: round(s.meanSliceIoU),
     })),
   },
   limits: limits('Segments'),
 });
 
-function markdown(kind: string, shipped: Json, figures: string[]): string {
-  const card = shipped.card;
-  return [
-    `# ${card.name}`,
-    '',
-    `**Research tool, not a medical device.** ${card.task}.`,
-    '',
-    `- Files: \`models/${kind}.safetensors\` (weights) + \`models/${kind}.json\` (network, preprocessing, threshold${kind === 'segmenter' ? ', post-processing' : ''}, this card as \`card\`)${shippedLog[kind] ? ` + \`models/${kind}.log.jsonl\` (the training log, one line per epoch)` : ''}.`,
-    ...(shippedLog[kind] ? [] : ["- Training log: none shipped (its run's log.jsonl was not found)."]),
-    `- Input: ${shipped.preprocess.width}×${shipped.preprocess.height} RGB, intensities rescaled to [0, 1].`,
-    `- Training data: ${card.training.data}.`,
-    `- Trained by: \`${card.training.command}\` (best epoch ${shipped.bestEpoch}).`,
-    `- Evaluated by: \`${card.evaluation.command}\` at commit ${card.evaluation.commit}, on the ${card.evaluation.split}.`,
-    '',
-    '## Test-split figures',
-    '',
-    ...figures,
-    '',
-    '## Limits',
-    '',
-    ...card.limits.map((l: string) => `- ${l}`),
-    '',
-  ].join('\n');
-}
-
-writeFileSync(
-  join(out, 'classifier.md'),
-  markdown('classifier', classifier, [
-    `Threshold ${classifier.threshold.toFixed(4)} (${classifier.thresholdRule}).`,
-    '',
-    '| accuracy | precision | recall | specificity | F1 | ROC-AUC |',
-    '| --- | --- | --- | --- | --- | --- |',
-    `| ${[c.accuracy, c.precision, c.recall, c.specificity, c.f1, c.auc].map(pct).join(' | ')} |`,
-    '',
-    `Confusion (slices): TP ${c.confusion.tp}, FP ${c.confusion.fp}, TN ${c.confusion.tn}, FN ${c.confusion.fn}.`,
-  ]),
-);
-writeFileSync(
-  join(out, 'segmenter.md'),
-  markdown('segmenter', segmenter, [
-    `Post-processing chosen on validation: \`${JSON.stringify(segmenter.postprocess)}\`.`,
-    '',
-    `End to end (classifier gating, then this model and its post-processing): Dice per patient volume mean ${pct(e.meanPatientDice)}, median ${pct(e.medianPatientDice)}.`,
-    '',
-    'The segmenter alone on every slice, each post-processing step switched on in turn:',
-    '',
-    '| step | patient Dice mean | median | tumour-slice Dice | tumour-slice IoU |',
-    '| --- | --- | --- | --- | --- |',
-    ...steps.map(
-      (s) =>
-        `| ${s.step} | ${pct(s.meanPatientDice)} | ${pct(s.medianPatientDice)} | ${pct(s.meanSliceDice)} | ${pct(s.meanSliceIoU)} |`,
-    ),
-  ]),
-);
+const decision = decisionInWords(segmenter, classifier.threshold);
+for (const [kind, shipped] of [
+  ['classifier', classifier],
+  ['segmenter', segmenter],
+] as const)
+  writeFileSync(
+    join(out, `${kind}.md`),
+    modelCardMarkdown(kind, shipped, { logShipped: shippedLog[kind]!, decision }),
+  );
 console.log(`shipped ${join(out, 'classifier')} and ${join(out, 'segmenter')} with their cards`);

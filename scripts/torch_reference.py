@@ -60,6 +60,64 @@ class UNet(nn.Module):
         return self.conv(x)
 
 
+class ResidualBlock(nn.Module):
+    """1x1 conv-BN-ReLU, 3x3 conv-BN, plus a 1x1 conv-BN shortcut; summed, then ReLU."""
+
+    def __init__(self, in_c, filters):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_c, filters, 1)
+        self.bn1 = nn.BatchNorm2d(filters)
+        self.conv2 = nn.Conv2d(filters, filters, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(filters)
+        self.shortcut = nn.Conv2d(in_c, filters, 1)
+        self.shortcut_bn = nn.BatchNorm2d(filters)
+
+    def forward(self, x):
+        main = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(main + self.shortcut_bn(self.shortcut(x)))
+
+
+class Stem(nn.Module):
+    """Conv -> ReLU -> BN twice (the reference stem puts the activation before batch norm)."""
+
+    def __init__(self, in_c, filters):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_c, filters, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(filters)
+        self.conv2 = nn.Conv2d(filters, filters, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(filters)
+
+    def forward(self, x):
+        return self.bn2(F.relu(self.conv2(self.bn1(F.relu(self.conv1(x))))))
+
+
+class ResUNet(nn.Module):
+    """The reference design's ResUNet, named as src/models/resunet.ts (stem, encoder1.., decoderN..1, head)."""
+
+    def __init__(self, in_channels=3, out_channels=1, features=16, depth=4):
+        super().__init__()
+        self.depth = depth
+        self.stem = Stem(in_channels, features)
+        widths = [features * 2 ** level for level in range(depth + 1)]
+        for level in range(1, depth + 1):
+            setattr(self, f"encoder{level}", ResidualBlock(widths[level - 1], widths[level]))
+        ch = widths[depth]
+        for level in range(depth - 1, -1, -1):
+            setattr(self, f"decoder{level + 1}", ResidualBlock(ch + widths[level], widths[level]))
+            ch = widths[level]
+        self.head = nn.Conv2d(ch, out_channels, 1)
+
+    def forward(self, x):
+        skips = [self.stem(x)]
+        for level in range(1, self.depth + 1):
+            skips.append(getattr(self, f"encoder{level}")(F.max_pool2d(skips[-1], 2)))
+        x = skips.pop()
+        for level in range(self.depth - 1, -1, -1):
+            up = F.interpolate(x, scale_factor=2, mode="nearest")
+            x = getattr(self, f"decoder{level + 1}")(torch.cat([up, skips[level]], 1))
+        return self.head(x)
+
+
 SAFETENSORS_CODES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
 
 

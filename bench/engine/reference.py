@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch side of bench/engine: times one case and prints one JSON line. Same libtorch as tumorscope (Debian's).
+"""PyTorch side of bench/engine: times one case and prints one JSON line. Same libtorch as tumorscope (Debian's);
+the networks as users run them (NCHW, PyTorch's defaults).
 
 usage: reference.py CASE THREADS ITERATIONS WARMUP SIZE BATCH
 """
@@ -12,12 +13,14 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
-from torch_reference import UNet  # noqa: E402
+from torch_reference import ResUNet, UNet  # noqa: E402
 
 
 def build(model):
     if model == "unet":
         return UNet(3, 1, 32, 4)
+    if model == "resunet":
+        return ResUNet(3, 1, 16, 4)
     import torchvision
     return torchvision.models.densenet121(num_classes=2)
 
@@ -29,8 +32,9 @@ def main():
     model_name, mode = case.split("-")
     net = build(model_name)
     x = torch.rand(batch, 3, size, size)
-    target = (torch.rand(batch, 1, size, size) > 0.8).float() if model_name == "unet" else torch.randint(0, 2, (batch,))
-    loss_fn = F.binary_cross_entropy_with_logits if model_name == "unet" else F.cross_entropy
+    segmenting = model_name != "densenet"
+    target = (torch.rand(batch, 1, size, size) > 0.8).float() if segmenting else torch.randint(0, 2, (batch,))
+    loss_fn = F.binary_cross_entropy_with_logits if segmenting else F.cross_entropy
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
 
     def train_step():

@@ -1,15 +1,21 @@
 // bench/engine: the same networks, batch and threads through tumorscope's engine and through PyTorch
 // (/usr/bin/python3 with Debian's python3-torch: the same libtorch), taking turns in one run, so that the ratio
-// measures only our binding. Prints each time and ours/PyTorch; the last line is the worst ratio against PyTorch
-// run with the same allocator settings.
+// measures only our binding. Prints each time and ours/PyTorch; the last-but-one line is the worst training ratio
+// and the last line the worst ratio of all, each against PyTorch run with the same allocator settings.
+//
+// Training runs as each side trains by default: ours on the layout `tumorscope train` uses (--layout, default
+// channels-last), PyTorch as users run it (NCHW). A case is MODEL-MODE, or MODEL-MODE@SIZExBATCH for its own
+// input size and batch (the project's trainings: DenseNet121 at 128×128 and the ResUNet at 256×256, batch 16).
 //
 //   npm run bench:engine -- [--threads 2] [--rounds 2] [--iterations 3] [--warmup 2] [--size 256] [--batch 8]
-//                           [--cases unet-train,densenet-train,unet-infer,densenet-infer]
+//                           [--layout channels-last|nchw]
+//                           [--cases unet-train,densenet-train,unet-infer,densenet-infer,densenet-train@128x16,resunet-train@256x16]
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { integer } from '../../src/cli/options.ts';
 import { buildInfo } from '../../src/engine/index.ts';
+import { DEFAULT_TRAINING_LAYOUT, TRAINING_LAYOUTS, type TrainingLayout } from '../../src/models/training.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +25,12 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     size: { type: 'string', default: '256' },
     batch: { type: 'string', default: '8' },
-    cases: { type: 'string', default: 'unet-train,densenet-train,unet-infer,densenet-infer' },
+    layout: { type: 'string', default: DEFAULT_TRAINING_LAYOUT },
+    cases: {
+      type: 'string',
+      default:
+        'unet-train,densenet-train,unet-infer,densenet-infer,densenet-train@128x16,resunet-train@256x16',
+    },
   },
 });
 // Checked as the CLI checks its options: a typo stops here instead of timing nonsense.
@@ -31,6 +42,17 @@ const warmup = count('warmup', values.warmup, 0);
 const size = count('size', values.size);
 const batch = count('batch', values.batch);
 const cases = values.cases.split(',');
+const layout = values.layout as TrainingLayout;
+if (!TRAINING_LAYOUTS.includes(layout)) throw new Error(`--layout: ${TRAINING_LAYOUTS.join(' or ')}`);
+
+/** A case's network, mode, input size and batch: MODEL-MODE, or MODEL-MODE@SIZExBATCH. */
+function caseSpec(c: string): { name: string; size: number; batch: number } {
+  const m = /^([a-z0-9]+-(?:train|infer))(?:@(\d+)x(\d+))?$/.exec(c);
+  if (!m)
+    throw new Error(`case '${c}': MODEL-train|infer, optionally @SIZExBATCH (e.g. resunet-train@256x16)`);
+  return { name: m[1]!, size: m[2] ? Number(m[2]) : size, batch: m[3] ? Number(m[3]) : batch };
+}
+for (const c of cases) caseSpec(c); // a mistyped case fails before any measurement
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,7 +62,8 @@ const median = (xs: number[]) => {
 
 // Each measurement runs in a fresh process, ours as PyTorch's, so that neither side carries the heap or thread
 // state of an earlier case.
-function ours(name: string): number[] {
+function ours(c: string): number[] {
+  const { name, size, batch } = caseSpec(c);
   const args = [
     '--import',
     'tsx',
@@ -51,6 +74,7 @@ function ours(name: string): number[] {
     warmup,
     size,
     batch,
+    layout,
   ].map(String);
   const out = execFileSync(process.execPath, args, {
     encoding: 'utf8',
@@ -63,7 +87,8 @@ function ours(name: string): number[] {
 // so that the second ratio measures the binding alone.
 const SAME_ALLOCATOR = { MALLOC_MMAP_THRESHOLD_: '2147483647', MALLOC_TRIM_THRESHOLD_: '2147483647' };
 
-function pytorch(name: string, sameAllocator: boolean): number[] {
+function pytorch(c: string, sameAllocator: boolean): number[] {
+  const { name, size, batch } = caseSpec(c);
   const script = join(import.meta.dirname, 'reference.py');
   const args = [script, name, threads, iterations, warmup, size, batch].map(String);
   const env = sameAllocator ? { ...process.env, ...SAME_ALLOCATOR } : process.env;
@@ -79,7 +104,7 @@ type Side = 'ours' | 'torch' | 'torchSameAlloc';
 const label: Record<Side, string> = { ours: 'tumorscope', torch: 'pytorch', torchSameAlloc: 'pytorch+alloc' };
 
 console.log(
-  `bench/engine: ${cases.join(', ')}; ${size}×${size}, batch ${batch}, ${threads} threads, ${rounds} rounds × ${iterations} timed iterations (+${warmup} warm-up), rotating ours / PyTorch / PyTorch with our allocator settings; tumorscope allocator tuned: ${buildInfo().allocatorTuned}`,
+  `bench/engine: ${cases.join(', ')}; ${size}×${size}, batch ${batch} unless the case says, ${threads} threads, our training layout ${layout}, ${rounds} rounds × ${iterations} timed iterations (+${warmup} warm-up), rotating ours / PyTorch / PyTorch with our allocator settings; tumorscope allocator tuned: ${buildInfo().allocatorTuned}`,
 );
 const results = new Map<string, Record<Side, number[]>>(
   cases.map((c) => [c, { ours: [], torch: [], torchSameAlloc: [] }]),
@@ -94,21 +119,24 @@ for (let r = 1; r <= rounds; r++) {
       const t = side === 'ours' ? ours(c) : pytorch(c, side === 'torchSameAlloc');
       entry[side].push(median(t));
       console.log(
-        `round ${r}  ${c.padEnd(15)} ${label[side].padEnd(13)} ${median(t).toFixed(3)} s/step  (${t.map((v) => v.toFixed(3)).join(' ')})`,
+        `round ${r}  ${c.padEnd(23)} ${label[side].padEnd(13)} ${median(t).toFixed(3)} s/step  (${t.map((v) => v.toFixed(3)).join(' ')})`,
       );
     }
   }
 }
 let worst = 0;
+let worstTrain = 0;
 console.log(
-  '\ncase             tumorscope s  pytorch s  pytorch+alloc s  ours/pytorch  ours/(pytorch+alloc)',
+  '\ncase                     tumorscope s  pytorch s  pytorch+alloc s  ours/pytorch  ours/(pytorch+alloc)',
 );
 for (const [c, r] of results) {
   const [o, t, ta] = [median(r.ours), median(r.torch), median(r.torchSameAlloc)];
   worst = Math.max(worst, o / ta);
+  if (caseSpec(c).name.endsWith('-train')) worstTrain = Math.max(worstTrain, o / ta);
   console.log(
-    `${c.padEnd(16)} ${o.toFixed(3).padStart(12)} ${t.toFixed(3).padStart(10)} ${ta.toFixed(3).padStart(16)}  ${(o / t).toFixed(3).padStart(12)}  ${(o / ta).toFixed(3).padStart(20)}`,
+    `${c.padEnd(24)} ${o.toFixed(3).padStart(12)} ${t.toFixed(3).padStart(10)} ${ta.toFixed(3).padStart(16)}  ${(o / t).toFixed(3).padStart(12)}  ${(o / ta).toFixed(3).padStart(20)}`,
   );
 }
-// The target compares like with like: PyTorch given the same allocator settings as our addon.
+// The targets compare like with like: PyTorch given the same allocator settings as our addon.
+console.log(`worst train ratio ours/pytorch: ${worstTrain.toFixed(3)}`);
 console.log(`worst ratio ours/pytorch: ${worst.toFixed(3)}`);

@@ -53,11 +53,20 @@ GroupCell* GroupArg(const Napi::CallbackInfo& info, size_t i) {
   return cell;
 }
 
-// Gloo moves raw bytes: it needs dense, contiguous CPU tensors.
+// Gloo moves raw bytes: a tensor handed to it as it is must be dense, contiguous and on the CPU.
 void CheckCommunicable(const at::Tensor& t, size_t index) {
   if (!t.is_contiguous() || t.is_sparse() || !t.device().is_cpu()) {
     throw std::invalid_argument("tensor " + std::to_string(index) +
                                 ": collectives need dense, contiguous CPU tensors");
+  }
+}
+
+// broadcast_coalesced copies tensors into flat buffers and back, so any dense layout will do: channels-last
+// weights (what training runs on) included.
+void CheckCoalescable(const at::Tensor& t, size_t index) {
+  if (t.is_sparse() || !t.device().is_cpu() || !t.is_non_overlapping_and_dense()) {
+    throw std::invalid_argument("tensor " + std::to_string(index) +
+                                ": a broadcast needs dense CPU tensors without overlapping elements");
   }
 }
 
@@ -138,7 +147,7 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   std::vector<at::Tensor> targets;
   targets.reserve(tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
-    CheckCommunicable(tensors[i], i);
+    CheckCoalescable(tensors[i], i);
     targets.push_back(tensors[i].detach());  // parameters are written in place, outside autograd
   }
   if (targets.empty()) return info.Env().Undefined();

@@ -3,6 +3,7 @@
 // value). Without them Number('abc') is NaN and Number('') is 0, and both travel on into hours of training.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { SamplingConfig } from '../data/sampler.ts';
+import { DEFAULT_TRAINING_LAYOUT, TRAINING_LAYOUTS } from '../models/training.ts';
 import { type GateChoice, type GateName, gateNames } from '../postprocess/fusion.ts';
 
 type Parser<T> = (value: string) => T;
@@ -143,4 +144,14 @@ export function gateChoice(o: InferenceValues): GateChoice | undefined {
 function finite(value: string): number | undefined {
   const x = Number(value);
   return value.trim() !== '' && Number.isFinite(x) ? x : undefined;
+}
+
+/** --layout: the memory layout training runs in (train classifier|segmenter, cv train). */
+export function layoutOption(): Option {
+  return new Option(
+    '--layout <name>',
+    'memory layout of weights and activations while training (channels-last: the faster CPU kernels)',
+  )
+    .choices([...TRAINING_LAYOUTS])
+    .default(DEFAULT_TRAINING_LAYOUT);
 }

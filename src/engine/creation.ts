@@ -50,8 +50,16 @@ export function zeros(shape: readonly number[], options: TensorOptions = {}): Te
 export function ones(shape: readonly number[], options: TensorOptions = {}): Tensor {
   return full(shape, 1, options);
 }
+/**
+ * Zeros of t's shape, dtype, device and layout, as torch.zeros_like: optimiser state of a channels-last weight is
+ * channels-last too, so that each update walks the three tensors in the same order.
+ */
 export function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, device: t.device });
+  const zeros = full(t.shape, 0, { dtype: t.dtype, device: t.device });
+  if (t.ndim !== 4 || zeros.isChannelsLast || !t.isChannelsLast) return zeros;
+  const laidOut = zeros.contiguous('channels_last');
+  zeros.dispose();
+  return laidOut;
 }
 export function onesLike(t: Tensor): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, device: t.device });

@@ -39,6 +39,8 @@ export type SliceClassification = z.infer<typeof sliceClassificationSchema>;
 const diceSummary = { meanPatientDice: unit, medianPatientDice: unit };
 
 export const cvSummarySchema = z.object({
+  /** The tumorscope commit that wrote the summary (absent in summaries written before it was recorded). */
+  commit: z.string().optional(),
   patients: count,
   folds: z.array(
     z.object({

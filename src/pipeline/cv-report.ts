@@ -32,6 +32,7 @@ import {
 } from './cv-analysis.ts';
 import { readModelTrainingLog } from './model-training-log.ts';
 import { hasOof, readClassifierOof, readSegmenterOof, readSegmenterProbs } from './out-of-fold.ts';
+import { sourceCommit } from './provenance.ts';
 
 export interface LoadOofOptions {
   data: string;
@@ -263,6 +264,7 @@ export function cvMetrics(patients: readonly OofPatient[], o: CvReportOptions) {
   return {
     about:
       'Out-of-fold predictions of a k-fold patient cross-validation. "nested": every decision made on the other folds and scored on the held fold (the estimate for new patients); "chosenOnAll": the shipped choice, made and scored on all OOF patients (optimistic).',
+    commit: sourceCommit(),
     patients: patients.length,
     folds,
     oof: {

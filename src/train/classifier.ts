@@ -25,6 +25,7 @@ import { rocAuc } from '../metrics/roc.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
 import { importPretrained } from '../models/import/index.ts';
+import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
 import { joinDataParallel } from './data-parallel.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
@@ -58,6 +59,8 @@ export interface ClassifierTrainOptions {
   freezeBackbone?: boolean;
   /** Train only the head for this many first epochs, then everything (fine-tuning after a head warm-up). */
   headWarmupEpochs?: number;
+  /** The weights' memory layout while training (default: channels-last, the faster one). */
+  layout?: TrainingLayout;
   skipBadFiles?: boolean;
   /** The command line, stored with the model. */
   command: string;
@@ -120,6 +123,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
       normalization: report.inputNormalization.description,
     };
   }
+  prepareForTraining(model, o.layout);
   const volumeStats = cacheVolumeStats(cache, preprocess);
   const warmup = o.headWarmupEpochs ?? 0;
   const freezing = o.freezeBackbone === true || warmup > 0;
@@ -158,7 +162,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
   };
   const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
+    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({

@@ -22,6 +22,7 @@ import {
 import { segmenterMasks, segmenterProbabilities } from '../inference/network-outputs.ts';
 import { maskOverlap, segmentationScores } from '../metrics/segmentation.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
+import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
 import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
 import {
   choosePostprocessAndTta,
@@ -58,6 +59,8 @@ export interface SegmenterTrainOptions {
   sampling: SamplingConfig;
   augment: AugmentConfig | null;
   skipBadFiles?: boolean;
+  /** The weights' memory layout while training (default: channels-last, the faster one). */
+  layout?: TrainingLayout;
   command: string;
   log: (line: string) => void;
   /** Data-parallel training in this group: `batch` is the global batch; rank 0 writes the run folder. */
@@ -127,6 +130,7 @@ export async function trainSegmenter(
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
   manualSeed(o.seed); // --seed decides the initial weights too
   const { model, config } = buildSegmenter(o.architecture, o.width);
+  prepareForTraining(model, o.layout);
   const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
   // Weighted sampling draws as many slices per epoch as there are tumour slices, times two: an epoch then costs
@@ -156,7 +160,7 @@ export async function trainSegmenter(
   };
   const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
+    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({

@@ -58,7 +58,8 @@ describe('training stages', () => {
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
     const sets = ['train', 'val', 'test'].map((s) => new Set<string>(split.splits[s].patients));
     for (const id of sets[0]!) assert.ok(!sets[1]!.has(id) && !sets[2]!.has(id), `${id} in two splits`);
-    await trainClassifier({ ...common, epochs: 4, resume: true });
+    // Checkpoints are row-major: one written by a channels-last run (the default) resumes on NCHW weights.
+    await trainClassifier({ ...common, epochs: 4, resume: true, layout: 'nchw' });
     assert.deepEqual(
       readLog(join(out, 'log.jsonl')).map((r) => r.epoch),
       [1, 2, 3, 4],
@@ -156,6 +157,7 @@ describe('training stages', () => {
   it('segmenter: loss falls and per-volume Dice is reported', async (t) => {
     const data = writeVisibleTumours(tempDir(t));
     const out = join(tempDir(t), 'run');
+    const logs: string[] = [];
     await trainSegmenter({
       data,
       out,
@@ -172,8 +174,12 @@ describe('training stages', () => {
       sampling: { kind: 'tumour-only' },
       augment: null,
       command: 'test',
-      log: quiet,
+      log: (line) => logs.push(line),
     });
+    assert.ok(
+      logs.some((l) => /layout channels-last/.test(l)),
+      'trains channels-last by default',
+    );
     const log = readLog(join(out, 'log.jsonl'));
     assert.ok(
       log[2]!['train_loss']! < log[0]!['train_loss']!,

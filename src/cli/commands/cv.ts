@@ -4,10 +4,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { AugmentConfig } from '../../data/augment.ts';
 import { type KFoldManifest, readSplitManifest } from '../../data/split-manifest.ts';
 import { setNumThreads, writeJsonAtomic } from '../../engine/index.ts';
 import type { CvSummary } from '../../eval/cv-summary.ts';
 import { writeCvReport } from '../../eval/report/write.ts';
+import type { TrainingLayout } from '../../models/training.ts';
 import {
   cvCurves,
   cvMetrics,
@@ -30,7 +32,7 @@ import {
   stageFinished,
   trainFold,
 } from '../../train/cross-validation.ts';
-import { fraction, integer } from '../options.ts';
+import { fraction, integer, layoutOption } from '../options.ts';
 
 /** A comma-separated list of fold numbers. */
 const foldList = (v: string) => v.split(',').map((s) => integer('--fold')(s));
@@ -44,10 +46,17 @@ interface CvTrainValues {
   fold?: number[];
   stage: CvStage | 'both';
   threads?: number;
+  layout: TrainingLayout;
   segmenterEpochs: number;
   classifierEpochs: number;
   classifierSize: number;
+  missingSequences?: number;
   skipBadFiles: boolean;
+}
+
+/** The recipe's augmentation, with FLAIR standing in for missing sequences when asked for. */
+function withMissingSequences(augment: AugmentConfig, p: number | undefined): AugmentConfig {
+  return p === undefined ? augment : { ...augment, missingSequences: p };
 }
 
 export function registerCv(program: Command): void {
@@ -74,6 +83,7 @@ export function registerCv(program: Command): void {
     .option('--fold <list>', 'only these folds, e.g. 0 or 1,3 (default: all)', foldList)
     .addOption(new Option('--stage <name>', 'which stage').choices([...CV_STAGES, 'both']).default('both'))
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .addOption(layoutOption())
     .option(
       '--segmenter-epochs <n>',
       'segmenter epochs',
@@ -91,6 +101,11 @@ export function registerCv(program: Command): void {
       'classifier input size',
       integer('--classifier-size', { min: 1 }),
       CV_RECIPE.classifier.size,
+    )
+    .option(
+      '--missing-sequences <p>',
+      'augmentation of both stages: probability that a slice gets FLAIR in place of its pre-contrast, post-contrast or both',
+      fraction('--missing-sequences'),
     )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(async (o: CvTrainValues) => {
@@ -114,12 +129,16 @@ export function registerCv(program: Command): void {
             segmenter: {
               ...CV_RECIPE.segmenter,
               seed: o.seed,
+              layout: o.layout,
+              augment: withMissingSequences(CV_RECIPE.segmenter.augment, o.missingSequences),
               epochs: o.segmenterEpochs,
               patience: o.segmenterEpochs,
             },
             classifier: {
               ...CV_RECIPE.classifier,
               seed: o.seed,
+              layout: o.layout,
+              augment: withMissingSequences(CV_RECIPE.classifier.augment, o.missingSequences),
               epochs: o.classifierEpochs,
               size: o.classifierSize,
             },

@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import type { AugmentConfig } from '../../data/augment.ts';
 import type { SamplingConfig } from '../../data/sampler.ts';
 import { ProcessGroup, setNumThreads } from '../../engine/index.ts';
+import type { TrainingLayout } from '../../models/training.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
@@ -17,7 +18,15 @@ import {
   distributedSettings,
   launchLocalWorkers,
 } from '../launch.ts';
-import { classWeights, fraction, integer, positiveNumber, probability, sampling } from '../options.ts';
+import {
+  classWeights,
+  fraction,
+  integer,
+  layoutOption,
+  positiveNumber,
+  probability,
+  sampling,
+} from '../options.ts';
 
 function commonOptions(
   cmd: Command,
@@ -37,6 +46,7 @@ function commonOptions(
     .option('--size <px>', 'input size (slices are resized)', integer('--size', { min: 1 }), defaults.size)
     .option('--seed <n>', 'seed of split, sampling, augmentation and initialisation', integer('--seed'), 0)
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
+    .addOption(layoutOption())
     .option(
       '--patience <n>',
       'early stopping: epochs without a better validation score',
@@ -64,6 +74,7 @@ interface CommonValues extends DistributedFlags {
   size: number;
   seed: number;
   threads?: number;
+  layout: TrainingLayout;
   patience: number;
   resume: boolean;
   augment: boolean;

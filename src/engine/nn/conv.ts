@@ -1,7 +1,7 @@
 import { noGrad } from '../autograd.ts';
 import { empty } from '../empty.ts';
 import * as F from '../functional.ts';
-import { keep, tidy } from '../scope.ts';
+import { keep, release, tidy } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
 import type { BatchNorm2d } from './batchnorm.ts';
 import { fans, kaimingUniform_, uniform_ } from './init.ts';
@@ -125,7 +125,12 @@ export class ConvTranspose2d extends Convolution {
   }
 
   forward(x: Tensor): Tensor {
-    return F.convTranspose2d(x, this.weight, this.bias, this.options);
+    const y = F.convTranspose2d(x, this.weight, this.bias, this.options);
+    // libtorch 1.13 runs transposed convolutions on CPU through its im2col kernel, which returns NCHW whatever
+    // the input's layout. Channels-last in, channels-last out, as Conv2d: one copy here, instead of every layer
+    // after it (a concatenation, oneDNN's next convolution) reordering its input.
+    if (!x.isChannelsLast || y.isChannelsLast) return y;
+    return release(y, y.contiguous('channels_last'));
   }
 }
 

@@ -172,7 +172,8 @@ export abstract class Module {
   /**
    * Lays every 4-d parameter and buffer (convolution weights) out channels-last, in place, as PyTorch's
    * model.to(memory_format=torch.channels_last): convolutions then compute and return channels-last activations
-   * whatever the input's layout, which spares oneDNN a reorder of each input and output (faster inference).
+   * whatever the input's layout, which spares oneDNN a reorder of each input, output and gradient (faster
+   * inference and training).
    */
   toChannelsLast(): this {
     noGrad(() => {
