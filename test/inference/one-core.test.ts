@@ -218,7 +218,8 @@ describe('one two-stage core for predict, the server and the browser', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const gates: [string, GateChoice | undefined][] = [
-    ['saved (reference gate)', undefined],
+    ['saved with the models', undefined],
+    ['classifier (reference gate)', { gate: 'classifier' }],
     ['segmenter', { gate: 'segmenter' }],
     ['mean over ±1 slice', { gate: 'mean', sliceRadius: 1 }],
     ['none', { gate: 'none' }],
@@ -254,12 +255,12 @@ describe('one two-stage core for predict, the server and the browser', () => {
       assert.ok(Math.abs(s.score - expected[k]!) < 1e-6, `${s.name}: ${s.score} vs ${expected[k]}`);
     });
     // The reference gate's score is the classifier's P.
-    for (const s of answers.get('saved (reference gate)')!.predict) assert.equal(s.score, s.probability);
+    for (const s of answers.get('classifier (reference gate)')!.predict) assert.equal(s.score, s.probability);
   });
 
   it('with the reference gate gives what the project gave before the core', () => {
     const expected = todaysAnswer(models, inputs);
-    const actual = answers.get('saved (reference gate)')!.predict;
+    const actual = answers.get('classifier (reference gate)')!.predict;
     assert.equal(actual.length, expected.length);
     for (const [k, got] of actual.entries()) {
       const want = expected[k]!;
