@@ -53,9 +53,12 @@ describe('the packed library in another project', () => {
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'tumorscope-package-'));
-    const packed = JSON.parse(
-      run('npm', ['pack', '--json', '--pack-destination', tmp], repoRoot, 10 * MINUTES),
-    ) as { filename: string; files: PackedFile[] }[];
+    const printed = run('npm', ['pack', '--json', '--pack-destination', tmp], repoRoot, 10 * MINUTES);
+    // The JSON array follows whatever prepack's build printed.
+    const packed = JSON.parse(printed.slice(printed.search(/^\[/m))) as {
+      filename: string;
+      files: PackedFile[];
+    }[];
     const tarball = join(tmp, packed[0]!.filename);
     files = packed[0]!.files.map((f) => f.path);
 

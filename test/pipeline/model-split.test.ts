@@ -22,7 +22,7 @@ const manifest = (train: string[], val: string[], test: string[]) => ({
   splits: Object.fromEntries(
     Object.entries({ train, val, test }).map(([name, patients]) => [
       name,
-      { patients, slices: patients.length, positives: 0, institutions: {} },
+      { patients, slices: patients.length, positives: 0, institutions: { CS: patients.length } },
     ]),
   ),
 });
