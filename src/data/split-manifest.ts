@@ -250,6 +250,11 @@ export function writeSplitManifest(path: string, manifest: SplitManifest): void 
   renameSync(tmp, path);
 }
 
+/** The patients a model trained on `m` (fold `fold`) learnt from: its training and validation splits. */
+export function trainingPatients(m: SplitManifest, fold = 0): { train: string[]; val: string[] } {
+  return { train: patientsOf(m, 'train', fold), val: patientsOf(m, 'val', fold) };
+}
+
 /** The patient ids of one split (of one fold for k-fold manifests). */
 export function patientsOf(m: SplitManifest, split: SplitName, fold = 0): string[] {
   if (m.kind === 'k-fold') {

@@ -75,24 +75,6 @@ export function classifierScores(model: Module, o: InferenceInputs): Float32Arra
   return scores;
 }
 
-/** Binary masks (0/1, H×W per slice, concatenated) of a segmenter that returns logits, cut at `threshold`. */
-export function segmenterMasks(model: Module, o: InferenceInputs & { threshold: number }): Uint8Array {
-  const px = o.cache.width * o.cache.height;
-  const masks = new Uint8Array(o.indices.length * px);
-  model.eval();
-  noGrad(() =>
-    forEachBatch(o.indices, o.batchSize, (batch, first) => {
-      const { images } = assembleBatch(o.cache, batch, {
-        preprocess: o.preprocess,
-        volumeStats: o.volumeStats,
-      });
-      const predicted = F.sigmoid(model.forward(images)).ge(o.threshold).to('uint8').contiguous().data();
-      masks.set(predicted as Uint8Array, first * px);
-    }),
-  );
-  return masks;
-}
-
 /** Tumour probability maps (H×W per slice, concatenated) of slices of the cache, with the given flip TTA. */
 export function segmenterProbabilities(model: Module, o: InferenceInputs & { tta: TtaMode }): Float32Array {
   const { cache, preprocess } = o;

@@ -24,8 +24,8 @@ export interface SliceInput {
 /** One slice's result: the API's fields (prediction-schema.ts), with the mask as bytes. */
 export interface SlicePrediction extends Omit<SliceResult, 'mask' | 'image'> {
   /**
-   * height × width bytes of 0/1 at the input's size (nearest resize of the segmenter's output), when `tumour`;
-   * it may be empty where post-processing removed what the segmenter found.
+   * height × width bytes of 0/1 at the input's size (nearest resize of the final output), when `tumour`.
+   * (A nearest resize to a much smaller input can drop a tiny mask: `areaPixels` then says 0.)
    */
   mask: Uint8Array | null;
   /**
@@ -144,15 +144,21 @@ function decodedVolume(volume: readonly SliceInput[]): VolumeImages {
   };
 }
 
-function summarise(patient: string, slices: readonly SlicePrediction[]): PatientPrediction {
+function summarise(
+  patient: string,
+  slices: readonly SlicePrediction[],
+  volumeSteps: string[],
+): PatientPrediction {
   const positive = slices.filter((s) => s.tumour);
   return {
     patient,
     slices: slices.length,
     positiveSlices: positive.length,
+    classifierCalledSlices: slices.filter((s) => s.classifierCall).length,
     firstPositiveSlice: positive[0]?.slice ?? null,
     lastPositiveSlice: positive[positive.length - 1]?.slice ?? null,
     volumeVoxels: slices.reduce((sum, s) => sum + s.areaPixels, 0),
+    volumeSteps,
   };
 }
 
@@ -190,6 +196,7 @@ export async function predictSlices(
         height,
         probability: outcome.probability[k]!,
         score: outcome.score[k]!,
+        classifierCall: outcome.classifierCall[k]!,
       };
       if (!outcome.tumour[k]) {
         const none = options.probabilities ? { probabilities: null } : {};
@@ -206,7 +213,7 @@ export async function predictSlices(
       return { ...base, tumour: true, mask, areaPixels: area, bbox, ...probabilities };
     });
     slices.push(...predicted);
-    patients.push(summarise(volume[0]!.patient, predicted));
+    patients.push(summarise(volume[0]!.patient, predicted, outcome.volumeSteps));
     done += volume.length;
     options.onProgress?.(done, total);
   }

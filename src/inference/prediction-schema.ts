@@ -16,13 +16,20 @@ const probability = z.number().min(0).max(1);
 export const patientPredictionSchema = z.strictObject({
   patient: z.string(),
   slices: z.number().int().positive(),
-  /** Slices the pipeline called tumour (`tumour`). */
+  /** Slices whose final mask holds tumour (`tumour`). */
   positiveSlices: z.number().int().min(0),
+  /** Slices the classifier itself called tumour (`classifierCall`), whatever the final masks hold. */
+  classifierCalledSlices: z.number().int().min(0),
   /** Slice numbers of the first and last positive slice. */
   firstPositiveSlice: z.number().nullable(),
   lastPositiveSlice: z.number().nullable(),
   /** Tumour pixels over the patient's slices, at the input size (the sum of areaPixels). */
   volumeVoxels: z.number().int().min(0),
+  /**
+   * The steps that read the patient's whole volume (the largest 3-D component, a gate smoothed along slices), in
+   * words: a slice's result depends on the slices sent with it. Empty when none ran.
+   */
+  volumeSteps: z.array(z.string()),
 });
 
 export const sliceResultSchema = z.strictObject({
@@ -38,12 +45,14 @@ export const sliceResultSchema = z.strictObject({
   probability,
   /** What the gate compared with its threshold: the classifier's P under the reference gate, else the fused score. */
   score: probability,
-  /** The slice decision (see VolumeOutcome.tumour). */
+  /** The slice decision, the final output's: its mask holds tumour (see VolumeOutcome.tumour). */
   tumour: z.boolean(),
+  /** The classifier's own call (P(tumour) at or above its threshold); the gate and the mask decide `tumour`. */
+  classifierCall: z.boolean(),
   areaPixels: z.number().int().min(0),
   /** The smallest box holding the mask, in input pixels; null when the mask is empty or absent. */
   bbox: boundingBoxSchema.nullable(),
-  /** data:image/png;base64 of the 0/255 mask at the input's size; null where the slice is not called tumour. */
+  /** data:image/png;base64 of the 0/255 mask at the input's size; null where the slice holds no tumour. */
   mask: z.string().startsWith('data:image/png;base64,').nullable(),
   /** The input slice as a PNG data URI (include=image). */
   image: z.string().startsWith('data:image/png;base64,').optional(),

@@ -2,7 +2,8 @@
 // the browser alike. Stage 1 scores every slice; the gate (the fusion of the two stages, postprocess/fusion.ts)
 // calls slices positive; stage 2 segments them (every slice when the gate reads the segmenter's output, only the
 // called ones when the classifier alone decides); the masks are thresholded, the slices the gate rejects emptied,
-// and the saved post-processing (small components, largest 3-D component) runs on the whole volume. The networks
+// and the saved post-processing (small components, largest 3-D component) runs on the whole volume; a slice holds
+// tumour when its final mask does (the gate's and the classifier's own calls are returned beside). The networks
 // run behind two runners (libtorch-runners.ts in Node, src/export/onnx/onnx-runners.ts in Node or the page), so this file is
 // pure and asynchronous and imports nothing platform-specific.
 import { type PreprocessConfig, preprocessSlices, volumeStats } from '../data/preprocess.ts';
@@ -79,10 +80,19 @@ export interface VolumeOutcome {
   /** What the gate compared with its threshold (the fused, possibly smoothed, score) per slice. */
   score: Float32Array;
   /**
-   * The slice decision: the gate called it; with a gate of threshold 0 (every slice called), the final mask of
-   * the slice holds tumour.
+   * The slice decision, the final output's: the slice's final mask holds tumour. A slice the gate called can
+   * still end up empty (the pixel threshold, small components, the largest 3-D component remove it all).
    */
   tumour: boolean[];
+  /** What the gate called (its score at or above its threshold), before the masks were made. */
+  gateCall: boolean[];
+  /** The classifier's own call (P(tumour) at or above its threshold), whichever gate decided. */
+  classifierCall: boolean[];
+  /**
+   * The steps that made a slice's result depend on the other slices of its volume (so that a slice predicted
+   * alone can differ from the same slice inside its patient), each in words; empty when none ran.
+   */
+  volumeSteps: string[];
   /** End to end, D×H×W 0/1 at the segmenter's input size: the slices the gate rejects are empty. */
   final: Uint8Array;
   /** With `aloneOn`: the segmenter alone (no gate), post-processed as one volume; meaningful on those slices. */
@@ -191,8 +201,17 @@ export async function twoStageVolume(
     if (!c) gated.fill(0, k * pixels, (k + 1) * pixels);
   });
   const final = postprocessMask(gated, d, height, width, post);
-  const tumour = called.map((c, k) => c && (fusion.threshold > 0 || holdsTumour(final, k, pixels)));
-  const outcome: VolumeOutcome = { probability, score, tumour, final };
+  const tumour = all.map((k) => holdsTumour(final, k, pixels));
+  const classifierCall = Array.from(probability, (p) => p >= models.classifier.threshold);
+  const outcome: VolumeOutcome = {
+    probability,
+    score,
+    tumour,
+    gateCall: called,
+    classifierCall,
+    final,
+    volumeSteps: volumeSteps(models, fusion, d),
+  };
   if (o.aloneOn) outcome.alone = postprocessMask(raw, d, height, width, post);
   if (o.keepProbabilities) {
     outcome.probabilities = all.map(() => null);
@@ -201,6 +220,28 @@ export async function twoStageVolume(
     });
   }
   return outcome;
+}
+
+/**
+ * The steps that read the whole patient volume, in words, for a volume of `depth` slices. On one slice they ran
+ * on it alone, so the same slice inside its patient's folder can come out otherwise: the words say so.
+ */
+export function volumeSteps(models: TwoStageModels, fusion: FusionConfig, depth: number): string[] {
+  const where =
+    depth === 1
+      ? 'on this one slice alone (inside its patient folder the slice can come out otherwise)'
+      : "across the patient's slices (a slice's result depends on the others given with it)";
+  const steps: string[] = [];
+  if (models.segmenter.postprocess.largest3DComponent) steps.push(`largest 3-D component ${where}`);
+  if (fusion.sliceRadius > 0) steps.push(`gate score averaged along ±${fusion.sliceRadius} slices ${where}`);
+  for (const [stage, runner] of [
+    ['classifier', models.classifier],
+    ['segmenter', models.segmenter],
+  ] as const) {
+    if (runner.preprocess.intensity.kind === 'volume-zscore')
+      steps.push(`${stage} input normalised by volume statistics ${where}`);
+  }
+  return steps;
 }
 
 function holdsTumour(mask: Uint8Array, k: number, pixels: number): boolean {

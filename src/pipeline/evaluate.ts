@@ -24,6 +24,7 @@ import {
   runnersOf,
   type SegmenterSpec,
 } from './load-model.ts';
+import { modelSplit, trainedOnWarning } from './model-split.ts';
 import { readModelTrainingLog } from './model-training-log.ts';
 import { type PostprocessStep, postprocessSteps } from './postprocess-steps.ts';
 import { sha256File, sourceCommit } from './provenance.ts';
@@ -45,6 +46,8 @@ export interface EvaluateOptions {
   /** Best and worst tumour slices shown in the report, each (default 4). */
   galleryCount?: number;
   skipBadFiles?: boolean;
+  /** false: read a kaggle_3m folder without data.csv (the CLI's --no-metadata). */
+  requireMetadata?: boolean;
   /** Also score each post-processing step on its own (one more segmenter pass, four with TTA): postprocess-steps.json. */
   postprocessSteps?: boolean;
   log: (line: string) => void;
@@ -59,6 +62,8 @@ export interface EvaluateResult {
   steps?: PostprocessStep[];
   reportPath: string;
   scope: string;
+  /** Said while evaluating and again at the end: evaluated patients a model learnt from. */
+  warnings: string[];
 }
 
 /** Seconds spent in each named phase, for metrics.json. */
@@ -131,12 +136,18 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
       fold: o.fold,
       sizes: [classifierSize, segmenterSize],
       skipBadFiles: o.skipBadFiles,
+      requireMetadata: o.requireMetadata,
       log: o.log,
     }),
   );
   o.log(`evaluating ${data.scope}`);
   const { indices, caches } = data;
   const segmenterCache = caches.get(sizeKey(segmenterSize))!;
+  const evaluated = [...new Set(indices.map((i) => segmenterCache.slices[i]!.patientId))];
+  const warnings = [classifier, segmenter].flatMap(
+    (m) => trainedOnWarning(m.kind, modelSplit(m.base, m.config), evaluated) ?? [],
+  );
+  for (const warning of warnings) o.log(`warning: ${warning}`);
   // Each stage's network time, as the core interleaves them patient by patient.
   const untimed = runnersOf({ classifier, segmenter });
   const runners = timed(untimed, timer);
@@ -184,6 +195,7 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
     files: steps ? ['postprocess-steps.json', ...written.files] : written.files,
     reportPath: join(o.out, 'report.html'),
     scope: data.scope,
+    warnings,
   };
 }
 
@@ -199,6 +211,7 @@ export function evaluationSummary(result: EvaluateResult): string[] {
       (s) =>
         `post-processing, segmenter alone: ${s.step}: patient Dice mean ${formatMetric(s.meanPatientDice)}, median ${formatMetric(s.medianPatientDice)}; tumour-slice Dice ${formatMetric(s.meanSliceDice)}, IoU ${formatMetric(s.meanSliceIoU)}`,
     ),
+    ...result.warnings.map((w) => `warning: ${w}`),
     `report: ${result.reportPath}`,
     'Research tool, not a medical device: nothing here is a diagnosis.',
   ];

@@ -22,6 +22,8 @@ export interface EvaluationDataOptions {
   /** Every size the models need; each is decoded once. */
   sizes: readonly InputSize[];
   skipBadFiles?: boolean;
+  /** false: a kaggle_3m folder without data.csv is read as well (default: required for TCGA-named patients). */
+  requireMetadata?: boolean;
   log: (line: string) => void;
 }
 
@@ -68,7 +70,11 @@ function sameSlices(a: SliceCache, b: SliceCache): boolean {
 
 export async function loadEvaluationData(o: EvaluationDataOptions): Promise<EvaluationData> {
   const warn = (m: string) => o.log(`warning: ${m}`);
-  const scanned = scanDataset(o.data, { skipBadFiles: o.skipBadFiles ?? false, warn });
+  const scanned = scanDataset(o.data, {
+    skipBadFiles: o.skipBadFiles ?? false,
+    warn,
+    ...(o.requireMetadata === undefined ? {} : { requireMetadata: o.requireMetadata }),
+  });
   if (!scanned.hasMasks) {
     throw new Error(`${scanned.source}: evaluation needs a ground-truth mask (…_mask.tif) for every slice`);
   }
@@ -80,12 +86,7 @@ export async function loadEvaluationData(o: EvaluationDataOptions): Promise<Eval
   for (const size of o.sizes) {
     const key = sizeKey(size);
     if (caches.has(key)) continue;
-    const bar = progress(
-      `decode ${size.width}×${size.height}`,
-      total,
-      o.log,
-      Math.max(1, Math.ceil(total / 10)),
-    );
+    const bar = progress(`decode ${size.width}×${size.height}`, total, o.log, 1);
     const cache = await loadSlices(index, {
       ...size,
       skipBadFiles: o.skipBadFiles ?? false,

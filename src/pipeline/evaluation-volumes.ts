@@ -68,7 +68,7 @@ export async function pipelineRecords(
   const records: SliceRecord[] = [];
   const tumourFinalMasks = new Map<number, Uint8Array>();
   const volumes = patientVolumes(indices, truthCache);
-  const bar = progress('two stages (patients)', volumes.length, o.log, tenth(volumes.length));
+  const bar = progress('two stages (patients)', volumes.length, o.log, 1);
   for (const volume of volumes) {
     const tumour = volume.map((i) => truthCache.tumourPixels[i]! > 0);
     const outcome = await twoStageVolume(models, cacheVolume(caches, volume), {
@@ -97,6 +97,3 @@ export async function pipelineRecords(
   bar.stop();
   return { records, tumourFinalMasks };
 }
-
-/** Progress lines about ten times over a loop. */
-export const tenth = (total: number) => Math.max(1, Math.ceil(total / 10));

@@ -11,7 +11,7 @@ import { maskOverlap, type Overlap, segmentationScores } from '../metrics/segmen
 import { applyPostprocess } from '../postprocess/apply.ts';
 import { NO_POSTPROCESS, type PostprocessConfig, type TtaMode } from '../postprocess/config.ts';
 import { sizeKey } from './evaluation-data.ts';
-import { cacheVolume, tenth, trueMask } from './evaluation-volumes.ts';
+import { cacheVolume, trueMask } from './evaluation-volumes.ts';
 
 export interface PostprocessStep {
   /** What this row adds to the one before, e.g. 'threshold 0.40'. */
@@ -74,7 +74,7 @@ export async function postprocessSteps(
     `post-processing steps (patients, ${modes.length} segmenter pass${modes.length > 1 ? 'es' : ''})`,
     volumes.length,
     o.log,
-    tenth(volumes.length),
+    1,
   );
   for (const volume of volumes) {
     const images = cacheVolume(caches, volume);

@@ -37,7 +37,11 @@ export interface InferenceService {
   close(): Promise<void>;
 }
 
-const WORKER_ENTRY = new URL('./inference-worker.ts', import.meta.url).href;
+// The worker's file beside this one: .ts in a checkout, .js in the package's compiled dist/.
+const WORKER_ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './inference-worker.ts' : './inference-worker.js',
+  import.meta.url,
+).href;
 
 /**
  * The worker runs TypeScript, but hooks that tsx registered here (bin/tumorscope.js calls tsx's register()) do

@@ -7,6 +7,7 @@ import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
+import { trainingPatients } from '../data/split-manifest.ts';
 import {
   Adam,
   CosineAnnealingLR,
@@ -149,6 +150,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
       command: o.command,
       split: data.manifestPath,
       fold: o.fold ?? null,
+      // Which patients it learnt from, so that an evaluation on them can say so wherever the split file is.
+      patients: trainingPatients(data.manifest, o.fold ?? 0),
       seed: o.seed,
       epochs: o.epochs,
       batch: o.batch,
@@ -188,8 +191,11 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
       if (epoch === warmup + 1 && !o.freezeBackbone && warmup > 0)
         o.log(`head warm-up over: training every layer`);
     },
-    trainEpoch: (epoch) =>
-      trainEpoch({
+    trainEpoch: (epoch) => {
+      // Training accuracy as Keras reports it: on the batches as trained (augmented, dropout on), before each step.
+      let correct = 0;
+      let seen = 0;
+      const { train_loss } = trainEpoch({
         epoch,
         seed: o.seed,
         cache,
@@ -200,10 +206,18 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
         volumeStats,
         augment: o.augment,
         optimizer,
-        loss: (b) => F.crossEntropy(model.forward(b.images), b.labels!, { weight: weightTensor }),
+        loss: (b) => {
+          const logits = model.forward(b.images);
+          correct += logits.detach().argmax(1).eq(b.labels!).sum().item();
+          seen += b.labels!.shape[0]!;
+          return F.crossEntropy(logits, b.labels!, { weight: weightTensor });
+        },
         log: o.log,
         parallel,
-      }),
+      });
+      const accuracy = correct / seen;
+      return { train_loss, train_accuracy: parallel ? parallel.mean(accuracy) : accuracy };
+    },
     validate: () => {
       const scores = classifierScores(model, {
         cache,

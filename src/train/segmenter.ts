@@ -4,22 +4,26 @@
 
 import { join } from 'node:path';
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
-import { cacheVolumeStats } from '../data/batch.ts';
+import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
 import { groupByPatient } from '../data/group-by-patient.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
+import { trainingPatients } from '../data/split-manifest.ts';
 import {
   Adam,
   CosineAnnealingLR,
+  F,
   loadWeightsInto,
   type Module,
   manualSeed,
+  noGrad,
   type ProcessGroup,
   readModelConfig,
   saveModel,
   writeJsonAtomic,
 } from '../engine/index.ts';
-import { segmenterMasks, segmenterProbabilities } from '../inference/network-outputs.ts';
+import { forEachBatch } from '../inference/batches.ts';
+import { segmenterProbabilities } from '../inference/network-outputs.ts';
 import { maskOverlap, segmentationScores } from '../metrics/segmentation.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
 import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
@@ -149,6 +153,8 @@ export async function trainSegmenter(
       command: o.command,
       split: data.manifestPath,
       fold: o.fold ?? null,
+      // Which patients it learnt from, so that an evaluation on them can say so wherever the split file is.
+      patients: trainingPatients(data.manifest, o.fold ?? 0),
       seed: o.seed,
       epochs: o.epochs,
       batch: o.batch,
@@ -194,7 +200,7 @@ export async function trainSegmenter(
         log: o.log,
         parallel,
       }),
-    validate: () => validateSegmenter(model, data, preprocess, volumeStats, o.batch),
+    validate: () => validateSegmenter(model, data, preprocess, volumeStats, o.batch, o.loss),
   });
 
   // Post-processing (threshold, small components, largest 3-D component, flip TTA) is chosen on validation with
@@ -279,17 +285,23 @@ export function validateSegmenter(
   preprocess: PreprocessConfig,
   volumeStats: ReturnType<typeof cacheVolumeStats>,
   batchSize: number,
+  loss: SegmentationLossName,
 ): Record<string, number> {
   const { cache, val } = data;
   const px = cache.width * cache.height;
-  const masks = segmenterMasks(model, {
-    cache,
-    indices: val,
-    preprocess,
-    volumeStats,
-    batchSize,
-    threshold: 0.5,
-  });
+  // One pass gives both the masks at 0.5 and the training loss on validation (mean over slices), so that the
+  // curves show the same loss on both splits.
+  const masks = new Uint8Array(val.length * px);
+  let lossSum = 0;
+  model.eval();
+  noGrad(() =>
+    forEachBatch(val, batchSize, (batch, first) => {
+      const b = assembleBatch(cache, batch, { preprocess, volumeStats });
+      const logits = model.forward(b.images);
+      lossSum += segmentationLoss(loss, logits, b.masks!).item() * batch.length;
+      masks.set(F.sigmoid(logits).ge(0.5).to('uint8').contiguous().data() as Uint8Array, first * px);
+    }),
+  );
   const positions = val.map((_, k) => k);
   const volumes = [...groupByPatient(positions, (k) => cache.patientIndex[val[k]!]!).values()].map((volume) =>
     volume.map((k) =>
@@ -301,6 +313,7 @@ export function validateSegmenter(
   );
   const scores = segmentationScores(volumes);
   return {
+    val_loss: lossSum / val.length,
     val_patient_dice: scores.meanPatientDice,
     val_patient_dice_median: scores.medianPatientDice,
     val_patient_iou: scores.meanPatientIoU,

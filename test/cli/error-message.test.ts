@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
+import { registerEvaluate } from '../../src/cli/commands/evaluate.ts';
 import { registerExport } from '../../src/cli/commands/export.ts';
 import { registerPredict } from '../../src/cli/commands/predict.ts';
 import { registerTrain } from '../../src/cli/commands/train.ts';
@@ -22,6 +23,7 @@ function command(...path: string[]): Command {
   const program = new Command();
   registerTrain(program);
   registerDataInspect(program);
+  registerEvaluate(program);
   registerPredict(program);
   registerExport(program);
   let found: Command | undefined = program;
@@ -45,6 +47,11 @@ describe('error messages on the command line', () => {
   it("name the running command's flags for the data layer's remedies, and only those it has", () => {
     assert.equal(
       errorMessage(missingCsv, command('data', 'inspect')),
+      '/d/data.csv: data.csv not found; use --skip-bad-files or --no-metadata to go without it',
+    );
+    // evaluate has the option data inspect has for it.
+    assert.equal(
+      errorMessage(missingCsv, command('evaluate')),
       '/d/data.csv: data.csv not found; use --skip-bad-files or --no-metadata to go without it',
     );
     assert.equal(

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import sharp from 'sharp';
-import { patientTable, registerPredict } from '../../src/cli/commands/predict.ts';
+import { patientTable, registerPredict, volumeStepLines } from '../../src/cli/commands/predict.ts';
 import { TooManySlicesError } from '../../src/data/errors.ts';
 import { MAX_SLICES_PER_PATIENT } from '../../src/data/slice-names.ts';
 import { FileWriteError, setNumThreads } from '../../src/engine/index.ts';
@@ -97,9 +97,9 @@ describe('tumorscope predict', () => {
       `${everything.segmenter}.json`,
     ]);
     assert.ok(printed.includes(NOTICE));
-    assert.match(printed, /patient\s+slices\s+positive\s+slice range\s+volume \(voxels\)/);
-    assert.match(printed, /TCGA_AA_0001_20000101\s+3\s+3\s+1–3\s+1200/);
-    assert.match(printed, /TCGA_BB_0002_20000101\s+2\s+2\s+1–2\s+1080/);
+    assert.match(printed, /patient\s+slices\s+tumour\s+classifier called\s+slice range\s+volume \(voxels\)/);
+    assert.match(printed, /TCGA_AA_0001_20000101\s+3\s+3\s+3\s+1–3\s+1200/);
+    assert.match(printed, /TCGA_BB_0002_20000101\s+2\s+2\s+2\s+1–2\s+1080/);
     assert.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'mine');
     assert.ok(existsSync(join(out, 'TCGA_AA_0001_20000101', 'old.png')));
 
@@ -176,7 +176,7 @@ describe('tumorscope predict', () => {
       none.slices.every((s) => !s.tumour && s.mask === null && s.overlay === null && s.areaPixels === 0),
     );
     assert.ok(!existsSync(join(rejected, 'TCGA_AA_0001_20000101')));
-    assert.match(printed, /TCGA_BB_0002_20000101\s+2\s+0\s+-\s+0/);
+    assert.match(printed, /TCGA_BB_0002_20000101\s+2\s+0\s+0\s+-\s+0/);
   });
 
   it('refuses a mask file and a missing model, naming the file', async () => {
@@ -319,28 +319,37 @@ describe('tumorscope predict', () => {
     });
   });
 
-  it('tabulates patients with a dash for no positive slice', () => {
-    const table = patientTable([
+  it("tabulates patients with a dash for no positive slice, the classifier's own calls beside the final ones", () => {
+    const patients = [
       {
         patient: 'a',
         slices: 10,
         positiveSlices: 0,
+        classifierCalledSlices: 1,
         firstPositiveSlice: null,
         lastPositiveSlice: null,
         volumeVoxels: 0,
+        volumeSteps: ['largest 3-D component on this one slice alone'],
       },
       {
         patient: 'long-name',
         slices: 3,
         positiveSlices: 2,
+        classifierCalledSlices: 3,
         firstPositiveSlice: 4,
         lastPositiveSlice: 9,
         volumeVoxels: 123,
+        volumeSteps: [],
       },
-    ]);
+    ];
+    const table = patientTable(patients);
     assert.equal(table.length, 3);
+    assert.match(table[0]!, /^patient\s+slices\s+tumour\s+classifier called\s+slice range\s+volume/);
     assert.ok(table.every((row) => row.length === table[0]!.length));
-    assert.match(table[1]!, /^a\s+10\s+0\s+-\s+0$/);
-    assert.match(table[2]!, /^long-name\s+3\s+2\s+4–9\s+123$/);
+    assert.match(table[1]!, /^a\s+10\s+0\s+1\s+-\s+0$/);
+    assert.match(table[2]!, /^long-name\s+3\s+2\s+3\s+4–9\s+123$/);
+    assert.deepEqual(volumeStepLines(patients), [
+      'volume step (a): largest 3-D component on this one slice alone',
+    ]);
   });
 });

@@ -11,7 +11,13 @@ import sharp from 'sharp';
 import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
 import { scanDataset } from '../../src/data/dataset-index.ts';
 import { distribution, formatSummary, summariseDataset } from '../../src/data/dataset-summary.ts';
-import { chooseGridSlices, overlayGrid } from '../../src/data/overlay-grid.ts';
+import {
+  captionsSvg,
+  chooseGridSlices,
+  overlayGrid,
+  tileCaption,
+  writeRgbPng,
+} from '../../src/data/overlay-grid.ts';
 import { mulberry32 } from '../../src/data/random.ts';
 import { loadSlices } from '../../src/data/slice-cache.ts';
 import { repoRoot, tempDir, writeKaggleFolder } from './fixtures.ts';
@@ -80,6 +86,46 @@ test('grid: tiles in place, mask outlined in full colour and filled at partial o
     Math.round(inside[2]! / 2),
   ]);
   assert.deepEqual(at(16, 0), [0, 0, 0], 'gap between tiles');
+});
+
+test('grid captions: each tile labelled with its patient and slice number, in a band along its top', async (t) => {
+  const root = writeKaggleFolder(tempDir(t), PATIENTS);
+  const cache = await loadSlices(scanDataset(root), { width: 64 });
+  const grid = overlayGrid(cache, [0, 6], { columns: 2, gap: 2 });
+  assert.deepEqual(
+    grid.tiles.map((tile) => [tile.x, tile.y, tile.slice]),
+    [
+      [0, 0, 0],
+      [66, 0, 6],
+    ],
+  );
+  const captions = grid.tiles.map((tile) => ({ tile, text: tileCaption(cache, tile.slice) }));
+  assert.deepEqual(
+    captions.map((c) => c.text),
+    ['TCGA_CS_0001_20000101 #1', 'TCGA_HT_0003_20000101 #1'],
+  );
+  assert.match(
+    captionsSvg(grid, '', [{ tile: grid.tiles[0]!, text: 'a<b&"c"' }]),
+    /a&lt;b&amp;&quot;c&quot;/,
+  );
+  // A black picture, so that only the captions light pixels up.
+  const black = { ...grid, data: new Uint8Array(grid.data.length) };
+  const path = join(tempDir(t), 'captioned.png');
+  await writeRgbPng(path, black, captions);
+  const { data, info } = await sharp(readFileSync(path))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  assert.deepEqual([info.width, info.height], [grid.width, grid.height]);
+  const bright = (x0: number, x1: number, y0: number, y1: number) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++)
+      for (let x = x0; x < x1; x++) if (data[(y * info.width + x) * info.channels]! > 128) n++;
+    return n;
+  };
+  assert.ok(bright(0, 64, 0, 12) > 10, 'text in the first tile’s band');
+  assert.ok(bright(66, 130, 0, 12) > 10, 'text in the second tile’s band');
+  assert.equal(bright(0, grid.width, 20, grid.height), 0, 'nothing below the bands');
 });
 
 test('`tumorscope data inspect` prints the counts and writes the picture and JSON', (t) => {

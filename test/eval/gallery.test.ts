@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { selectGallerySlices } from '../../src/eval/gallery.ts';
-import { galleryItem } from '../../src/eval/report/gallery-images.ts';
+import { galleryItem, PREDICTION_COLOUR, TRUTH_COLOUR } from '../../src/eval/report/gallery-images.ts';
 import { isPng } from '../../src/eval/report/html.ts';
 import type { SliceRecord } from '../../src/eval/slices.ts';
 
@@ -43,7 +43,7 @@ describe('gallery selection', () => {
 });
 
 describe('gallery images', () => {
-  it('encodes the MRI and both masks as PNG files of the slice size, masks in black and white', async () => {
+  it('encodes the MRI, and the MRI with the truth in green and with the prediction in red, at the slice size', async () => {
     const width = 4;
     const height = 2;
     const mri = {
@@ -60,13 +60,21 @@ describe('gallery images', () => {
     assert.equal(item.patient, 'P');
     assert.equal(item.dice, 0.1); // 2 * 1 / (10 + 10)
     for (const png of [item.mri, item.trueMask, item.predMask]) assert.ok(isPng(png));
-    const decoded = await sharp(item.predMask).raw().toBuffer({ resolveWithObject: true });
-    assert.equal(decoded.info.width, width);
-    assert.equal(decoded.info.height, height);
-    const grey = [...decoded.data].filter((_, i) => i % decoded.info.channels === 0);
-    assert.deepEqual(grey, [0, 255, 0, 0, 0, 0, 0, 255]);
     const rgb = await sharp(item.mri).raw().toBuffer();
     assert.deepEqual([...rgb], [...mri.data]);
+    // Every mask pixel of a 4×2 slice is on the mask's edge, so drawn in full colour; the others are the MRI's.
+    const drawn = (mask: Uint8Array, colour: number[]) =>
+      Array.from({ length: width * height }, (_, p) =>
+        mask[p] ? colour : [...mri.data.subarray(p * 3, p * 3 + 3)],
+      ).flat();
+    for (const [png, mask, colour] of [
+      [item.trueMask, trueMask, TRUTH_COLOUR],
+      [item.predMask, predMask, PREDICTION_COLOUR],
+    ] as const) {
+      const decoded = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([decoded.info.width, decoded.info.height, decoded.info.channels], [width, height, 3]);
+      assert.deepEqual([...decoded.data], drawn(mask, [...colour]));
+    }
   });
   it('rejects pixels that do not match the size', async () => {
     const mri = { data: new Uint8Array(5), width: 2, height: 2, channels: 1 as const };

@@ -143,9 +143,46 @@ describe('report.html', () => {
   });
   it('embeds the gallery as PNG data URIs and refuses other bytes', () => {
     assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 6);
+    assert.ok(html.includes('<figcaption>truth on the MRI (green)</figcaption>'));
+    assert.ok(html.includes('<figcaption>prediction on the MRI (red)</figcaption>'));
     assert.ok(html.includes('Worst: TCGA_XX_0002, slice 3, Dice 0.050'));
     const bad = { ...input.gallery![0]!, mri: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) };
     assert.throws(() => renderReportHtml({ ...input, gallery: [bad] }, figures), /not a PNG/);
+  });
+  it('keeps the run table narrow: files and hashes in cells, each whole model config folded below', () => {
+    const section = html.slice(
+      html.indexOf('<section id="provenance">'),
+      html.indexOf('<section id="definitions">'),
+    );
+    const cells = [...section.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]!);
+    assert.ok(cells.length > 0);
+    for (const cell of cells)
+      assert.ok(cell.length <= 100, `a ${cell.length}-character cell: ${cell.slice(0, 60)}…`);
+    assert.equal((section.match(/<details class="config"><summary>/g) ?? []).length, 2);
+    assert.ok(section.includes(escapeHtml(JSON.stringify(metrics.models.segmenter.config, null, 2))));
+    // Long unbroken values (paths, hashes) wrap inside their cell rather than widen the page.
+    assert.match(html, /td\{overflow-wrap:anywhere\}/);
+  });
+  it('labels the ROC operating point with its threshold', () => {
+    const c = metrics.classification;
+    const label = `threshold ${c.threshold.toFixed(3)}: TPR ${c.recall!.toFixed(3)}, FPR ${(1 - c.specificity!).toFixed(3)}`;
+    assert.ok(figures.roc!.svg.includes(label), label);
+  });
+  it('names the training curves a log lacks', () => {
+    // The classifier's log here has losses on both splits but no accuracy at all.
+    assert.ok(html.includes('The classifier&#39;s log has no train accuracy or validation accuracy'));
+    const both = renderReportHtml(
+      {
+        ...input,
+        trainingLogs: {
+          classifier: classifierLog.map((r) => ({ ...r, train_accuracy: 0.9, val_accuracy: 0.8 })),
+          segmenter: [{ epoch: 1, train_loss: 1, val_patient_dice: 0.5 }],
+        },
+      },
+      figures,
+    );
+    assert.ok(!both.includes('classifier&#39;s log has no'));
+    assert.ok(both.includes('The segmenter&#39;s log has no validation loss'));
   });
   it('escapes text from the inputs', () => {
     assert.ok(html.includes('dense&lt;net&gt;&amp;121'));

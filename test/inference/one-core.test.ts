@@ -45,6 +45,7 @@ interface Answer {
   probability: number;
   score: number;
   tumour: boolean;
+  classifierCall: boolean;
   areaPixels: number;
   bbox: unknown;
   mask: number[] | null;
@@ -56,6 +57,7 @@ const answerOf = (s: Omit<Answer, 'mask'>, mask: Uint8Array | null): Answer => (
   probability: s.probability,
   score: s.score,
   tumour: s.tumour,
+  classifierCall: s.classifierCall,
   areaPixels: s.areaPixels,
   bbox: s.bbox,
   mask: mask ? Array.from(mask, (v) => (v ? 1 : 0)) : null,
@@ -136,11 +138,11 @@ function todaysAnswer(models: LoadedModels, volume: SliceInput[]): Answer[] {
   }
   const final = postprocessMask(raw, volume.length, s.height, s.width, segmenter.postprocess);
   return volume.map((input, k) => {
-    const tumour = called.includes(k);
+    // The final output decides: a called slice whose mask post-processing emptied holds no tumour.
+    const atModel = final.slice(k * pixels, (k + 1) * pixels);
+    const tumour = atModel.some((v) => v !== 0);
     const { width, height } = input.image;
-    const mask = tumour
-      ? resizeNearest(final.slice(k * pixels, (k + 1) * pixels), s.width, s.height, width, height)
-      : null;
+    const mask = tumour ? resizeNearest(atModel, s.width, s.height, width, height) : null;
     return answerOf(
       {
         name: input.name,
@@ -148,6 +150,7 @@ function todaysAnswer(models: LoadedModels, volume: SliceInput[]): Answer[] {
         probability: scores[k]!,
         score: scores[k]!,
         tumour,
+        classifierCall: scores[k]! >= classifier.config.threshold,
         areaPixels: mask ? mask.reduce((n, v) => n + (v ? 1 : 0), 0) : 0,
         bbox: null,
       },
@@ -233,9 +236,11 @@ describe('one two-stage core for predict, the server and the browser', () => {
       assert.deepEqual(patients[1], patients[0]);
       assert.deepEqual(patients[2], patients[0]);
       for (const s of predict) {
-        if (fusion.threshold > 0) assert.equal(s.tumour, s.score >= fusion.threshold, s.name);
-        else assert.equal(s.tumour, s.areaPixels > 0, `${s.name}: with no gate the mask decides`);
+        // The final mask decides; the gate only lets a slice through.
+        assert.equal(s.tumour, s.areaPixels > 0, `${s.name}: the final mask decides`);
+        if (s.tumour) assert.ok(s.score >= fusion.threshold, `${s.name}: a slice the gate rejects is empty`);
         assert.equal(s.mask !== null, s.tumour, s.name);
+        assert.equal(s.classifierCall, s.probability >= models.classifier.config.threshold, s.name);
       }
       assert.ok(
         predict.some((s) => s.tumour),

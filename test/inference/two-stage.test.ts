@@ -1,7 +1,7 @@
 // The two-stage core (src/inference/two-stage.ts) with stand-in networks whose outputs are known: which slices
-// each gate sends to the segmenter, what it scores them by, how a gate of threshold 0 leaves the decision to the
-// mask, and the segmenter-alone output evaluation asks for. With real networks and every inference path:
-// one-core.test.ts.
+// each gate sends to the segmenter, what it scores them by, that the final mask decides (the gate's and the
+// classifier's own calls beside it), the steps that read the whole volume, and the segmenter-alone output
+// evaluation asks for. With real networks and every inference path: one-core.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PreprocessConfig } from '../../src/data/preprocess.ts';
@@ -82,14 +82,18 @@ describe('the two-stage core', () => {
   it('the reference gate: the classifier decides, the segmenter runs on the called slices only', async () => {
     const { run, seen } = setUp(classifier, segmenter);
     const out = await run();
-    assert.deepEqual(out.tumour, [true, false, true, false, true]);
+    assert.deepEqual(out.gateCall, [true, false, true, false, true]);
+    assert.deepEqual(out.classifierCall, [true, false, true, false, true]);
     assert.deepEqual(
       seen(),
       bytes([0.8, 0.2, 0.6]).sort((a, b) => a - b),
     );
     assert.deepEqual([...out.score], [...out.probability]);
-    // Called slice 2's segmenter output is below the pixel threshold: called, with an empty mask.
+    // Called slice 2's segmenter output is below the pixel threshold: called, but its final mask is empty, and
+    // the final output decides.
     assert.deepEqual(masked(out.final, 5), [true, false, false, false, true]);
+    assert.deepEqual(out.tumour, [true, false, false, false, true]);
+    assert.deepEqual(out.volumeSteps, []);
   });
 
   it('the segmenter detector scores by the largest pixel probability, after running on every slice', async () => {
@@ -97,6 +101,8 @@ describe('the two-stage core', () => {
     const out = await run({ detector: 'segmenter', sliceRadius: 0, threshold: 0.5 });
     assert.equal(seen().length, 5);
     assert.deepEqual(out.tumour, [true, true, false, false, true]);
+    // The classifier's own call, whatever gate decided: slice 1 is tumour though the classifier said no.
+    assert.deepEqual(out.classifierCall, [true, false, true, false, true]);
     assert.deepEqual(
       [...out.score].map((s) => Math.round(s * 255)),
       bytes(segmenter),
@@ -112,6 +118,9 @@ describe('the two-stage core', () => {
     const smoothed = await run({ detector: 'mean', sliceRadius: 1, threshold: 0.5 });
     // Averaged with the neighbours that exist: 0.7, 0.6, 0.35, 0.4, 0.4.
     assert.deepEqual(smoothed.tumour, [true, true, false, false, false]);
+    assert.deepEqual(smoothed.volumeSteps, [
+      "gate score averaged along ±1 slices across the patient's slices (a slice's result depends on the others given with it)",
+    ]);
     assert.ok(Math.abs(smoothed.score[0]! - (mean.score[0]! + mean.score[1]!) / 2) < 1e-6);
   });
 
@@ -148,6 +157,24 @@ describe('the two-stage core', () => {
       batch: 2,
       fusion: { detector: 'classifier', sliceRadius: 0, threshold: 0.5 },
     });
-    assert.deepEqual(given.tumour, [true, false, true, false, true]);
+    assert.deepEqual(given.gateCall, [true, false, true, false, true]);
+    assert.deepEqual(given.tumour, [true, false, false, false, true]);
+  });
+
+  it('says when the largest 3-D component made a slice alone differ from the same slice in its volume', async () => {
+    // One tumour pixel on slices 0, 1 and 3: slices 0–1 are one 3-D component, slice 3 another, smaller one.
+    const inside = setUp([0.9, 0.9, 0.9, 0.9], [0.9, 0.9, 0.1, 0.9], { largest3DComponent: true });
+    const volume = await inside.run();
+    assert.deepEqual(volume.tumour, [true, true, false, false]);
+    assert.deepEqual(volume.classifierCall, [true, true, true, true]);
+    assert.deepEqual(volume.volumeSteps, [
+      "largest 3-D component across the patient's slices (a slice's result depends on the others given with it)",
+    ]);
+    // Slice 3 alone is its own largest component: tumour, and the output says what ran on it alone.
+    const alone = await setUp([0.9], [0.9], { largest3DComponent: true }).run();
+    assert.deepEqual(alone.tumour, [true]);
+    assert.deepEqual(alone.volumeSteps, [
+      'largest 3-D component on this one slice alone (inside its patient folder the slice can come out otherwise)',
+    ]);
   });
 });

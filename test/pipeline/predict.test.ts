@@ -137,9 +137,11 @@ describe('predictSlices', () => {
     for (const s of prediction.slices) {
       const e = expected.get(`${s.patient}/${s.slice}`)!;
       assert.ok(Math.abs(s.probability - e.score) < 1e-5, `${s.name}: ${s.probability} vs ${e.score}`);
-      // A gate of threshold 0 calls every slice and leaves the decision to the mask.
+      // The final mask decides; the gate only lets slices through (a gate of threshold 0 lets every one).
       const threshold = m.classifier.config.threshold;
-      assert.equal(s.tumour, e.score >= threshold && (threshold > 0 || e.final.some((v) => v !== 0)));
+      assert.equal(s.tumour, e.final.some((v) => v !== 0));
+      if (e.score < threshold) assert.equal(s.tumour, false, `${s.name}: rejected by the gate`);
+      assert.equal(s.classifierCall, e.score >= threshold);
       const finalAtInput = resizeNearest(e.final, SEGMENTER_SIZE, SEGMENTER_SIZE, IMAGE_SIZE, IMAGE_SIZE);
       if (s.tumour) {
         assert.deepEqual(s.mask, finalAtInput, `${s.name}: mask differs from evaluation's final mask`);
@@ -221,8 +223,11 @@ describe('predictSlices', () => {
         [0, null, null, 0],
       );
     }
-    // A segmenter that marks every pixel (threshold 0): the called slices get full masks, the others none.
-    const full = withSettings(models, { postprocess: { threshold: 0 } });
+    // A segmenter that marks every pixel (threshold 0, nothing removed after): the called slices get full
+    // masks, the others none.
+    const full = withSettings(models, {
+      postprocess: { threshold: 0, minComponentArea: 0, largest3DComponent: false },
+    });
     const threshold = full.classifier.config.threshold;
     for (const s of (await predictSlices(full, inputs)).slices) {
       assert.equal(s.tumour, s.probability >= threshold);

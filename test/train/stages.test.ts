@@ -49,13 +49,24 @@ describe('training stages', () => {
     );
     for (const k of ['val_loss', 'val_accuracy', 'val_precision', 'val_recall', 'val_f1', 'val_auc'])
       assert.ok(k in log[0]!, k);
-    const config = readModelConfig<{ threshold: number; preprocess: { width: number }; kind: string }>(
-      join(out, 'best'),
-    );
+    // Accuracy on both splits, so that the report's curves compare them.
+    for (const r of log)
+      assert.ok(r['train_accuracy']! >= 0 && r['train_accuracy']! <= 1, `${r['train_accuracy']}`);
+    const config = readModelConfig<{
+      threshold: number;
+      preprocess: { width: number };
+      kind: string;
+      training: { patients: { train: string[]; val: string[] } };
+    }>(join(out, 'best'));
     assert.equal(config.kind, 'classifier');
     assert.equal(config.preprocess.width, SIZE);
     assert.ok(config.threshold >= 0 && config.threshold <= 1);
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
+    // The patients it learnt from travel with the model (evaluate warns on them wherever split.json is).
+    assert.deepEqual(config.training.patients, {
+      train: split.splits.train.patients,
+      val: split.splits.val.patients,
+    });
     const sets = ['train', 'val', 'test'].map((s) => new Set<string>(split.splits[s].patients));
     for (const id of sets[0]!) assert.ok(!sets[1]!.has(id) && !sets[2]!.has(id), `${id} in two splits`);
     // Checkpoints are row-major: one written by a channels-last run (the default) resumes on NCHW weights.
@@ -187,6 +198,8 @@ describe('training stages', () => {
     );
     for (const k of ['val_patient_dice', 'val_slice_dice', 'val_slice_iou', 'val_patient_iou'])
       assert.ok(k in log[0]!, k);
+    // The training loss on validation too (bce-dice: BCE ≥ 0 plus soft Dice loss in [0, 1]).
+    for (const r of log) assert.ok(Number.isFinite(r['val_loss']) && r['val_loss']! >= 0, `${r['val_loss']}`);
     assert.ok(existsSync(join(out, 'best.safetensors')));
     const config = readModelConfig<{
       network: { features: number };

@@ -19,6 +19,7 @@ function slice(name: string, mask: string | null): SlicePrediction {
     probability: 0.9,
     score: 0.9,
     tumour: mask !== null,
+    classifierCall: true,
     areaPixels: mask ? 3 : 0,
     bbox: null,
     mask,

@@ -93,12 +93,13 @@ describe('in-browser pipeline', () => {
     ];
     const result = await predictLocally(slices, { classifier, segmenter }, { batch: 2 });
     assert.deepEqual(
-      result.slices.map((s) => [s.name, s.patient, s.slice, s.tumour]),
+      result.slices.map((s) => [s.name, s.patient, s.slice, s.tumour, s.classifierCall]),
       [
-        ['A_1.tif', 'A', 1, false],
-        ['P_1.tif', 'P', 1, false],
-        ['P_2.tif', 'P', 2, true],
-        ['P_3.tif', 'P', 3, true],
+        ['A_1.tif', 'A', 1, false, false],
+        ['P_1.tif', 'P', 1, false, false],
+        ['P_2.tif', 'P', 2, true, true],
+        // Called by the classifier, but post-processing empties its mask: the final output says no tumour.
+        ['P_3.tif', 'P', 3, false, true],
       ],
     );
     assert.equal(seen.classifier, 4);
@@ -114,22 +115,27 @@ describe('in-browser pipeline', () => {
     assert.equal(p2!.mask![0], 0);
     assert.equal(p2!.mask![255], 0);
     assert.equal(p3!.areaPixels, 0, 'a one-pixel component is removed');
+    assert.equal(p3!.mask, null, 'no mask for a slice whose final output is empty');
     assert.deepEqual(result.patients, [
       {
         patient: 'A',
         slices: 1,
         positiveSlices: 0,
+        classifierCalledSlices: 0,
         firstPositiveSlice: null,
         lastPositiveSlice: null,
         volumeVoxels: 0,
+        volumeSteps: [],
       },
       {
         patient: 'P',
         slices: 3,
-        positiveSlices: 2,
+        positiveSlices: 1,
+        classifierCalledSlices: 2,
         firstPositiveSlice: 2,
-        lastPositiveSlice: 3,
+        lastPositiveSlice: 2,
         volumeVoxels: 16,
+        volumeSteps: [],
       },
     ]);
   });

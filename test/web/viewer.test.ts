@@ -233,6 +233,21 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
     assert.match(await textOf(page, '#server-status'), /Server ok/);
   });
 
+  it('keeps a usable layout in an 800 px window: the image and the patient list keep their size', async () => {
+    await page.setViewportSize({ width: 800, height: 800 });
+    try {
+      const image = await page.locator('#canvas-stack').boundingBox();
+      const patients = await page.locator('#patient-select').boundingBox();
+      // Three columns squeezed the image to ~200 px and the patient list to one letter.
+      assert.ok(image && image.width >= 480, `image ${image?.width} px wide`);
+      assert.ok(patients && patients.width >= 200, `patient list ${patients?.width} px wide`);
+      const page800 = Number(await page.evaluate('document.documentElement.scrollWidth'));
+      assert.ok(page800 <= 800, `the page is ${page800} px wide`);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('draws the predicted mask over an uploaded slice, with its probability in the text and the strip', async () => {
     const patient = TEST_PATIENTS[0]!;
     const folder = join(data, patient);

@@ -20,7 +20,8 @@ export function showSliceDetails(
           ['P(tumour)', formatProbability(slice.probability)] as [string, string],
           [scoreName, gate] as [string, string],
         ]),
-    ['Call', slice.tumour ? 'Tumour' : 'No tumour'],
+    ['Final mask', slice.tumour ? 'Tumour' : 'No tumour'],
+    ["Classifier's call", slice.classifierCall ? 'Tumour' : 'No tumour'],
     ['Area', formatPixels(slice.areaPixels, 'pixel')],
     ['Box', box ? `${box.width}×${box.height} at (${box.x}, ${box.y})` : '—'],
   ]);
@@ -39,5 +40,6 @@ export function showPatientDetails(list: HTMLDListElement, patient: PatientSumma
       `${patient.positiveSlices} (${formatSliceRange(patient.firstPositiveSlice, patient.lastPositiveSlice)})`,
     ],
     ['Volume', formatPixels(patient.volumeVoxels, 'voxel')],
+    ...patient.volumeSteps.map((step): [string, string] => ['Volume step', step]),
   ]);
 }

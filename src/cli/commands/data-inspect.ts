@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { scanDataset } from '../../data/dataset-index.ts';
 import { formatSummary, summariseDataset } from '../../data/dataset-summary.ts';
 import { DataError } from '../../data/errors.ts';
-import { chooseGridSlices, overlayGrid, writeRgbPng } from '../../data/overlay-grid.ts';
+import { chooseGridSlices, overlayGrid, tileCaption, writeRgbPng } from '../../data/overlay-grid.ts';
 import { mulberry32 } from '../../data/random.ts';
 import { loadSlices } from '../../data/slice-cache.ts';
 import { writeJsonAtomic } from '../../engine/io/atomic.ts';
@@ -86,9 +86,10 @@ async function inspect(dirs: string[], o: InspectOptions): Promise<void> {
   const picked = chooseGridSlices(cache, o.gridSlices, mulberry32(o.seed));
   const grid = overlayGrid(cache, picked, { columns: o.columns });
   const gridPath = resolve(o.grid);
-  await writeRgbPng(gridPath, grid);
+  const captions = grid.tiles.map((tile) => ({ tile, text: tileCaption(cache, tile.slice) }));
+  await writeRgbPng(gridPath, grid, captions);
   console.log(
-    `picture: ${gridPath} (${picked.length} random slice${picked.length === 1 ? '' : 's'}${cache.masks ? ', masks in red' : ''}, seed ${o.seed})`,
+    `picture: ${gridPath} (${picked.length} random slice${picked.length === 1 ? '' : 's'}, each captioned with its patient and slice number${cache.masks ? ', masks in red' : ''}, seed ${o.seed})`,
   );
   if (o.json) {
     writeJsonAtomic(resolve(o.json), summary);

@@ -14,6 +14,7 @@ interface EvaluateValues extends InferenceValues {
   out: string;
   gallery: number;
   skipBadFiles: boolean;
+  metadata: boolean;
   postprocessSteps: boolean;
 }
 
@@ -38,6 +39,7 @@ export function registerEvaluate(program: Command): void {
       4,
     )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
+    .option('--no-metadata', 'do not require data.csv in a kaggle_3m folder')
     .option(
       '--postprocess-steps',
       'also score each post-processing step on its own (postprocess-steps.json; costs one more segmenter pass)',
@@ -47,9 +49,11 @@ export function registerEvaluate(program: Command): void {
       const choice = gateChoice(o);
       if (o.threads) setNumThreads(o.threads);
       const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-      const { gate: _name, gateThreshold: _threshold, sliceRadius: _radius, ...rest } = o;
+      const { gate: _name, gateThreshold: _threshold, sliceRadius: _radius, metadata, ...rest } = o;
       const result = await evaluatePipeline({
         ...rest,
+        // Without the flag, data.csv is required as the scan decides (TCGA-named patients), not always.
+        ...(metadata ? {} : { requireMetadata: false }),
         ...(choice ? { gate: choice } : {}),
         galleryCount: o.gallery,
         log,

@@ -64,14 +64,18 @@ function inputOf(
   return { slices: input! };
 }
 
-/** One row per patient, columns padded to their widest cell. */
+/**
+ * One row per patient, columns padded to their widest cell: the slices whose final mask holds tumour, beside
+ * those the classifier alone called.
+ */
 export function patientTable(patients: readonly PatientPrediction[]): string[] {
   const rows = [
-    ['patient', 'slices', 'positive', 'slice range', 'volume (voxels)'],
+    ['patient', 'slices', 'tumour', 'classifier called', 'slice range', 'volume (voxels)'],
     ...patients.map((p) => [
       p.patient,
       String(p.slices),
       String(p.positiveSlices),
+      String(p.classifierCalledSlices),
       p.firstPositiveSlice === null ? '-' : `${p.firstPositiveSlice}–${p.lastPositiveSlice}`,
       String(p.volumeVoxels),
     ]),
@@ -80,6 +84,17 @@ export function patientTable(patients: readonly PatientPrediction[]): string[] {
   // The patient column reads left-aligned, the numbers right-aligned.
   return rows.map((r) =>
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+  );
+}
+
+/** The steps that read a patient's whole volume: one line per step, naming its patients unless it is all of them. */
+export function volumeStepLines(patients: readonly PatientPrediction[]): string[] {
+  const byStep = new Map<string, string[]>();
+  for (const p of patients) {
+    for (const step of p.volumeSteps) byStep.set(step, [...(byStep.get(step) ?? []), p.patient]);
+  }
+  return [...byStep].map(([step, who]) =>
+    who.length === patients.length ? `volume step: ${step}` : `volume step (${who.join(', ')}): ${step}`,
   );
 }
 
@@ -164,11 +179,12 @@ export function registerPredict(program: Command): void {
         );
       }
       for (const line of patientTable(summary.patients)) console.log(line);
+      for (const line of volumeStepLines(summary.patients)) console.log(line);
       if (summary.skipped.length > 0)
         console.error(`skipped ${summary.skipped.length} bad files (see warnings above)`);
       const positive = summary.slices.filter((s) => s.tumour).length;
       console.log(
-        `${summary.slices.length} slices, ${positive} positive; wrote ${summaryPath} ` +
+        `${summary.slices.length} slices, ${positive} with tumour in the final mask; wrote ${summaryPath} ` +
           `in ${((performance.now() - started) / 1000).toFixed(1)} s. ${RESEARCH_NOTICE}`,
       );
     });

@@ -9,7 +9,14 @@ export interface RocSeries {
   name: string;
   points: readonly RocPoint[];
   auc: number | null;
-  operatingPoint?: { fpr: number; tpr: number };
+  operatingPoint?: OperatingPoint;
+}
+
+/** Where the decisions were taken on the curve; `label` is written beside the dot (e.g. its threshold). */
+export interface OperatingPoint {
+  fpr: number;
+  tpr: number;
+  label?: string;
 }
 
 type Layers = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>;
@@ -63,6 +70,23 @@ function drawCurves(series: readonly RocSeries[], title: string | { text: string
       mark: { type: 'point', filled: true, size: 80, ...(legend ? {} : { color: '#d62728' }) },
       encoding: { x, y, ...colour },
     });
+    // Right of the dot, and left of it when the dot sits in the right half (where the text would leave the plot).
+    for (const side of ['right', 'left'] as const) {
+      const labelled = points.filter((p) => p.label !== undefined && (side === 'right') === p.fpr <= 0.5);
+      if (labelled.length === 0) continue;
+      layers.push({
+        data: { values: labelled },
+        mark: {
+          type: 'text',
+          align: side === 'right' ? 'left' : 'right',
+          dx: side === 'right' ? 8 : -8,
+          dy: 10,
+          fontSize: 11,
+          color: '#333333',
+        },
+        encoding: { x, y, text: { field: 'label', type: 'nominal' } },
+      });
+    }
   }
   return renderVegaLite({ title, width: 320, height: 320, layer: layers });
 }
@@ -70,7 +94,7 @@ function drawCurves(series: readonly RocSeries[], title: string | { text: string
 export function rocFigure(
   points: readonly RocPoint[],
   auc: number | null,
-  operatingPoint?: { fpr: number; tpr: number },
+  operatingPoint?: OperatingPoint,
 ): Promise<Figure> {
   return drawCurves([{ name: 'ROC', points, auc, operatingPoint }], `ROC curve (AUC = ${formatFigure(auc)})`);
 }

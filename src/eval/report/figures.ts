@@ -4,7 +4,7 @@ import type { MetricsJson } from '../metrics-json.ts';
 import { confusionMatrixFigure } from '../plots/confusion.ts';
 import { patientDiceFigure } from '../plots/patient-dice.ts';
 import { precisionRecallFigure } from '../plots/precision-recall.ts';
-import type { Figure } from '../plots/render.ts';
+import { type Figure, formatFigure } from '../plots/render.ts';
 import { rocFigure } from '../plots/roc.ts';
 import { trainingCurvesFigure } from '../plots/training.ts';
 import type { TrainingLogRecord } from '../training-log.ts';
@@ -33,7 +33,13 @@ export async function buildReportFigures(
 ): Promise<ReportFigures> {
   const c = metrics.classification;
   const operatingPoint =
-    c.recall === null || c.specificity === null ? undefined : { fpr: 1 - c.specificity, tpr: c.recall };
+    c.recall === null || c.specificity === null
+      ? undefined
+      : {
+          fpr: 1 - c.specificity,
+          tpr: c.recall,
+          label: `threshold ${formatFigure(c.threshold)}: TPR ${formatFigure(c.recall)}, FPR ${formatFigure(1 - c.specificity)}`,
+        };
   const figures: ReportFigures = {
     roc: await rocFigure(curves.roc.points, curves.roc.auc, operatingPoint),
     'precision-recall': await precisionRecallFigure(

@@ -1,6 +1,8 @@
 // PNG files for a gallery row from raw pixels: the MRI slice as stored (RGB = pre-contrast, FLAIR,
-// post-contrast, or one grey channel) and the two masks in black and white.
+// post-contrast, or one grey channel), and the same slice with the true mask drawn over it in green and with the
+// predicted one in red (filled faintly, outlined solid, as predict's overlays).
 import sharp from 'sharp';
+import { overlaySlice } from '../../data/overlay-grid.ts';
 import { dice } from '../../metrics/segmentation.ts';
 import type { SliceRecord } from '../slices.ts';
 import type { GalleryItem } from './html.ts';
@@ -26,12 +28,21 @@ async function encodePng(image: RawImage): Promise<Uint8Array> {
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
-/** Any non-zero voxel becomes white, so 0/1 model output and 0/255 ground truth look the same. */
-function maskImage(mask: Uint8Array, width: number, height: number): RawImage {
-  return { data: mask.map((v) => (v === 0 ? 0 : 255)), width, height, channels: 1 };
+export const TRUTH_COLOUR: [number, number, number] = [40, 220, 40];
+export const PREDICTION_COLOUR: [number, number, number] = [255, 40, 40];
+
+/** The MRI as RGB with `mask` (0/1 or 0/255, any non-zero is tumour) drawn over it in `colour`. */
+function overlayImage(mri: RawImage, mask: Uint8Array, colour: [number, number, number]): RawImage {
+  const { width, height } = mri;
+  if (mask.length !== width * height) {
+    throw new RangeError(`mask has ${mask.length} pixels, expected ${width}x${height}`);
+  }
+  const rgb =
+    mri.channels === 3 ? mri.data : new Uint8Array(width * height * 3).map((_, i) => mri.data[(i / 3) | 0]!);
+  return { data: overlaySlice(rgb, mask, width, height, { colour }), width, height, channels: 3 };
 }
 
-/** A gallery row for a slice record, from its MRI pixels and the two full-size masks. */
+/** A gallery row for a slice record, from its MRI pixels and the two full-size masks drawn over it. */
 export async function galleryItem(
   kind: GalleryItem['kind'],
   record: SliceRecord,
@@ -46,7 +57,7 @@ export async function galleryItem(
     slice: record.slice,
     dice: Number.isNaN(d) ? null : d,
     mri: await encodePng(mri),
-    trueMask: await encodePng(maskImage(trueMask, mri.width, mri.height)),
-    predMask: await encodePng(maskImage(predMask, mri.width, mri.height)),
+    trueMask: await encodePng(overlayImage(mri, trueMask, TRUTH_COLOUR)),
+    predMask: await encodePng(overlayImage(mri, predMask, PREDICTION_COLOUR)),
   };
 }

@@ -3,20 +3,24 @@
 import { type CurvesJson, curvesJsonSchema } from '../curves-json.ts';
 import { metricDefinitions } from '../definitions.ts';
 import { type MetricsJson, metricsJsonSchema } from '../metrics-json.ts';
+import { trainingPoints } from '../training-log.ts';
 import { buildReportFigures, type ReportFigures, type TrainingLogs } from './figures.ts';
 import { definitionsSection, escapeHtml, formatMetric, htmlPage, inlineFigure, table } from './page.ts';
 
 export { DISCLAIMER, escapeHtml, formatMetric, namespaceSvgIds } from './page.ts';
 
-/** One gallery row: an MRI slice, its true mask and the predicted mask, each a PNG file's bytes. */
+/** One gallery row: an MRI slice, and the slice with its true mask and with the predicted mask drawn over it. */
 export interface GalleryItem {
   kind: 'best' | 'worst';
   patient: string;
   slice: number;
   /** End-to-end Dice of this slice. */
   dice: number | null;
+  /** PNG files' bytes. */
   mri: Uint8Array;
+  /** The MRI with the true mask over it (green). */
   trueMask: Uint8Array;
+  /** The MRI with the final predicted mask over it (red). */
   predMask: Uint8Array;
 }
 
@@ -149,10 +153,28 @@ ${table(['patient', 'Dice', 'IoU', 'true tumour voxels', 'predicted tumour voxel
 </section>`;
 }
 
-function trainingSection(figures: ReportFigures): string {
+/** Which of the key curves a model's log lacks: the loss on both splits, and accuracy for the classifier. */
+function missingCurves(role: 'classifier' | 'segmenter', logs: TrainingLogs): string {
+  const records = logs[role] ?? [];
+  if (records.length === 0) return '';
+  const logged = new Set(trainingPoints(records).map((p) => `${p.split} ${p.metric}`));
+  const wanted = role === 'classifier' ? ['loss', 'accuracy'] : ['loss'];
+  const missing = wanted.flatMap((metric) =>
+    (['train', 'validation'] as const)
+      .filter((split) => !logged.has(`${split} ${metric}`))
+      .map((split) => `${split} ${metric}`),
+  );
+  return missing.length === 0
+    ? ''
+    : `<p class="missing">${escapeHtml(`The ${role}'s log has no ${missing.join(' or ')} (not logged by the training that made it).`)}</p>`;
+}
+
+function trainingSection(figures: ReportFigures, logs: TrainingLogs): string {
   return `<section id="training"><h2>Training</h2>
 ${inlineFigure('training-classifier', figures['training-classifier'], 'No classifier training log.')}
+${missingCurves('classifier', logs)}
 ${inlineFigure('training-segmenter', figures['training-segmenter'], 'No segmenter training log.')}
+${missingCurves('segmenter', logs)}
 </section>`;
 }
 
@@ -164,7 +186,7 @@ function gallerySection(gallery: readonly GalleryItem[]): string {
     const img = (bytes: Uint8Array, label: string) =>
       `<figure><img src="${pngDataUri(bytes, `${label} of ${where}`)}" alt="${escapeHtml(`${label}, ${where}`)}"><figcaption>${escapeHtml(label)}</figcaption></figure>`;
     return `<div class="gallery-item ${g.kind}"><h4>${escapeHtml(`${g.kind === 'best' ? 'Best' : 'Worst'}: ${where}, Dice ${formatMetric(g.dice)}`)}</h4>
-${img(g.mri, 'MRI')}${img(g.trueMask, 'true mask')}${img(g.predMask, 'predicted mask')}</div>`;
+${img(g.mri, 'MRI')}${img(g.trueMask, 'truth on the MRI (green)')}${img(g.predMask, 'prediction on the MRI (red)')}</div>`;
   };
   return `<section id="gallery"><h2>Gallery: best and worst tumour slices (end-to-end Dice)</h2>
 ${gallery.map(item).join('\n')}
@@ -172,16 +194,25 @@ ${gallery.map(item).join('\n')}
 }
 
 function provenanceSection(m: MetricsJson): string {
-  const model = (role: string, info: MetricsJson['models']['classifier']) => [
-    role,
-    info.name,
-    JSON.stringify(info.config),
-    info.files.map((f) => `${f.path} sha256:${f.sha256}`).join('; '),
-  ];
+  const roles = [
+    ['classifier', m.models.classifier],
+    ['segmenter', m.models.segmenter],
+  ] as const;
+  const rows = roles.flatMap(([role, info]) =>
+    info.files.map((f, k) => [k === 0 ? role : '', k === 0 ? info.name : '', f.path, f.sha256]),
+  );
+  // A whole config is too long for a table cell (the page grew thousands of pixels wide): folded below it.
+  const configs = roles
+    .map(
+      ([role, info]) =>
+        `<details class="config"><summary>${escapeHtml(`${role} config (${info.name})`)}</summary><pre>${escapeHtml(JSON.stringify(info.config, null, 2))}</pre></details>`,
+    )
+    .join('\n');
   return `<section id="provenance"><h2>Data, models, run</h2>
 <p>${m.data.patients} patients, ${m.data.slices} slices, ${m.data.tumourSlices} with tumour.
 Commit ${escapeHtml(m.commit ?? 'unknown')}, seed ${m.seed ?? 'unknown'}.</p>
-${table(['role', 'model', 'config', 'files'], [model('classifier', m.models.classifier), model('segmenter', m.models.segmenter)])}
+${table(['role', 'model', 'file', 'sha256'], rows, 'files')}
+${configs}
 ${table(
   ['phase', 'seconds'],
   Object.entries(m.timings).map(([k, v]) => [k, v.toFixed(1)]),
@@ -198,7 +229,7 @@ export function renderReportHtml(input: ReportInput, figures: ReportFigures): st
     summarySection(metrics, curves),
     classificationSection(metrics, figures),
     segmentationSection(metrics, figures),
-    trainingSection(figures),
+    trainingSection(figures, input.trainingLogs ?? {}),
     gallerySection(input.gallery ?? []),
     provenanceSection(metrics),
     definitionsSection(metricDefinitions),

@@ -61,7 +61,8 @@ table{border-collapse:collapse;margin:.8em 0}th,td{border:1px solid #ccc;padding
 th:first-child,td:first-child{text-align:left}.plots{display:flex;flex-wrap:wrap;gap:1em}
 figure{margin:0}figure.plot svg{max-width:100%;height:auto}.missing{color:#777;font-style:italic}
 .gallery-item{display:flex;flex-wrap:wrap;gap:.5em;align-items:flex-end;margin-bottom:1em}.gallery-item h4{width:100%;margin:.2em 0}
-.gallery-item img{width:192px;image-rendering:pixelated}dt{font-weight:bold;margin-top:.6em}.nowrap td{white-space:nowrap}`;
+.gallery-item img{width:192px;image-rendering:pixelated}dt{font-weight:bold;margin-top:.6em}.nowrap td{white-space:nowrap}
+table{max-width:100%}td{overflow-wrap:anywhere}details.config pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em;background:#f6f6f6;padding:.5em}`;
 
 /** The whole page: title, disclaimer at the top, the sections, the data citation and the disclaimer again. */
 export function htmlPage(title: string, sections: readonly string[]): string {

@@ -1,0 +1,38 @@
+// The viewer's model panel reads the model cards generically: the shipped cards' figures appear whatever their
+// depth (the segmenter's Dice is three keys down), figures before texts, lists and long texts left out.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readModelConfig } from '../../src/engine/index.ts';
+import { SHIPPED_MODELS } from '../../src/pipeline/default-models.ts';
+import { cardRows } from '../../web/src/model-card.ts';
+
+const cardOf = (base: string) => (readModelConfig(base) as { card: unknown }).card;
+
+describe('model card rows', () => {
+  it("show the shipped segmenter's Dice and the classifier's test figures", () => {
+    const segmenter = new Map(cardRows(cardOf(SHIPPED_MODELS.segmenter)));
+    assert.equal(segmenter.get('test.endToEnd.meanPatientDice'), '0.758');
+    assert.equal(segmenter.get('test.segmenterAlone.meanSliceDice'), '0.640');
+    const classifier = new Map(cardRows(cardOf(SHIPPED_MODELS.classifier)));
+    assert.equal(classifier.get('test.auc'), '0.963');
+    assert.equal(classifier.get('test.confusion.tp'), '117');
+  });
+
+  it('put figures first, leave out lists, long texts and what lies too deep, and keep to a dozen rows', () => {
+    const rows = cardRows({
+      name: 'short name',
+      task: 'x'.repeat(41),
+      limits: ['a', 'b'],
+      test: { dice: 0.5, deep: { deeper: { deepest: 1 } }, steps: [{ dice: 0.1 }] },
+      flag: true,
+    });
+    assert.deepEqual(rows, [
+      ['test.dice', '0.500'],
+      ['name', 'short name'],
+      ['flag', 'yes'],
+    ]);
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`m${k}`, k]));
+    assert.equal(cardRows(many).length, 12);
+    assert.deepEqual(cardRows(null), []);
+  });
+});
