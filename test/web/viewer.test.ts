@@ -51,6 +51,13 @@ const noBrowser = existsSync(CHROMIUM)
  * page shows an error when it fails, however slow the machine. Waits on a redraw keep Playwright's 30 s.
  */
 const INFERENCE = { timeout: 0 };
+/**
+ * Pages that show the planes wait longer on everything: NiiVue draws through SwiftShader, on the CPU, and one
+ * draw of four tiles takes seconds on a loaded machine.
+ */
+const SWIFTSHADER_TIMEOUT_MS = 300_000;
+/** Loading the page: on a machine busy with other work, serving and parsing it can take more than 30 s. */
+const PAGE_LOAD = { timeout: SWIFTSHADER_TIMEOUT_MS };
 const WEB = join(repoRoot, 'web');
 const SCREENSHOT = join(repoRoot, '.tmp', 'artifacts', 'viewer.png');
 
@@ -181,6 +188,11 @@ function isTumourColour([r, g, b]: [number, number, number]): boolean {
   );
 }
 
+/** NiiVue's crosshair (volume-view.ts), drawn over whatever it crosses. */
+function isCrosshairColour([r, g, b]: [number, number, number]): boolean {
+  return r < 120 && g > 150 && b > 200;
+}
+
 /** Where NiiVue drew each plane, in canvas pixels: [left, top, width, height] by plane name. */
 async function tilesOf(page: Page): Promise<Record<string, [number, number, number, number]>> {
   const json = (await page.locator('#volume-canvas').getAttribute('data-tiles')) ?? '[]';
@@ -191,7 +203,7 @@ async function tilesOf(page: Page): Promise<Record<string, [number, number, numb
 /**
  * How a plane's pixels agree with the mask it should show: `expected(u, v)` says whether the cell at column u
  * and row v of a cols × rows grid over the tile is tumour. Pixels near a cell's edge are left out (the tile's
- * box is rounded to whole pixels).
+ * box is rounded to whole pixels), and so are the crosshair's.
  */
 function planeAgreement(
   picture: Picture,
@@ -209,7 +221,9 @@ function planeAgreement(
       const fv = ((y + 0.5 - top!) / height!) * rows;
       const [du, dv] = [fu - Math.floor(fu), fv - Math.floor(fv)];
       if (du < 0.2 || du > 0.8 || dv < 0.2 || dv > 0.8) continue;
-      const tumour = isTumourColour(rgbAt(picture, x, y));
+      const rgb = rgbAt(picture, x, y);
+      if (isCrosshairColour(rgb)) continue;
+      const tumour = isTumourColour(rgb);
       if (expected(Math.floor(fu), Math.floor(fv))) {
         inside++;
         if (tumour) tumourInside++;
@@ -326,7 +340,7 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(server.url);
+    await page.goto(server.url, PAGE_LOAD);
   });
 
   after(async () => {
@@ -485,8 +499,9 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
 
   it('shows the patient in NiiVue: three planes and a 3-D render, the mask where predicted and nowhere else', async (t) => {
     const planesPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    planesPage.setDefaultTimeout(SWIFTSHADER_TIMEOUT_MS);
     try {
-      await planesPage.goto(server.url);
+      await planesPage.goto(server.url, PAGE_LOAD);
       const patient = TEST_PATIENTS[0]!;
       const paths = Array.from({ length: SLICES_PER_PATIENT }, (_, i) =>
         join(data, patient, `${patient}_${i + 1}.tif`),
@@ -561,8 +576,11 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       t.diagnostic(`planes: ${JSON.stringify(planes)}`);
       for (const [plane, agreement] of Object.entries(planes)) {
         assert.ok(agreement.inside > 0, `${plane}: the cut meets the tumour`);
-        // The crosshair's lines cross the tumour; everything else of it is in the tumour colour.
-        assert.ok(agreement.tumourInside >= 0.8 * agreement.inside, `${plane}: ${JSON.stringify(agreement)}`);
+        // All of it in the tumour colour, but for a few pixels the crosshair's edge may blend.
+        assert.ok(
+          agreement.tumourInside >= 0.97 * agreement.inside,
+          `${plane}: ${JSON.stringify(agreement)}`,
+        );
         assert.equal(agreement.strayOutside, 0, `${plane}: tumour colour outside the mask`);
       }
       const render = tiles['render']!;
@@ -591,7 +609,8 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       await planesPage.locator(`#volume-canvas[data-slice="${next}"]`).waitFor({ state: 'attached' });
       assert.ok((await textOf(planesPage, '#slice-details')).includes(slices[next]!.name));
       const [ol, ot, ow, oh] = tiles['coronal']!;
-      const target = shown >= 2 ? 0 : depth - 1;
+      // Away from the ends of the volume, so that the wheel below can move either way.
+      const target = shown >= depth / 2 ? 1 : depth - 2;
       await canvas.click({ position: { x: ol + ow / 2, y: ot + ((depth - 1 - target + 0.5) * oh) / depth } });
       await planesPage.locator(`#volume-canvas[data-slice="${target}"]`).waitFor({ state: 'attached' });
       await planesPage.getByText(slices[target]!.name, { exact: true }).waitFor();
@@ -599,7 +618,7 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       // The wheel over the axial plane moves through the slices too (NiiVue's own scrolling, reported back).
       const place = (await canvas.boundingBox())!;
       await planesPage.mouse.move(place.x + al + aw / 2, place.y + at + ah / 2);
-      await planesPage.mouse.wheel(0, target === 0 ? -100 : 100);
+      await planesPage.mouse.wheel(0, 100);
       await planesPage.locator(`#volume-canvas:not([data-slice="${target}"])`).waitFor({ state: 'attached' });
       const moved = Number(await canvas.getAttribute('data-slice'));
       assert.equal(Math.abs(moved - target), 1);
@@ -638,8 +657,9 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
     writeFileSync(file, testNiftiBytes({ shape: [...dims, 3], type: 'uint8', values, affine, gzip: true }));
 
     const volumePage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    volumePage.setDefaultTimeout(SWIFTSHADER_TIMEOUT_MS);
     try {
-      await volumePage.goto(server.url);
+      await volumePage.goto(server.url, PAGE_LOAD);
       await volumePage.locator('#file-input').setInputFiles(file);
       assert.match(await textOf(volumePage, '#selection-summary'), /^1 NIfTI volume chosen\.$/);
       // In this browser, a volume is refused: its reader runs on the server only, and nothing is sent.
@@ -651,14 +671,13 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
         .waitFor();
       await volumePage.getByLabel('On the server').check();
 
-      const request = volumePage.waitForRequest((r) => r.url().includes('/api/predict'));
-      const answer = volumePage.waitForResponse((r) => r.url().includes('/api/predict'), INFERENCE);
-      await volumePage.getByRole('button', { name: 'Find tumours' }).click();
-      const form = (await request).postDataBuffer()?.toString('latin1') ?? '';
-      assert.match(form, new RegExp(`name="files"; filename="${patient}\\.nii\\.gz"`));
-      const response = await answer;
+      const [response] = await Promise.all([
+        volumePage.waitForResponse((r) => r.url().includes('/api/predict'), INFERENCE),
+        volumePage.getByRole('button', { name: 'Find tumours' }).click(),
+      ]);
       assert.equal(response.status(), 200, await response.text());
       const result = (await response.json()) as PredictResponse;
+      // Only the server's NIfTI upload answers with the volume part.
       assert.ok(result.volume, 'the answer has the volume part');
       await volumePage
         .locator('#volume-canvas[data-ready="true"]')
@@ -681,7 +700,7 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       const flair = await pictureOf(volumePage, '#volume-canvas');
       const axial = planeAgreement(flair, tiles['axial']!, size, size, (u, v) => inMask(u, v, shown));
       assert.ok(axial.inside > 0, `slice ${shown}: no tumour in mask.nii.gz to look at`);
-      assert.ok(axial.tumourInside >= 0.8 * axial.inside, JSON.stringify(axial));
+      assert.ok(axial.tumourInside >= 0.97 * axial.inside, JSON.stringify(axial));
       assert.equal(axial.strayOutside, 0);
       const coronal = tiles['coronal']!;
       const want = (size * 0.9) / (depth * 3);
@@ -759,7 +778,7 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       browserPage.on('request', (r) => {
         if (r.url().includes('/api/predict')) predictRequests.push(r.url());
       });
-      await browserPage.goto(allSteps.url);
+      await browserPage.goto(allSteps.url, PAGE_LOAD);
       await browserPage.getByLabel('In this browser').check();
       // One slice as a deflate-compressed TIFF of the same pixels: the page decodes it with the server's decoder.
       const compressed = join(tmp, 'deflate', basename(paths[0]!));

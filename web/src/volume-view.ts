@@ -81,6 +81,11 @@ export class VolumeView {
       // A background no MRI voxel has (black is the MRI's own) and a crosshair far from the tumour colour.
       backColor: [0.08, 0.1, 0.16, 1],
       crosshairColor: [0.2, 0.8, 1, 1],
+      // A thin crosshair (0.6 % of the field of view, about a pixel and a half) that hides little of the mask,
+      // landing on voxel centres.
+      crosshairWidth: 0.6,
+      crosshairWidthUnit: 'percent',
+      isForceMouseClickToVoxelCenters: true,
       // Drops go to the page, which sends them to the models; NiiVue would only show them.
       dragAndDropEnabled: false,
       isColorbar: false,
