@@ -1,7 +1,7 @@
 // Which opened or dropped files the viewer sends.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describePlan, isMaskFileName, planUpload } from '../../web/src/upload-plan.ts';
+import { describePlan, isMaskFileName, planUpload, sequenceOfName } from '../../web/src/upload-plan.ts';
 
 const named = (...names: string[]) => names.map((name) => ({ name }));
 
@@ -46,6 +46,62 @@ describe('planUpload', () => {
     assert.equal(onlyMasks.kind, 'error');
     assert.match(describePlan(onlyMasks), /only 1 _mask file/);
     assert.equal(planUpload([]).kind, 'error');
+  });
+
+  it('sends one NIfTI volume whose name gives no sequence as the 4-D volume of all three', () => {
+    const plan = planUpload(named('sub-01.nii.gz', '.DS_Store', 'notes.txt'));
+    assert.equal(plan.kind, 'send');
+    if (plan.kind !== 'send') return;
+    assert.deepEqual(
+      plan.files.map((f) => f.name),
+      ['sub-01.nii.gz'],
+    );
+    assert.deepEqual(plan.sequences, {});
+    assert.equal(plan.volumes, 1);
+    assert.equal(describePlan(plan), '1 NIfTI volume chosen; skipped 1 other file.');
+  });
+
+  it('sends sequences apart in the fields their names give, FLAIR required', () => {
+    const plan = planUpload(named('sub-01_flair.nii.gz', 'sub-01_PRE.nii', 'sub-01-post.nii.gz'));
+    assert.equal(plan.kind, 'send');
+    if (plan.kind !== 'send') return;
+    assert.deepEqual(plan.files, []);
+    assert.deepEqual(
+      Object.entries(plan.sequences).map(([field, file]) => [field, file.name]),
+      [
+        ['flair', 'sub-01_flair.nii.gz'],
+        ['pre', 'sub-01_PRE.nii'],
+        ['post', 'sub-01-post.nii.gz'],
+      ],
+    );
+    assert.equal(describePlan(plan), 'NIfTI pre-contrast, FLAIR, post-contrast chosen.');
+    // FLAIR alone is a one-sequence volume for field 'flair', not a 4-D volume.
+    const flair = planUpload(named('flair.nii'));
+    assert.ok(
+      flair.kind === 'send' && flair.sequences.flair?.name === 'flair.nii' && flair.files.length === 0,
+    );
+  });
+
+  it('refuses NIfTI mixed with slices, unnamed or repeated sequences, and sequences without FLAIR', () => {
+    const message = (...names: string[]) => {
+      const plan = planUpload(named(...names));
+      return plan.kind === 'error' ? plan.message : `sent ${describePlan(plan)}`;
+    };
+    assert.match(message('a.nii.gz', 'P_1.tif'), /^A NIfTI volume is a whole patient: open a\.nii\.gz alone/);
+    assert.match(message('t1.nii.gz', 'b_flair.nii.gz'), /^t1\.nii\.gz: name each volume by its sequence/);
+    assert.match(
+      message('a_flair.nii', 'b_flair.nii.gz'),
+      /^b_flair\.nii\.gz: a second FLAIR volume \(a_flair\.nii\)/,
+    );
+    assert.match(message('a_pre.nii', 'a_post.nii'), /^No FLAIR volume among a_pre\.nii, a_post\.nii/);
+  });
+
+  it('reads a sequence from the end of a name only', () => {
+    assert.equal(sequenceOfName('TCGA_x_flair.nii.gz'), 'flair');
+    assert.equal(sequenceOfName('post.NII'), 'post');
+    assert.equal(sequenceOfName('preop.nii.gz'), undefined);
+    assert.equal(sequenceOfName('flair_2.nii.gz'), undefined);
+    assert.equal(sequenceOfName('x_flair.tif'), undefined);
   });
 
   it('tells masks by the dataset suffix only', () => {

@@ -2,8 +2,9 @@
 // sources, train the two tiny models, start `tumorscope serve`'s server on them, upload one patient's slices
 // through the file input (a ground-truth mask too, which the page must leave out) and check what a user sees:
 // the mask drawn pixel for pixel over the slice, the probability in the text and the strip, the permanent
-// notice; then the downloads, a whole patient folder, a drop, and a server error shown as it was given. Saves
-// a screenshot to .tmp/artifacts/viewer.png.
+// notice; then the downloads, a whole patient folder, a drop, and a server error shown as it was given; the
+// planes and 3-D view (NiiVue on WebGL2, here SwiftShader) read pixel by pixel against the mask volume, for
+// slices and for a NIfTI upload; and the in-browser inference. Saves screenshots to .tmp/artifacts/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -27,10 +28,15 @@ import { readTiff } from '../../src/data/read-image.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { readOnnxMetadata } from '../../src/export/index.ts';
 import { type RunningServer, startServer } from '../../src/server/server.ts';
+import { parseNifti } from '../../src/volume/nifti.ts';
 import type { PredictResponse } from '../../web/src/api-types.ts';
+import { bytesOfDataUrl } from '../../web/src/exports.ts';
 import { formatProbability } from '../../web/src/format.ts';
+import { TUMOUR_RGB } from '../../web/src/mask-overlay.ts';
+import { initialSliceIndex, slicesByPatient } from '../../web/src/slice-order.ts';
 import { encodeTiff, repoRoot } from '../data/fixtures.ts';
 import { hasTumour, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
+import { gridAffine, testNiftiBytes } from '../helpers/volumes.ts';
 import { TEST_PATIENTS, trainTinyModels } from '../pipeline/fixtures.ts';
 
 // One libtorch thread for the tiny training: on a busy machine, more threads than free cores spin and crawl.
@@ -45,6 +51,13 @@ const noBrowser = existsSync(CHROMIUM)
  * page shows an error when it fails, however slow the machine. Waits on a redraw keep Playwright's 30 s.
  */
 const INFERENCE = { timeout: 0 };
+/**
+ * Pages that show the planes wait longer on everything: NiiVue draws through SwiftShader, on the CPU, and one
+ * draw of four tiles takes seconds on a loaded machine.
+ */
+const SWIFTSHADER_TIMEOUT_MS = 300_000;
+/** Loading the page: on a machine busy with other work, serving and parsing it can take more than 30 s. */
+const PAGE_LOAD = { timeout: SWIFTSHADER_TIMEOUT_MS };
 const WEB = join(repoRoot, 'web');
 const SCREENSHOT = join(repoRoot, '.tmp', 'artifacts', 'viewer.png');
 
@@ -148,6 +161,115 @@ function barHeights(page: Page, count: number): Promise<{ heights: number[]; usa
   }, count);
 }
 
+/** A screenshot of an element as RGB pixels (one CSS pixel each: the pages run at a device pixel ratio of 1). */
+interface Picture {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+async function pictureOf(page: Page, selector: string): Promise<Picture> {
+  const png = await page.locator(selector).screenshot();
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+function rgbAt(picture: Picture, x: number, y: number): [number, number, number] {
+  const o = (y * picture.width + x) * 3;
+  return [picture.data[o]!, picture.data[o + 1]!, picture.data[o + 2]!];
+}
+
+/** The mask's colour at full opacity; the MRI under it is grey and the crosshair cyan, neither comes close. */
+function isTumourColour([r, g, b]: [number, number, number]): boolean {
+  return (
+    Math.abs(r - TUMOUR_RGB[0]) <= 12 &&
+    Math.abs(g - TUMOUR_RGB[1]) <= 12 &&
+    Math.abs(b - TUMOUR_RGB[2]) <= 12
+  );
+}
+
+/** NiiVue's crosshair (volume-view.ts), drawn over whatever it crosses. */
+function isCrosshairColour([r, g, b]: [number, number, number]): boolean {
+  return r < 120 && g > 150 && b > 200;
+}
+
+/** Where NiiVue drew each plane, in canvas pixels: [left, top, width, height] by plane name. */
+async function tilesOf(page: Page): Promise<Record<string, [number, number, number, number]>> {
+  const json = (await page.locator('#volume-canvas').getAttribute('data-tiles')) ?? '[]';
+  const tiles = JSON.parse(json) as { plane: string; box: [number, number, number, number] }[];
+  return Object.fromEntries(tiles.map((t) => [t.plane, t.box]));
+}
+
+/**
+ * How a plane's pixels agree with the mask it should show: `expected(u, v)` says whether the cell at column u
+ * and row v of a cols × rows grid over the tile is tumour. Pixels near a cell's edge are left out (the tile's
+ * box is rounded to whole pixels), and so are the crosshair's.
+ */
+function planeAgreement(
+  picture: Picture,
+  [left, top, width, height]: readonly number[],
+  cols: number,
+  rows: number,
+  expected: (u: number, v: number) => boolean,
+): { inside: number; tumourInside: number; strayOutside: number } {
+  let inside = 0;
+  let tumourInside = 0;
+  let strayOutside = 0;
+  for (let y = top!; y < top! + height!; y++) {
+    for (let x = left!; x < left! + width!; x++) {
+      const fu = ((x + 0.5 - left!) / width!) * cols;
+      const fv = ((y + 0.5 - top!) / height!) * rows;
+      const [du, dv] = [fu - Math.floor(fu), fv - Math.floor(fv)];
+      if (du < 0.2 || du > 0.8 || dv < 0.2 || dv > 0.8) continue;
+      const rgb = rgbAt(picture, x, y);
+      if (isCrosshairColour(rgb)) continue;
+      const tumour = isTumourColour(rgb);
+      if (expected(Math.floor(fu), Math.floor(fv))) {
+        inside++;
+        if (tumour) tumourInside++;
+      } else if (tumour) strayOutside++;
+    }
+  }
+  return { inside, tumourInside, strayOutside };
+}
+
+/** Pixels of a box in the tumour colour. */
+function tumourPixels(picture: Picture, [left, top, width, height]: readonly number[]): number {
+  let n = 0;
+  for (let y = top!; y < top! + height!; y++)
+    for (let x = left!; x < left! + width!; x++) if (isTumourColour(rgbAt(picture, x, y))) n++;
+  return n;
+}
+
+/** Pixels of a box that differ from the canvas background (NiiVue's backColor, volume-view.ts). */
+function drawnOverBackground(picture: Picture, [left, top, width, height]: readonly number[]): number {
+  let n = 0;
+  for (let y = top!; y < top! + height!; y++) {
+    for (let x = left!; x < left! + width!; x++) {
+      const [r, g, b] = rgbAt(picture, x, y);
+      if (Math.abs(r - 20) + Math.abs(g - 26) + Math.abs(b - 41) > 30) n++;
+    }
+  }
+  return n;
+}
+
+/** Mean absolute difference of two pictures over a box. */
+function meanDifference(a: Picture, b: Picture, [left, top, width, height]: readonly number[]): number {
+  let sum = 0;
+  for (let y = top!; y < top! + height!; y++)
+    for (let x = left!; x < left! + width!; x++) {
+      const [p, q] = [rgbAt(a, x, y), rgbAt(b, x, y)];
+      sum += Math.abs(p[0] - q[0]) + Math.abs(p[1] - q[1]) + Math.abs(p[2] - q[2]);
+    }
+  return sum / (3 * width! * height!);
+}
+
+/** Sets the page's mask opacity slider and waits for the planes to take it. */
+async function setOpacity(page: Page, percent: number): Promise<void> {
+  await page.locator('#opacity-slider').fill(String(percent));
+  await page.locator(`#volume-canvas[data-opacity="${percent / 100}"]`).waitFor({ state: 'attached' });
+}
+
 /** A copy of a saved model (`<base>.json` + `.safetensors`) under `to`, its config changed by `edit`. */
 function copyModel(from: string, to: string, edit: (config: Record<string, unknown>) => void): string {
   const config = JSON.parse(readFileSync(`${from}.json`, 'utf8')) as Record<string, unknown>;
@@ -208,7 +330,9 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       args: [
         '--headless',
         '--no-sandbox',
-        '--disable-gpu',
+        // WebGL2 for NiiVue without a GPU: ANGLE on SwiftShader, which Chromium only allows when asked.
+        '--use-angle=swiftshader',
+        '--enable-unsafe-swiftshader',
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
@@ -216,7 +340,7 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(server.url);
+    await page.goto(server.url, PAGE_LOAD);
   });
 
   after(async () => {
@@ -318,6 +442,8 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
     await page.locator('#strip-canvas').press(index > 0 ? 'ArrowLeft' : 'ArrowRight');
     await page.locator(`#overlay-canvas[data-slice="${neighbour.name}"]`).waitFor({ state: 'attached' });
     assert.ok((await textOf(page, '#slice-details')).includes(neighbour.name));
+    // The wheel over the slice view (the planes take the wheel themselves: see the NiiVue test).
+    await page.locator('input[name="view"][value="slice"]').check();
     await page.locator('#canvas-stack').hover();
     await page.mouse.wheel(0, index > 0 ? 100 : -100);
     await page.locator(`#overlay-canvas[data-slice="${shown.name}"]`).waitFor({ state: 'attached' });
@@ -386,6 +512,238 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
     assert.match(text, /not-a-slice\.tif/);
   });
 
+  it('shows the patient in NiiVue: three planes and a 3-D render, the mask where predicted and nowhere else', async (t) => {
+    const planesPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    planesPage.setDefaultTimeout(SWIFTSHADER_TIMEOUT_MS);
+    try {
+      await planesPage.goto(server.url, PAGE_LOAD);
+      const patient = TEST_PATIENTS[0]!;
+      const paths = Array.from({ length: SLICES_PER_PATIENT }, (_, i) =>
+        join(data, patient, `${patient}_${i + 1}.tif`),
+      );
+      await planesPage.locator('#file-input').setInputFiles(paths);
+      const answer = planesPage.waitForResponse((r) => r.url().includes('/api/predict'), INFERENCE);
+      await planesPage.getByRole('button', { name: 'Find tumours' }).click();
+      const result = (await (await answer).json()) as PredictResponse;
+      const canvas = planesPage.locator('#volume-canvas');
+      await planesPage
+        .locator('#volume-canvas[data-ready="true"]')
+        .waitFor({ state: 'attached', ...INFERENCE });
+      assert.equal(
+        await planesPage.locator('#volume-stack').isVisible(),
+        true,
+        'the planes are the first view',
+      );
+      assert.match(await textOf(planesPage, '#view-note'), /1 mm voxels/);
+      assert.equal(await planesPage.locator('#sequence-select').inputValue(), '1', 'FLAIR first');
+
+      // The mask volume the planes must show: slice k of the patient (in slice order) is voxel index k.
+      const slices = slicesByPatient(result.slices).get(patient)!;
+      const size = slices[0]!.width;
+      const masks = await Promise.all(
+        slices.map((s) => (s.mask ? maskPixels(s.mask) : new Uint8Array(size * size))),
+      );
+      const depth = masks.length;
+      const shown = Number(await canvas.getAttribute('data-slice'));
+      assert.equal(shown, initialSliceIndex(slices), 'the largest tumour first, as the slice view');
+      assert.ok(
+        (await textOf(planesPage, '#slice-details')).includes(slices[shown]!.name),
+        'the planes open at the slice the page shows',
+      );
+      const tumour = masks[shown]!;
+      assert.ok(
+        tumour.some((v) => v > 0),
+        `slice ${shown} has no predicted tumour to look at`,
+      );
+
+      // Through the middle of the tumour: a click there on the axial plane moves the other two planes onto it.
+      let [sx, sy, n] = [0, 0, 0];
+      tumour.forEach((v, p) => {
+        if (v) [sx, sy, n] = [sx + (p % size), sy + Math.floor(p / size), n + 1];
+      });
+      const [cx, cy] = [Math.round(sx / n - 0.5), Math.round(sy / n - 0.5)];
+      await setOpacity(planesPage, 100);
+      const tiles = await tilesOf(planesPage);
+      assert.deepEqual(Object.keys(tiles).sort(), ['axial', 'coronal', 'render', 'sagittal']);
+      const [al, at, aw, ah] = tiles['axial']!;
+      await canvas.click({
+        position: { x: al + ((cx + 0.5) * aw) / size, y: at + ((cy + 0.5) * ah) / size },
+      });
+      const picture = await pictureOf(planesPage, '#volume-canvas');
+      await planesPage.screenshot({ path: join(repoRoot, '.tmp', 'artifacts', 'viewer-planes.png') });
+
+      // Each plane has the shape of its cut through the 32 × 32 × 8 volume of 1 mm voxels…
+      const aspect = (box: number[]) => box[2]! / box[3]!;
+      assert.ok(Math.abs(aspect(tiles['axial']!) - 1) < 0.05, `axial ${tiles['axial']}`);
+      assert.ok(Math.abs(aspect(tiles['coronal']!) - size / depth) < 0.2, `coronal ${tiles['coronal']}`);
+      assert.ok(Math.abs(aspect(tiles['sagittal']!) - size / depth) < 0.2, `sagittal ${tiles['sagittal']}`);
+      // …and shows the mask exactly where that cut meets it: the axial plane the shown slice (the patient's
+      // right on the left, anterior at the top), the coronal plane row cy of every slice, the sagittal
+      // plane column cx (anterior on the right), superior at the top of both.
+      const at3 = (x: number, y: number, k: number) => (masks[k]![y * size + x] ?? 0) > 0;
+      const planes = {
+        axial: planeAgreement(picture, tiles['axial']!, size, size, (u, v) => at3(u, v, shown)),
+        coronal: planeAgreement(picture, tiles['coronal']!, size, depth, (u, v) => at3(u, cy, depth - 1 - v)),
+        sagittal: planeAgreement(picture, tiles['sagittal']!, size, depth, (u, v) =>
+          at3(cx, size - 1 - u, depth - 1 - v),
+        ),
+      };
+      t.diagnostic(`planes: ${JSON.stringify(planes)}`);
+      for (const [plane, agreement] of Object.entries(planes)) {
+        assert.ok(agreement.inside > 0, `${plane}: the cut meets the tumour`);
+        // All of it in the tumour colour, but for a few pixels the crosshair's edge may blend.
+        assert.ok(
+          agreement.tumourInside >= 0.97 * agreement.inside,
+          `${plane}: ${JSON.stringify(agreement)}`,
+        );
+        assert.equal(agreement.strayOutside, 0, `${plane}: tumour colour outside the mask`);
+      }
+      const render = tiles['render']!;
+      assert.ok(
+        drawnOverBackground(picture, render) > 0.05 * render[2]! * render[3]!,
+        'the 3-D render draws',
+      );
+      t.diagnostic(`3-D render: ${tumourPixels(picture, render)} pixels in the tumour colour`);
+
+      // Outline draws less of the same tumour; off draws none of it anywhere.
+      await planesPage.getByLabel('Outline').check();
+      await planesPage.locator('#volume-canvas[data-mode="outline"]').waitFor({ state: 'attached' });
+      const outline = tumourPixels(await pictureOf(planesPage, '#volume-canvas'), tiles['axial']!);
+      const fill = tumourPixels(picture, tiles['axial']!);
+      assert.ok(outline > 0 && outline < fill, `outline ${outline} of fill ${fill} pixels`);
+      await planesPage.getByLabel('Off').check();
+      await planesPage.locator('#volume-canvas[data-mode="off"]').waitFor({ state: 'attached' });
+      const off = await pictureOf(planesPage, '#volume-canvas');
+      assert.equal(tumourPixels(off, [0, 0, off.width, off.height]), 0);
+      await planesPage.getByLabel('Fill').check();
+
+      // Keys step the planes as they step the page; a click on the coronal plane picks the slice it hits.
+      const next = shown > 0 ? shown - 1 : shown + 1;
+      // On the focused canvas: the page takes the arrows before NiiVue, whose arrows move within a plane.
+      await canvas.press(shown > 0 ? 'ArrowLeft' : 'ArrowRight');
+      await planesPage.locator(`#volume-canvas[data-slice="${next}"]`).waitFor({ state: 'attached' });
+      assert.ok((await textOf(planesPage, '#slice-details')).includes(slices[next]!.name));
+      const [ol, ot, ow, oh] = tiles['coronal']!;
+      // Away from the ends of the volume, so that the wheel below can move either way.
+      const target = shown >= depth / 2 ? 1 : depth - 2;
+      await canvas.click({ position: { x: ol + ow / 2, y: ot + ((depth - 1 - target + 0.5) * oh) / depth } });
+      await planesPage.locator(`#volume-canvas[data-slice="${target}"]`).waitFor({ state: 'attached' });
+      await planesPage.getByText(slices[target]!.name, { exact: true }).waitFor();
+      assert.equal(await planesPage.locator('#strip-canvas').getAttribute('aria-valuenow'), String(target));
+      // The wheel over the axial plane moves through the slices too (NiiVue's own scrolling, reported back).
+      const place = (await canvas.boundingBox())!;
+      await planesPage.mouse.move(place.x + al + aw / 2, place.y + at + ah / 2);
+      await planesPage.mouse.wheel(0, 100);
+      await planesPage.locator(`#volume-canvas:not([data-slice="${target}"])`).waitFor({ state: 'attached' });
+      const moved = Number(await canvas.getAttribute('data-slice'));
+      assert.equal(Math.abs(moved - target), 1);
+      assert.equal(await planesPage.locator('#strip-canvas').getAttribute('aria-valuenow'), String(moved));
+    } finally {
+      await planesPage.close();
+    }
+  });
+
+  it('sends a NIfTI volume to the server and shows it in its own voxel size under the mask.nii.gz returned', async () => {
+    // One 4-D volume of a test patient's slices, 0.9 × 0.9 × 3 mm, stored as the slices show it (LPS); the
+    // pre-contrast channel's background noise mirrored (40…89 → 89…40, the tumour left as it is) so that
+    // switching sequences changes the picture but not what the models find.
+    const patient = TEST_PATIENTS[1]!;
+    const images = Array.from({ length: SLICES_PER_PATIENT }, (_, i) =>
+      readTiff(join(data, patient, `${patient}_${i + 1}.tif`)),
+    );
+    const size = images[0]!.width;
+    const depth = images.length;
+    const { affine, dims } = gridAffine({ size: [size, size, depth], spacing: [0.9, 0.9, 3] }, [
+      'L',
+      'P',
+      'S',
+    ]);
+    const voxels = size * size * depth;
+    const values = new Uint8Array(voxels * 3);
+    images.forEach((image, k) => {
+      for (let p = 0; p < size * size; p++) {
+        for (let c = 0; c < 3; c++) {
+          const v = image.data[p * image.channels + (image.channels === 3 ? c : 0)]!;
+          values[c * voxels + k * size * size + p] = c === 0 && v < 200 ? 129 - v : v;
+        }
+      }
+    });
+    const file = join(tmp, `${patient}.nii.gz`);
+    writeFileSync(file, testNiftiBytes({ shape: [...dims, 3], type: 'uint8', values, affine, gzip: true }));
+
+    const volumePage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    volumePage.setDefaultTimeout(SWIFTSHADER_TIMEOUT_MS);
+    try {
+      await volumePage.goto(server.url, PAGE_LOAD);
+      await volumePage.locator('#file-input').setInputFiles(file);
+      assert.match(await textOf(volumePage, '#selection-summary'), /^1 NIfTI volume chosen\.$/);
+      // In this browser, a volume is refused: its reader runs on the server only, and nothing is sent.
+      await volumePage.getByLabel('In this browser').check();
+      await volumePage.getByRole('button', { name: 'Find tumours' }).click();
+      await volumePage
+        .locator('#error')
+        .getByText(/NIfTI volumes are run on the server only/)
+        .waitFor();
+      await volumePage.getByLabel('On the server').check();
+
+      const [response] = await Promise.all([
+        volumePage.waitForResponse((r) => r.url().includes('/api/predict'), INFERENCE),
+        volumePage.getByRole('button', { name: 'Find tumours' }).click(),
+      ]);
+      assert.equal(response.status(), 200, await response.text());
+      const result = (await response.json()) as PredictResponse;
+      // Only the server's NIfTI upload answers with the volume part.
+      assert.ok(result.volume, 'the answer has the volume part');
+      await volumePage
+        .locator('#volume-canvas[data-ready="true"]')
+        .waitFor({ state: 'attached', ...INFERENCE });
+      assert.equal(await volumePage.locator('#view-note').isVisible(), false, 'no 1 mm assumption');
+      assert.deepEqual(await volumePage.locator('#sequence-select option').allTextContents(), [
+        'pre-contrast',
+        'FLAIR',
+        'post-contrast',
+      ]);
+
+      // The axial plane shows the server's mask.nii.gz at the shown slice, and the others have the volume's
+      // own shape in millimetres (3 mm slices).
+      const mask = parseNifti(bytesOfDataUrl(result.volume.mask), 'mask.nii.gz');
+      assert.deepEqual(mask.dims, dims);
+      const shown = Number(await volumePage.locator('#volume-canvas').getAttribute('data-slice'));
+      const inMask = (x: number, y: number, k: number) => (mask.data[x + size * (y + size * k)] ?? 0) > 0;
+      await setOpacity(volumePage, 100);
+      const tiles = await tilesOf(volumePage);
+      const flair = await pictureOf(volumePage, '#volume-canvas');
+      const axial = planeAgreement(flair, tiles['axial']!, size, size, (u, v) => inMask(u, v, shown));
+      assert.ok(axial.inside > 0, `slice ${shown}: no tumour in mask.nii.gz to look at`);
+      assert.ok(axial.tumourInside >= 0.97 * axial.inside, JSON.stringify(axial));
+      assert.equal(axial.strayOutside, 0);
+      const coronal = tiles['coronal']!;
+      const want = (size * 0.9) / (depth * 3);
+      assert.ok(
+        Math.abs(coronal[2]! / coronal[3]! - want) < 0.1,
+        `coronal ${coronal}, ${want} wide per tall`,
+      );
+
+      await volumePage.locator('#sequence-select').selectOption({ label: 'pre-contrast' });
+      await volumePage.locator('#volume-canvas[data-sequence="pre-contrast"]').waitFor({ state: 'attached' });
+      const pre = await pictureOf(volumePage, '#volume-canvas');
+      const difference = meanDifference(flair, pre, tiles['axial']!);
+      assert.ok(difference > 5, `another sequence, another picture (mean difference ${difference})`);
+
+      const [download] = await Promise.all([
+        volumePage.waitForEvent('download'),
+        volumePage.getByRole('button', { name: 'Mask volume (.nii.gz)' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), `${patient}_mask.nii.gz`);
+      assert.deepEqual(
+        new Uint8Array(readFileSync(await download.path())),
+        bytesOfDataUrl(result.volume.mask),
+      );
+    } finally {
+      await volumePage.close();
+    }
+  });
+
   it('runs the models in the browser with onnxruntime-web, agreeing with the server', async (t) => {
     const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
     // The model files the page fetches: exported from the server's own models, metadata included.
@@ -435,7 +793,7 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       browserPage.on('request', (r) => {
         if (r.url().includes('/api/predict')) predictRequests.push(r.url());
       });
-      await browserPage.goto(allSteps.url);
+      await browserPage.goto(allSteps.url, PAGE_LOAD);
       await browserPage.getByLabel('In this browser').check();
       // One slice as a deflate-compressed TIFF of the same pixels: the page decodes it with the server's decoder.
       const compressed = join(tmp, 'deflate', basename(paths[0]!));

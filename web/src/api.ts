@@ -1,11 +1,16 @@
 // The one place the viewer asks for predictions. `InferenceBackend` is what the page needs; `httpBackend`
 // answers it from `tumorscope serve` (same origin); onnx-backend.ts answers it in the page (onnxruntime-web)
 // with the same shapes.
+import type { Sequence } from '../../src/volume/patient-volume.ts';
 import type { Health, ModelsInfo, PredictResponse } from './api-types.ts';
 
-/** What to send: image slices and/or zips of them, each as one `files` field of the form. */
+/**
+ * What to send: image slices and/or zips of them, or one 4-D NIfTI volume, each as one `files` field of the
+ * form; or NIfTI volumes of one sequence each, in the field named by the sequence.
+ */
 export interface PredictInput {
   files: readonly File[];
+  sequences?: Partial<Record<Sequence, File>>;
 }
 
 export interface InferenceBackend {
@@ -63,6 +68,8 @@ export function httpBackend(base = ''): InferenceBackend {
     predict(input, signal) {
       const form = new FormData();
       for (const file of input.files) form.append('files', file, file.name);
+      for (const [sequence, file] of Object.entries(input.sequences ?? {}))
+        form.append(sequence, file, file.name);
       return request<PredictResponse>(`${base}/api/predict?include=image`, {
         method: 'POST',
         body: form,

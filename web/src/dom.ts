@@ -42,3 +42,15 @@ export async function loadImage(url: string): Promise<HTMLImageElement> {
   await image.decode();
   return image;
 }
+
+/** The RGBA pixels of an image URL drawn at width × height, unsmoothed. */
+export async function rgbaOfImage(url: string, width: number, height: number): Promise<Uint8ClampedArray> {
+  const image = await loadImage(url);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.imageSmoothingEnabled = false;
+  context.drawImage(image, 0, 0, width, height);
+  return context.getImageData(0, 0, width, height).data;
+}

@@ -1,6 +1,7 @@
-// The viewer page: open or drop slices, send them to the inference backend, then browse the answer slice by
-// slice. This file only wires state to the views; the logic lives in the small modules it imports.
-import { ApiError, httpBackend, type InferenceBackend } from './api.ts';
+// The viewer page: open or drop slices or a NIfTI volume, send them to the inference backend, then browse the
+// answer slice by slice, in the planes and 3-D view (NiiVue) or the pixel-exact slice view. This file only wires
+// state to the views; the logic lives in the small modules it imports.
+import { ApiError, httpBackend, type InferenceBackend, type PredictInput } from './api.ts';
 import type { ModelsInfo, PredictResponse, SlicePrediction } from './api-types.ts';
 import { showPatientDetails, showSliceDetails } from './details-view.ts';
 import { byId, fillDefinitionList, saveBlob } from './dom.ts';
@@ -13,6 +14,8 @@ import { initialSliceIndex, slicesByPatient, stepIndex } from './slice-order.ts'
 import { SliceView } from './slice-view.ts';
 import { StripView } from './strip-view.ts';
 import { describePlan, planUpload, type UploadPlan } from './upload-plan.ts';
+import { sceneOfNifti, sceneOfSlices } from './volume-scenes.ts';
+import { VolumeView } from './volume-view.ts';
 import { type WheelState, wheelStep } from './wheel-steps.ts';
 
 const backend: InferenceBackend = httpBackend();
@@ -43,6 +46,10 @@ const elements = {
   slicePosition: byId('slice-position', HTMLOutputElement),
   canvasStack: byId('canvas-stack', HTMLElement),
   placeholder: byId('placeholder', HTMLParagraphElement),
+  volumeStack: byId('volume-stack', HTMLElement),
+  volumePlaceholder: byId('volume-placeholder', HTMLParagraphElement),
+  viewNote: byId('view-note', HTMLParagraphElement),
+  sequenceSelect: byId('sequence-select', HTMLSelectElement),
   slider: byId('slice-slider', HTMLInputElement),
   thresholdLabel: byId('threshold-label', HTMLSpanElement),
   sliceDetails: byId('slice-details', HTMLDListElement),
@@ -51,6 +58,7 @@ const elements = {
   opacityLabel: byId('opacity-label', HTMLOutputElement),
   downloadMasks: byId('download-masks', HTMLButtonElement),
   downloadMask: byId('download-mask', HTMLButtonElement),
+  downloadNifti: byId('download-nifti', HTMLButtonElement),
   downloadJson: byId('download-json', HTMLButtonElement),
 };
 
@@ -59,14 +67,22 @@ const sliceView = new SliceView(
   byId('overlay-canvas', HTMLCanvasElement),
 );
 const stripView = new StripView(byId('strip-canvas', HTMLCanvasElement), (index) => showSlice(index));
+const volumeView = new VolumeView(byId('volume-canvas', HTMLCanvasElement), (voxel) => {
+  const index = state.voxels.indexOf(voxel);
+  if (index >= 0 && index !== state.index) showSlice(index);
+});
 
 const state = {
   plan: null as UploadPlan<File> | null,
   models: null as ModelsInfo | null,
   result: null as PredictResponse | null,
+  /** What the result was predicted from: the NIfTI files are shown again under the mask. */
+  sent: null as PredictInput | null,
   byPatient: new Map<string, SlicePrediction[]>(),
   patient: '',
   index: 0,
+  /** For each of the patient's slices (by index), its voxel index along the volume's axial axis. */
+  voxels: [] as number[],
   /** The gate's threshold, and what its score is called (P(tumour) when the classifier alone decides). */
   threshold: 0.5,
   scoreName: 'P(tumour)',
@@ -151,19 +167,23 @@ for (const input of [elements.fileInput, elements.folderInput]) {
   });
 }
 
-elements.dropZone.addEventListener('dragover', (event) => {
-  event.preventDefault();
-  elements.dropZone.classList.add('active');
-});
-elements.dropZone.addEventListener('dragleave', () => elements.dropZone.classList.remove('active'));
-elements.dropZone.addEventListener('drop', (event) => {
-  event.preventDefault();
-  elements.dropZone.classList.remove('active');
-  if (!event.dataTransfer) return;
-  filesOfDrop(event.dataTransfer).then(chooseFiles, (err) =>
-    showError(`Cannot read the dropped files: ${err}`),
-  );
-});
+/** Files dropped on the drop zone or on the image are chosen as if opened. */
+function acceptDrops(target: HTMLElement): void {
+  target.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    target.classList.add('active');
+  });
+  target.addEventListener('dragleave', () => target.classList.remove('active'));
+  target.addEventListener('drop', (event) => {
+    event.preventDefault();
+    target.classList.remove('active');
+    if (!event.dataTransfer) return;
+    filesOfDrop(event.dataTransfer).then(chooseFiles, (err) =>
+      showError(`Cannot read the dropped files: ${err}`),
+    );
+  });
+}
+for (const target of [elements.dropZone, elements.volumeStack, elements.canvasStack]) acceptDrops(target);
 elements.dropZone.addEventListener('click', () => elements.fileInput.click());
 // A drop that misses the zone must not make the browser navigate away to the file.
 window.addEventListener('dragover', (event) => event.preventDefault());
@@ -180,7 +200,10 @@ async function predict(): Promise<void> {
   elements.selection.textContent = `Finding tumours ${chosen.where} (${describePlan(plan).replace(/ chosen.*$/, '')})…`;
   updateControls();
   try {
-    showResult(await (await chosen.backend).predict({ files: plan.files }));
+    const input: PredictInput = { files: plan.files, sequences: plan.sequences };
+    const result = await (await chosen.backend).predict(input);
+    state.sent = input;
+    showResult(result);
     elements.selection.textContent = `Done ${chosen.where}: ${state.result?.slices.length ?? 0} slice(s).`;
   } catch (err) {
     elements.selection.textContent = '';
@@ -228,8 +251,61 @@ function selectPatient(patient: string): void {
     elements.patientDetails,
     state.result?.patients.find((p) => p.patient === patient),
   );
+  const volume = state.result?.volume;
+  state.voxels = slices.map((s, i) => (volume ? (s.slice ?? i) : i));
   showSlice(initialSliceIndex(slices));
+  showVolume(patient, slices);
 }
+
+// ---- the planes and 3-D view -------------------------------------------------------------------------------
+
+function showVolume(patient: string, slices: readonly SlicePrediction[]): void {
+  const { result, sent } = state;
+  if (!result || slices.length === 0) return;
+  elements.volumePlaceholder.hidden = false;
+  elements.volumePlaceholder.textContent = 'Loading the volume…';
+  const scene =
+    result.volume && sent
+      ? Promise.resolve(sceneOfNifti(sent, result.volume, patient))
+      : sceneOfSlices(slices, patient);
+  scene
+    .then(async (scene) => {
+      if (state.result !== result || state.patient !== patient) return;
+      // At the slice the page shows by then: the user may have moved while the volume was built.
+      if (!(await volumeView.show(scene, state.voxels[state.index] ?? 0))) return;
+      elements.volumePlaceholder.hidden = true;
+      elements.sequenceSelect.replaceChildren(
+        ...scene.sequences.map((s, i) => new Option(s.label, String(i), false, i === scene.initialSequence)),
+      );
+      elements.sequenceSelect.disabled = scene.sequences.length < 2;
+      elements.viewNote.hidden = result.volume !== undefined;
+      elements.viewNote.textContent =
+        'Slices carry no voxel size: the volume is stacked from them in slice order with 1 mm voxels.';
+    })
+    .catch((err: unknown) => {
+      if (state.patient !== patient) return;
+      elements.volumePlaceholder.textContent = `No planes or 3-D view: ${describeError(err)}`;
+      // Without WebGL2 or a volume, the slice view still shows everything.
+      chooseView('slice');
+    });
+}
+
+function chooseView(view: 'planes' | 'slice'): void {
+  for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="view"]'))
+    radio.checked = radio.value === view;
+  elements.volumeStack.hidden = view !== 'planes';
+  elements.canvasStack.hidden = view !== 'slice';
+}
+
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="view"]')) {
+  radio.addEventListener('change', () => {
+    if (radio.checked) chooseView(radio.value as 'planes' | 'slice');
+  });
+}
+
+elements.sequenceSelect.addEventListener('change', () =>
+  volumeView.setSequence(Number(elements.sequenceSelect.value)),
+);
 
 elements.patientSelect.addEventListener('change', () => selectPatient(elements.patientSelect.value));
 
@@ -246,6 +322,7 @@ function showSlice(index: number): void {
   stripView.setCurrent(index, `${position}, ${state.scoreName} ${formatProbability(slice.score)}`);
   showSliceDetails(elements.sliceDetails, slice, state.threshold, state.scoreName);
   void sliceView.show(slice);
+  volumeView.setSlice(state.voxels[index] ?? index);
   updateControls();
 }
 
@@ -277,25 +354,33 @@ const KEY_STEPS: Record<string, number> = {
   PageUp: -10,
 };
 
-document.addEventListener('keydown', (event) => {
-  const target = event.target;
-  // Form controls keep their own keys (the slice slider already moves by itself).
-  if (
-    target instanceof HTMLInputElement ||
-    target instanceof HTMLSelectElement ||
-    target instanceof HTMLTextAreaElement
-  )
-    return;
-  if (currentSlices().length === 0 || event.altKey || event.ctrlKey || event.metaKey) return;
-  const by = KEY_STEPS[event.key];
-  if (by !== undefined) {
-    event.preventDefault();
-    step(by);
-  } else if (event.key === 'Home' || event.key === 'End') {
-    event.preventDefault();
-    showSlice(event.key === 'Home' ? 0 : currentSlices().length - 1);
-  }
-});
+// Captured before NiiVue's canvas sees the keys (its arrows move the crosshair within a plane): here they step
+// through the slices in every view.
+document.addEventListener(
+  'keydown',
+  (event) => {
+    const target = event.target;
+    // Form controls keep their own keys (the slice slider already moves by itself).
+    if (
+      target instanceof HTMLInputElement ||
+      target instanceof HTMLSelectElement ||
+      target instanceof HTMLTextAreaElement
+    )
+      return;
+    if (currentSlices().length === 0 || event.altKey || event.ctrlKey || event.metaKey) return;
+    const by = KEY_STEPS[event.key];
+    if (by !== undefined) {
+      event.preventDefault();
+      event.stopPropagation();
+      step(by);
+    } else if (event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      event.stopPropagation();
+      showSlice(event.key === 'Home' ? 0 : currentSlices().length - 1);
+    }
+  },
+  { capture: true },
+);
 
 // ---- display -----------------------------------------------------------------------------------------------
 
@@ -303,12 +388,15 @@ function applyOpacity(): void {
   const percent = Number(elements.opacity.value);
   elements.opacityLabel.textContent = `${percent}%`;
   sliceView.setOpacity(percent / 100);
+  volumeView.setOpacity(percent / 100);
 }
 elements.opacity.addEventListener('input', applyOpacity);
 
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="overlay-mode"]')) {
   radio.addEventListener('change', () => {
-    if (radio.checked) sliceView.setMode(radio.value as OverlayMode);
+    if (!radio.checked) return;
+    sliceView.setMode(radio.value as OverlayMode);
+    volumeView.setMode(radio.value as OverlayMode);
   });
 }
 
@@ -325,6 +413,15 @@ elements.downloadMask.addEventListener('click', () => {
   if (!slice?.mask) return;
   const png = bytesOfDataUrl(slice.mask);
   saveBlob(maskFileName(slice.name), new Blob([png], { type: 'image/png' }));
+});
+
+elements.downloadNifti.addEventListener('click', () => {
+  const volume = state.result?.volume;
+  if (!volume) return;
+  saveBlob(
+    `${state.patient}_mask.nii.gz`,
+    new Blob([bytesOfDataUrl(volume.mask)], { type: 'application/gzip' }),
+  );
 });
 
 elements.downloadJson.addEventListener('click', () => {
@@ -347,6 +444,7 @@ function updateControls(): void {
   elements.patientSelect.disabled = state.byPatient.size < 2;
   elements.downloadMasks.disabled = !state.result?.slices.some((s) => s.mask !== null);
   elements.downloadMask.disabled = !slices[state.index]?.mask;
+  elements.downloadNifti.disabled = !state.result?.volume;
   elements.downloadJson.disabled = !state.result;
 }
 

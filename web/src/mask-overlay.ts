@@ -6,6 +6,9 @@ export type OverlayMode = 'fill' | 'outline' | 'off';
 
 export type Rgb = readonly [number, number, number];
 
+/** The colour of predicted tumour, in the slice view and in the planes and 3-D view alike. */
+export const TUMOUR_RGB: Rgb = [255, 64, 32];
+
 /** Tumour pixels (value ≥ 128 in a 0/255 mask) from RGBA image data, reading its red channel. */
 export function maskFromRgba(rgba: ArrayLike<number>, width: number, height: number): Uint8Array {
   const mask = new Uint8Array(width * height);

@@ -12,6 +12,7 @@ import { ApiError, type InferenceBackend, type PredictInput } from './api.ts';
 import type { PredictResponse, SlicePrediction } from './api-types.ts';
 import { unzipSlices } from './browser-files.ts';
 import { type LocalSlice, predictLocally } from './local-pipeline.ts';
+import { isNiftiFileName } from './upload-plan.ts';
 
 type Role = 'classifier' | 'segmenter';
 
@@ -120,6 +121,11 @@ export function onnxBackend(server: InferenceBackend, base = ''): InferenceBacke
     health: (signal) => server.health(signal),
     models: (signal) => server.models(signal),
     async predict(input: PredictInput, signal?: AbortSignal): Promise<PredictResponse> {
+      const sent = [...input.files, ...Object.values(input.sequences ?? {})];
+      const volume = sent.find((f) => isNiftiFileName(f.name));
+      // The volume reader (src/volume) runs in Node only; nothing is sent without the user's choice.
+      if (volume)
+        throw new Error(`${volume.name}: NIfTI volumes are run on the server only; choose "On the server"`);
       const [models, info] = await Promise.all([loadModels(), server.models(signal)]);
       const slices: LocalSlice[] = [];
       for (const file of input.files) {

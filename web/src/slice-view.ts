@@ -1,12 +1,9 @@
 // The MRI slice with the predicted mask over it: two stacked canvases at the image's own resolution, scaled
-// up by CSS with nearest-neighbour sampling, so every mask pixel lands exactly on its image pixel. A plain
-// 2-D canvas is enough here: the inputs are 2-D RGB slices, not volumes, so a volume viewer (NiiVue) would
-// add weight without adding anything.
+// up by CSS with nearest-neighbour sampling, so every mask pixel lands exactly on its image pixel, in the
+// slice's own colours (the three sequences as RGB). The planes and 3-D view are volume-view.ts (NiiVue).
 import type { SlicePrediction } from './api-types.ts';
-import { loadImage } from './dom.ts';
-import { maskFromRgba, type OverlayMode, overlayPixels, type Rgb } from './mask-overlay.ts';
-
-const TUMOUR_COLOUR: Rgb = [255, 64, 32];
+import { loadImage, rgbaOfImage } from './dom.ts';
+import { maskFromRgba, type OverlayMode, overlayPixels, TUMOUR_RGB } from './mask-overlay.ts';
 
 export class SliceView {
   private readonly images = new Map<string, Promise<HTMLImageElement | null>>();
@@ -58,7 +55,7 @@ export class SliceView {
     }
     const overlayContext = this.overlayCanvas.getContext('2d')!;
     if (mask) {
-      const pixels = overlayPixels(mask, width, height, this.mode, TUMOUR_COLOUR);
+      const pixels = overlayPixels(mask, width, height, this.mode, TUMOUR_RGB);
       overlayContext.putImageData(new ImageData(pixels, width, height), 0, 0);
     }
     // What is on screen, for tests and for anyone inspecting the page.
@@ -88,14 +85,7 @@ export class SliceView {
 
 async function decodeMask(dataUrl: string, width: number, height: number): Promise<Uint8Array | null> {
   try {
-    const image = await loadImage(dataUrl);
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = height;
-    const context = canvas.getContext('2d', { willReadFrequently: true })!;
-    context.imageSmoothingEnabled = false;
-    context.drawImage(image, 0, 0, width, height);
-    return maskFromRgba(context.getImageData(0, 0, width, height).data, width, height);
+    return maskFromRgba(await rgbaOfImage(dataUrl, width, height), width, height);
   } catch {
     return null;
   }
