@@ -20,6 +20,7 @@ import {
   buildModel,
   type ClassifierSpec,
   type LoadedModel,
+  type LoadedModels,
   readModelSpec,
   runnersOf,
   type SegmenterSpec,
@@ -47,6 +48,8 @@ export interface EvaluateOptions {
   skipBadFiles?: boolean;
   /** Also score each post-processing step on its own (one more segmenter pass, four with TTA): postprocess-steps.json. */
   postprocessSteps?: boolean;
+  /** The engine the networks run on (`--backend`): runnersOf (libtorch) when absent. */
+  runnersOf?: (models: LoadedModels) => Promise<TwoStageModels>;
   log: (line: string) => void;
 }
 
@@ -138,7 +141,7 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
   const { indices, caches } = data;
   const segmenterCache = caches.get(sizeKey(segmenterSize))!;
   // Each stage's network time, as the core interleaves them patient by patient.
-  const untimed = runnersOf({ classifier, segmenter });
+  const untimed = await (o.runnersOf ?? (async (m: LoadedModels) => runnersOf(m)))({ classifier, segmenter });
   const runners = timed(untimed, timer);
   const { records, tumourFinalMasks } = await pipelineRecords(runners, caches, indices, {
     batch: o.batch,

@@ -40,6 +40,36 @@ describe('JobQueue', () => {
     assert.deepEqual(queue.state, { running: 0, waiting: 0, limit: 2 });
   });
 
+  it('runs `concurrency` jobs at once, then holds `limit` and refuses the rest', async () => {
+    const queue = new JobQueue(1, 2);
+    const gates: (() => void)[] = [];
+    const started: string[] = [];
+    const job = (name: string) => () =>
+      new Promise<string>((resolve) => {
+        started.push(name);
+        gates.push(() => resolve(name));
+      });
+    const a = queue.run(job('a'));
+    const b = queue.run(job('b'));
+    assert.equal(queue.full, false);
+    const c = queue.run(job('c'));
+    assert.deepEqual(queue.state, { running: 2, waiting: 1, limit: 1 });
+    assert.equal(queue.full, true);
+    await assert.rejects(queue.run(job('d')), QueueFullError);
+    await Promise.resolve();
+    assert.deepEqual(started, ['a', 'b']);
+    gates[1]!();
+    assert.equal(await b, 'b');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, ['a', 'b', 'c']);
+    assert.deepEqual(queue.state, { running: 2, waiting: 0, limit: 1 });
+    gates[0]!();
+    gates[2]!();
+    assert.deepEqual(await Promise.all([a, c]), ['a', 'c']);
+    assert.deepEqual(queue.state, { running: 0, waiting: 0, limit: 1 });
+    assert.throws(() => new JobQueue(1, 0), /at a time/);
+  });
+
   it('frees the slot when a job fails', async () => {
     const queue = new JobQueue(0);
     await assert.rejects(
