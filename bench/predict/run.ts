@@ -57,7 +57,8 @@ const folder = positionals[0] ?? defaultPatient();
 const threads = integer('--threads', { min: 1 })(values.threads);
 const batch = integer('--batch', { min: 1 })(values.batch);
 const backend = values.backend as BackendSetting;
-if (!BACKEND_SETTINGS.includes(backend)) throw new Error(`--backend must be one of ${BACKEND_SETTINGS.join(', ')}`);
+if (!BACKEND_SETTINGS.includes(backend))
+  throw new Error(`--backend must be one of ${BACKEND_SETTINGS.join(', ')}`);
 setNumThreads(threads);
 const seconds = (from: number) => (performance.now() - from) / 1000;
 

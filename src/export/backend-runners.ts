@@ -67,7 +67,8 @@ let exporterHash: string | undefined;
 function exporterFingerprint(): string {
   if (exporterHash) return exporterHash;
   const hash = createHash('sha256').update(TUMORSCOPE_VERSION);
-  for (const name of readdirSync(EXPORTER_DIR).sort()) hash.update(name).update(readFileSync(new URL(name, EXPORTER_DIR)));
+  for (const name of readdirSync(EXPORTER_DIR).sort())
+    hash.update(name).update(readFileSync(new URL(name, EXPORTER_DIR)));
   exporterHash = hash.digest('hex');
   return exporterHash;
 }

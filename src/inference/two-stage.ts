@@ -75,7 +75,7 @@ export interface VolumeOptions {
    * Segment the slices the classifier has called while it scores the next batches, where a slice's call rests
    * on its own score alone (the classifier gate without smoothing, no `aloneOn`). The segmenter's batches are the
    * ones it gets otherwise, so the outputs are the same; it saves time only where the runners work off the
-   * JavaScript thread (onnxruntime), since libtorch's answer before anything else can run.
+   * JavaScript thread (onnxruntime): libtorch's runner answers before anything else can run.
    */
   overlapStages?: boolean;
 }

@@ -2,8 +2,9 @@
 // one-thread workers answer single-slice requests faster than one two-thread worker, whose threads wait on each
 // other in every small layer. Each job goes to the worker with the fewest jobs in hand; memory grows with the
 // workers (each holds both models), so their number is the operator's choice (`serve --workers`).
-import type { ModelsInfo } from './model-info.ts';
+
 import { type InferenceService, type Progress, WorkerInference } from './inference-service.ts';
+import type { ModelsInfo } from './model-info.ts';
 import type { ModelRole, PredictJob, WorkerOptions } from './worker-protocol.ts';
 
 export class InferencePool implements InferenceService {
@@ -26,10 +27,15 @@ export class InferencePool implements InferenceService {
     );
     const failed = others.find((s) => s.status === 'rejected');
     if (failed) {
-      await Promise.all([first, ...others.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))].map((w) => w.close()));
+      await Promise.all(
+        [first, ...others.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))].map((w) => w.close()),
+      );
       throw failed.reason;
     }
-    return new InferencePool([first, ...others.map((s) => (s as PromiseFulfilledResult<WorkerInference>).value)]);
+    return new InferencePool([
+      first,
+      ...others.map((s) => (s as PromiseFulfilledResult<WorkerInference>).value),
+    ]);
   }
 
   get models(): ModelsInfo {

@@ -33,7 +33,11 @@ try {
     ...(options.segmenter ? { segmenter: options.segmenter } : {}),
   });
   const batch = options.batch ?? INFERENCE_BATCH;
-  const backends = await inferenceBackends(models, { backend: options.backend ?? 'torch', batch });
+  const backends = await inferenceBackends(models, {
+    backend: options.backend ?? 'torch',
+    batch,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
   runners = backends.runners;
   if ((options.concurrent ?? 1) > 1) {
     // Predictions running at once share their network calls (batched-network.ts).

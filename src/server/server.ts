@@ -1,9 +1,9 @@
 // Starting and stopping the server: the routes of app.ts on a node:http server (@hono/node-server), with an
 // inference worker of its own unless one is given (tests share one between servers with different limits).
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { availableParallelism } from 'node:os';
 import type { BackendSetting } from '../export/backend-choice.ts';
 import type { GateChoice } from '../postprocess/fusion.ts';
 import { createApp } from './app.ts';

@@ -17,6 +17,8 @@ export interface WorkerOptions {
   batch?: number;
   /** What runs the networks (`serve --backend`; default libtorch). */
   backend?: BackendSetting;
+  /** Where ONNX exports and `auto`'s measurements are kept (default: backend-runners.ts' defaultCacheDir). */
+  cacheDir?: string;
   /**
    * Predictions the worker runs at once (default 1): their network calls are joined into shared batches of up to
    * `batch` slices (inference/batched-network.ts), so that single-slice requests do not each pay for a batch.

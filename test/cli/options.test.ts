@@ -110,7 +110,10 @@ describe('command-line options', () => {
       ['serve', '--classifier', MISSING],
     ]) {
       const message = await refusal([...argv, '--backend', 'fast']);
-      assert.match(message, /option '--backend <engine>' argument 'fast' is invalid\. Allowed choices are auto, torch, onnx/);
+      assert.match(
+        message,
+        /option '--backend <engine>' argument 'fast' is invalid\. Allowed choices are auto, torch, onnx/,
+      );
     }
   });
 

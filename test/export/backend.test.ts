@@ -61,15 +61,19 @@ describe('calibrate', () => {
     assert.deepEqual(m, { backend: 'onnx', ms: { torch: 12, onnx: 7 }, maxDifference: 0 });
     assert.deepEqual(e.calls, ['torch', 'onnx', 'torch', 'onnx', 'onnx', 'torch', 'torch', 'onnx']);
     const slower = engines({ torch: 5, onnx: 7 }, { torch: 0.25, onnx: 0.25 });
-    const m2 = await calibrate(slower.runs, new Float32Array(2), 2, { warmup: 0, iterations: 2, now: slower.now });
+    const m2 = await calibrate(slower.runs, new Float32Array(2), 2, {
+      warmup: 0,
+      iterations: 2,
+      now: slower.now,
+    });
     assert.equal(m2.backend, 'torch');
   });
 
   it('compares the outputs and keeps libtorch when they differ beyond the export tolerance', async () => {
-    const e = engines({ torch: 12, onnx: 7 }, { torch: 0.25, onnx: 0.2501 });
+    const e = engines({ torch: 12, onnx: 7 }, { torch: 0.25, onnx: 0.2502 });
     const m = await calibrate(e.runs, new Float32Array(1), 1, { warmup: 0, iterations: 1, now: e.now });
     assert.equal(m.backend, 'torch');
-    assert.ok(Math.abs(m.maxDifference - 1e-4) < 1e-6, String(m.maxDifference));
+    assert.ok(Math.abs(m.maxDifference - 2e-4) < 1e-6, String(m.maxDifference));
   });
 });
 
@@ -103,8 +107,12 @@ describe('inferenceBackends', () => {
     // Threshold 0: every slice called, so that both stages run on every slice.
     models = loadModels(saveTinyModels(join(dir, 'models'), 0));
     const examples = join(import.meta.dirname, '../../examples/TCGA_DU_8167_19970402');
-    const names = readdirSync(examples).filter((n) => /_\d+\.tif$/.test(n)).slice(0, 6);
-    inputs = await sliceInputsFromFiles(names.map((name) => ({ name, bytes: readFileSync(join(examples, name)) })));
+    const names = readdirSync(examples)
+      .filter((n) => /_\d+\.tif$/.test(n))
+      .slice(0, 6);
+    inputs = await sliceInputsFromFiles(
+      names.map((name) => ({ name, bytes: readFileSync(join(examples, name)) })),
+    );
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -75,7 +75,11 @@ describe('batchedNetwork', () => {
       }
       return new Float32Array(n).fill(x[0]!);
     }, 2);
-    const results = await Promise.allSettled([shared(input(1, 0), 1), shared(input(1, 1), 1), shared(input(1, 2), 1)]);
+    const results = await Promise.allSettled([
+      shared(input(1, 0), 1),
+      shared(input(1, 1), 1),
+      shared(input(1, 2), 1),
+    ]);
     assert.deepEqual(
       results.map((r) => r.status),
       ['rejected', 'rejected', 'fulfilled'],
@@ -97,7 +101,11 @@ describe('batchedNetwork', () => {
       },
     });
     // Three requests: two single slices and a patient of five, as the server's worker gets them.
-    const requests = [patient('TCGA_AA_0001_20000101', 1, 1), patient('TCGA_BB_0002_20000101', 1, 2), patient('TCGA_CC_0003_20000101', 5, 3)];
+    const requests = [
+      patient('TCGA_AA_0001_20000101', 1, 1),
+      patient('TCGA_BB_0002_20000101', 1, 2),
+      patient('TCGA_CC_0003_20000101', 5, 3),
+    ];
     const oneByOne = runners((n) => n);
     const want = [];
     for (const r of requests) want.push(await predictSlices(oneByOne, r, { batch: 4 }));
@@ -109,7 +117,10 @@ describe('batchedNetwork', () => {
     });
     const got = await Promise.all(requests.map((r) => predictSlices(together, r, { batch: 4 })));
     assert.deepEqual(got, want);
-    assert.ok(want.some((p) => p.slices.some((s) => s.tumour)), 'some slice is called tumour');
+    assert.ok(
+      want.some((p) => p.slices.some((s) => s.tumour)),
+      'some slice is called tumour',
+    );
     // The classifier's calls were shared: fewer network calls than callers.
     assert.ok(shared!.stats.networkCalls < shared!.stats.calls, JSON.stringify(shared!.stats));
   });

@@ -176,9 +176,16 @@ describe('the two stages overlapped', () => {
 
   for (const tta of ['none', 'flips'] as const) {
     it(`segments called slices while the classifier goes on, with the same outcome (TTA ${tta})`, async () => {
-      const { models, volume } = setUp(classifier, segmenter, { tta, largest3DComponent: true, threshold: 0.1 });
+      const { models, volume } = setUp(classifier, segmenter, {
+        tta,
+        largest3DComponent: true,
+        threshold: 0.1,
+      });
       const sequentialLog: string[] = [];
-      const want = await twoStageVolume(slowed(models, sequentialLog), volume, { batch: 2, keepProbabilities: true });
+      const want = await twoStageVolume(slowed(models, sequentialLog), volume, {
+        batch: 2,
+        keepProbabilities: true,
+      });
       const log: string[] = [];
       const got = await twoStageVolume(slowed(models, log), volume, {
         batch: 2,

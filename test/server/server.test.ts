@@ -509,9 +509,38 @@ describe('tumorscope serve', () => {
           assert.ok(Math.abs(slice.areaPixels - w.areaPixels) <= 2, `${slice.name} area`);
         }
       }
-      assert.ok(alone.some((a) => a.slices.some((s) => s.tumour)), 'some slice is called tumour');
+      assert.ok(
+        alone.some((a) => a.slices.some((s) => s.tumour)),
+        'some slice is called tumour',
+      );
     } finally {
       await together.close();
+    }
+  });
+
+  it('predicts on onnxruntime in the worker (serve --backend onnx) as on libtorch', async () => {
+    const onnx = await WorkerInference.start({
+      ...models,
+      threads: 1,
+      backend: 'onnx',
+      cacheDir: join(dir, 'cache'),
+      maxUnpackedBytes: 16 * 1024 * 1024,
+    });
+    try {
+      assert.deepEqual(onnx.backends, ['classifier: onnx', 'segmenter: onnx']);
+      const files = sliceFiles(data);
+      const want = predictResponseSchema.parse((await postFiles(server.url, files)).body);
+      const res = await postFiles((await another({ inference: onnx })).url, files);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const got = predictResponseSchema.parse(res.body);
+      for (const [k, slice] of got.slices.entries()) {
+        const w = want.slices[k]!;
+        assert.ok(Math.abs(slice.probability - w.probability) <= 1e-4, `${slice.name} probability`);
+        assert.equal(slice.tumour, w.tumour, slice.name);
+        assert.ok(Math.abs(slice.areaPixels - w.areaPixels) <= 2, `${slice.name} area`);
+      }
+    } finally {
+      await onnx.close();
     }
   });
 

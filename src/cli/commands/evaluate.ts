@@ -52,7 +52,11 @@ export function registerEvaluate(program: Command): void {
       const result = await evaluatePipeline({
         ...rest,
         runnersOf: async (models) => {
-          const backends = await inferenceBackends(models, { backend, batch: o.batch, threads: getNumThreads() });
+          const backends = await inferenceBackends(models, {
+            backend,
+            batch: o.batch,
+            threads: getNumThreads(),
+          });
           for (const line of backends.description) log(line);
           return backends.runners;
         },
