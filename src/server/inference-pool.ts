@@ -11,7 +11,9 @@ export class InferencePool implements InferenceService {
   /** Jobs given to each worker and not answered yet. */
   readonly #inHand: number[];
 
-  private constructor(readonly workers: readonly WorkerInference[]) {
+  /** Services that each answer predictions on their own (the workers; tests give stand-ins). */
+  constructor(readonly workers: readonly InferenceService[]) {
+    if (workers.length === 0) throw new RangeError('a pool needs at least one worker');
     this.#inHand = workers.map(() => 0);
   }
 
@@ -42,12 +44,12 @@ export class InferencePool implements InferenceService {
     return this.workers[0]!.models;
   }
 
-  get backends(): readonly string[] {
+  get backends(): readonly string[] | undefined {
     return this.workers[0]!.backends;
   }
 
   get concurrency(): number {
-    return this.workers.reduce((sum, w) => sum + w.concurrency, 0);
+    return this.workers.reduce((sum, w) => sum + (w.concurrency ?? 1), 0);
   }
 
   get progress(): Progress | undefined {
@@ -67,7 +69,9 @@ export class InferencePool implements InferenceService {
   }
 
   onnx(role: ModelRole): Promise<Uint8Array> {
-    return this.workers[0]!.onnx(role);
+    const worker = this.workers[0]!;
+    if (!worker.onnx) throw new Error('this inference service cannot export its models');
+    return worker.onnx(role);
   }
 
   async close(): Promise<void> {
