@@ -103,7 +103,8 @@ export interface InferenceValues {
 
 /**
  * The engine predict, serve and evaluate run on unless told otherwise. libtorch: `auto` measures on first use
- * (a few seconds, then cached per machine and model), and evaluation's figures should not hang on a timing.
+ * (eight network calls per stage, then cached per machine and model), and evaluation's figures should not hang on
+ * a timing.
  */
 export const DEFAULT_BACKEND: BackendSetting = 'torch';
 
