@@ -60,6 +60,21 @@ function held(inner: InferenceService): { service: InferenceService; release: ()
   };
 }
 
+/**
+ * The same slices, decisions and areas, P(tumour) within `tolerance`: another batch or engine rounds the last
+ * float bits differently, which may flip a pixel that sits on the threshold, no more.
+ */
+function assertSameAnswer(got: PredictResponse, want: PredictResponse, tolerance: number): void {
+  assert.equal(got.slices.length, want.slices.length);
+  for (const [k, slice] of got.slices.entries()) {
+    const w = want.slices[k]!;
+    assert.equal(slice.name, w.name);
+    assert.ok(Math.abs(slice.probability - w.probability) <= tolerance, `${slice.name} probability`);
+    assert.equal(slice.tumour, w.tumour, slice.name);
+    assert.ok(Math.abs(slice.areaPixels - w.areaPixels) <= 2, `${slice.name} area`);
+  }
+}
+
 async function queueOf(url: string): Promise<{ running: number; waiting: number; limit: number }> {
   return (
     (await getJson(url, '/api/health')).body as { queue: { running: number; waiting: number; limit: number } }
@@ -497,17 +512,8 @@ describe('tumorscope serve', () => {
       const answers = await Promise.all(requests.map((files) => postFiles(shared.url, files)));
       for (const [k, res] of answers.entries()) {
         assert.equal(res.status, 200, JSON.stringify(res.body));
-        const got = predictResponseSchema.parse(res.body);
-        const want = alone[k]!;
-        assert.deepEqual(got.patients, want.patients);
-        for (const [i, slice] of got.slices.entries()) {
-          const w = want.slices[i]!;
-          assert.equal(slice.name, w.name);
-          // Another batch may round differently in the last float bits; nothing more.
-          assert.ok(Math.abs(slice.probability - w.probability) < 1e-5, `${slice.name} probability`);
-          assert.equal(slice.tumour, w.tumour, slice.name);
-          assert.ok(Math.abs(slice.areaPixels - w.areaPixels) <= 2, `${slice.name} area`);
-        }
+        // Another batch may round differently in the last float bits; nothing more.
+        assertSameAnswer(predictResponseSchema.parse(res.body), alone[k]!, 1e-5);
       }
       assert.ok(
         alone.some((a) => a.slices.some((s) => s.tumour)),
@@ -532,13 +538,7 @@ describe('tumorscope serve', () => {
       const want = predictResponseSchema.parse((await postFiles(server.url, files)).body);
       const res = await postFiles((await another({ inference: onnx })).url, files);
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      const got = predictResponseSchema.parse(res.body);
-      for (const [k, slice] of got.slices.entries()) {
-        const w = want.slices[k]!;
-        assert.ok(Math.abs(slice.probability - w.probability) <= 1e-4, `${slice.name} probability`);
-        assert.equal(slice.tumour, w.tumour, slice.name);
-        assert.ok(Math.abs(slice.areaPixels - w.areaPixels) <= 2, `${slice.name} area`);
-      }
+      assertSameAnswer(predictResponseSchema.parse(res.body), want, 1e-4);
     } finally {
       await onnx.close();
     }
