@@ -5,7 +5,9 @@
 // inference worker together).
 //
 //   node --import tsx bench/serve/run.ts [--requests 200] [--queue 16] [--threads N] [--slice <file.tif>]
-//                                        [--include-image]
+//                                        [--include-image] [--workers N] [--concurrent N] [--batch N]
+//                                        [--backend auto|torch|onnx]
+// --workers, --concurrent, --batch and --backend go to `tumorscope serve` as they are (its defaults otherwise).
 // Without --slice it unpacks the first development patient from ../shared/lgg into .tmp/serve-bench.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,6 +25,10 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     slice: { type: 'string' },
     'include-image': { type: 'boolean', default: false },
+    workers: { type: 'string' },
+    concurrent: { type: 'string' },
+    batch: { type: 'string' },
+    backend: { type: 'string' },
   },
 });
 const requests = integer('--requests', { min: 1 })(values.requests);
@@ -42,7 +48,10 @@ function defaultSlice(): string {
 /** Starts the server on a free port; resolves with its URL once it listens. */
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
   const args = ['bin/tumorscope.js', 'serve', '--port', '0', '--queue', values.queue];
-  if (values.threads) args.push('--threads', values.threads);
+  for (const flag of ['threads', 'workers', 'concurrent', 'batch', 'backend'] as const) {
+    const value = values[flag];
+    if (value !== undefined) args.push(`--${flag}`, value);
+  }
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolveStart, reject) => {
     let out = '';
@@ -133,6 +142,9 @@ try {
   console.log(
     `bench/serve: ${requests} concurrent POST /api/predict of ${basename(slice)} (${(body.length / 1024).toFixed(0)} KB)` +
       `${values['include-image'] ? ' with include=image' : ''}, queue limit ${values.queue}, warm-up ${ms(warm.ms)}`,
+  );
+  console.log(
+    `server: ${['threads', 'workers', 'concurrent', 'batch', 'backend'].map((f) => `--${f} ${values[f as 'threads'] ?? '(default)'}`).join(' ')}`,
   );
   console.log(
     `status counts: ${[...counts]

@@ -3,6 +3,7 @@
 // value). Without them Number('abc') is NaN and Number('') is 0, and both travel on into hours of training.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { SamplingConfig } from '../data/sampler.ts';
+import { BACKEND_SETTINGS, type BackendSetting } from '../export/backend-choice.ts';
 import { DEFAULT_TRAINING_LAYOUT, TRAINING_LAYOUTS } from '../models/training.ts';
 import { type GateChoice, type GateName, gateNames } from '../postprocess/fusion.ts';
 
@@ -98,7 +99,15 @@ export interface InferenceValues {
   sliceRadius?: number;
   threads?: number;
   batch: number;
+  backend: BackendSetting;
 }
+
+/**
+ * The engine predict, serve and evaluate run on unless told otherwise. libtorch: `auto` measures on first use
+ * (eight network calls per stage, then cached per machine and model), and evaluation's figures should not hang on
+ * a timing.
+ */
+export const DEFAULT_BACKEND: BackendSetting = 'torch';
 
 /** Adds the options of InferenceValues; `batch` is the default batch size. */
 export function inferenceOptions(command: Command, defaults: { batch: number }): Command {
@@ -123,7 +132,16 @@ export function inferenceOptions(command: Command, defaults: { batch: number }):
       integer('--slice-radius', { max: 5 }),
     )
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
-    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), defaults.batch);
+    .option('--batch <n>', 'slices per inference batch', integer('--batch', { min: 1 }), defaults.batch)
+    .addOption(
+      new Option(
+        '--backend <engine>',
+        'what runs the networks: libtorch (torch), onnxruntime on their ONNX export (onnx, exported once and ' +
+          'cached), or the faster of the two per model, measured once per machine, model, threads and batch (auto)',
+      )
+        .choices([...BACKEND_SETTINGS])
+        .default(DEFAULT_BACKEND),
+    );
 }
 
 /** The gate asked for on the command line; undefined for the saved one. */

@@ -60,6 +60,8 @@ export interface PredictOptions {
   beforeBatch?: () => void;
   /** Keep the segmenter's probability maps (SlicePrediction.probabilities). */
   probabilities?: boolean;
+  /** Segment called slices while the classifier scores the next ones (VolumeOptions.overlapStages). */
+  overlapStages?: boolean;
 }
 
 function checkInput(input: SliceInput): void {
@@ -184,6 +186,7 @@ export async function predictSlices(
       fusion: gate,
       ...(options.beforeBatch ? { beforeBatch: options.beforeBatch } : {}),
       ...(options.probabilities ? { keepProbabilities: true } : {}),
+      ...(options.overlapStages ? { overlapStages: true } : {}),
       onClassified: (n) => options.onProgress?.(done + Math.floor(n / 2), total),
     });
     const predicted = volume.map((input, k): SlicePrediction => {

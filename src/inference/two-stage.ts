@@ -72,6 +72,13 @@ export interface VolumeOptions {
   onClassified?: (slices: number) => void;
   /** Return the segmenter's probability maps too (`probabilities`). */
   keepProbabilities?: boolean;
+  /**
+   * Segment the slices the classifier has called while it scores the next batches, where a slice's call rests
+   * on its own score alone (the classifier gate without smoothing, no `aloneOn`). The segmenter's batches are the
+   * ones it gets otherwise, so the outputs are the same; it saves time only where the runners work off the
+   * JavaScript thread (onnxruntime): libtorch's runner answers before anything else can run.
+   */
+  overlapStages?: boolean;
 }
 
 export interface VolumeOutcome {
@@ -111,6 +118,20 @@ function networkInput(volume: VolumeImages, config: PreprocessConfig): (indices:
   return (indices) => preprocessSlices(rgb, indices, config, () => stats);
 }
 
+/** P(tumour) of one batch of the volume's slices. */
+async function classifyBatch(
+  classifier: ClassifierRunner,
+  input: (indices: number[]) => Float32Array,
+  chunk: number[],
+  o: Pick<VolumeOptions, 'beforeBatch'>,
+): Promise<Float32Array> {
+  o.beforeBatch?.();
+  const p = await classifier.run(input(chunk), chunk.length);
+  if (p.length !== chunk.length)
+    throw new RangeError(`the classifier returned ${p.length} values for ${chunk.length} slices`);
+  return p;
+}
+
 /** P(tumour) of every slice of the volume, batch by batch. */
 export async function classifyVolume(
   classifier: ClassifierRunner,
@@ -121,10 +142,7 @@ export async function classifyVolume(
   const out = new Float32Array(volume.depth);
   let done = 0;
   for (const chunk of batchesOf(range(volume.depth), o.batch)) {
-    o.beforeBatch?.();
-    const p = await classifier.run(input(chunk), chunk.length);
-    if (p.length !== chunk.length)
-      throw new RangeError(`the classifier returned ${p.length} values for ${chunk.length} slices`);
+    const p = await classifyBatch(classifier, input, chunk, o);
     out.set(p, done);
     done += chunk.length;
     o.onClassified?.(done);
@@ -159,6 +177,73 @@ export async function segmentSlices(
   return out;
 }
 
+/**
+ * classifyVolume, then segmentSlices on the slices called at `threshold`, interleaved: each segmenter batch of
+ * `batch` called slices (in slice order, as segmentSlices cuts them) starts as soon as the classifier has called
+ * them, and runs while the classifier scores the next batches.
+ */
+async function classifyWhileSegmenting(
+  models: TwoStageModels,
+  volume: VolumeImages,
+  threshold: number,
+  o: VolumeOptions,
+): Promise<{ probability: Float32Array; run: number[]; probs: Float32Array }> {
+  const { classifier, segmenter } = models;
+  const { width, height } = segmenter.preprocess;
+  const classifierInput = networkInput(volume, classifier.preprocess);
+  let segmenterInput: ((indices: number[]) => Float32Array) | undefined;
+  const probability = new Float32Array(volume.depth);
+  const run: number[] = [];
+  const maps: Float32Array[] = [];
+  let called: number[] = [];
+  let segmenting: Promise<void> = Promise.resolve();
+  let failed = false;
+  const segment = (chunk: number[]) => {
+    segmenting = segmenting.then(async () => {
+      o.beforeBatch?.();
+      segmenterInput ??= networkInput(volume, segmenter.preprocess);
+      const input = segmenterInput(chunk);
+      const tta = segmenter.postprocess.tta;
+      maps.push(await probabilitiesWithTta(segmenter.run, input, chunk.length, height, width, tta));
+    });
+    // Seen here at once (so a failure is never unhandled, and the classifier stops); thrown where awaited.
+    segmenting.catch(() => {
+      failed = true;
+    });
+  };
+  try {
+    let done = 0;
+    for (const chunk of batchesOf(range(volume.depth), o.batch)) {
+      if (failed) break;
+      const p = await classifyBatch(classifier, classifierInput, chunk, o);
+      probability.set(p, done);
+      done += chunk.length;
+      o.onClassified?.(done);
+      chunk.forEach((k, i) => {
+        if (p[i]! < threshold) return;
+        run.push(k);
+        called.push(k);
+      });
+      while (called.length >= o.batch) {
+        segment(called.slice(0, o.batch));
+        called = called.slice(o.batch);
+      }
+    }
+    if (called.length > 0 && !failed) segment(called);
+  } catch (err) {
+    await segmenting.catch(() => {});
+    throw err;
+  }
+  await segmenting;
+  const probs = new Float32Array(run.length * width * height);
+  let at = 0;
+  for (const m of maps) {
+    probs.set(m, at);
+    at += m.length;
+  }
+  return { probability, run, probs };
+}
+
 /** Both stages, gated and post-processed, on one patient volume. */
 export async function twoStageVolume(
   models: TwoStageModels,
@@ -171,21 +256,29 @@ export async function twoStageVolume(
   const all = range(d);
   if (o.aloneOn && o.aloneOn.length !== d)
     throw new RangeError(`aloneOn has ${o.aloneOn.length} slices, the volume ${d}`);
-  const probability = await classifyVolume(models.classifier, volume, o);
-
   const { width, height } = segmenter.preprocess;
   const pixels = width * height;
   const post = segmenter.postprocess;
-  // The slices stage 2 runs on, decided before it runs so that it runs once, in slice order: every slice when
-  // the gate reads the segmenter, else the slices the classifier's score calls (and those asked for alone).
   const everySlice = needsSegmenterOnEverySlice(fusion);
+  const perSlice = fusion.detector === 'classifier' && fusion.sliceRadius === 0 && !o.aloneOn;
+  let probability: Float32Array;
+  let run: number[];
+  let probs: Float32Array;
+  if (o.overlapStages && perSlice && !everySlice) {
+    ({ probability, run, probs } = await classifyWhileSegmenting(models, volume, fusion.threshold, o));
+  } else {
+    probability = await classifyVolume(models.classifier, volume, o);
+    // The slices stage 2 runs on, decided before it runs so that it runs once, in slice order: every slice when
+    // the gate reads the segmenter, else the slices the classifier's score calls (and those asked for alone).
+    const classifierOnly = everySlice ? undefined : sliceScores(fusion, { classifier: probability });
+    const wanted = (k: number) =>
+      everySlice ||
+      classifierOnly![k]! >= fusion.threshold ||
+      (o.aloneOn !== undefined && (post.largest3DComponent || o.aloneOn[k]!));
+    run = all.filter(wanted);
+    probs = await segmentSlices(segmenter, volume, run, o);
+  }
   const classifierOnly = everySlice ? undefined : sliceScores(fusion, { classifier: probability });
-  const wanted = (k: number) =>
-    everySlice ||
-    classifierOnly![k]! >= fusion.threshold ||
-    (o.aloneOn !== undefined && (post.largest3DComponent || o.aloneOn[k]!));
-  const run = all.filter(wanted);
-  const probs = await segmentSlices(segmenter, volume, run, o);
 
   const score =
     classifierOnly ??

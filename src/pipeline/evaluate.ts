@@ -20,6 +20,7 @@ import {
   buildModel,
   type ClassifierSpec,
   type LoadedModel,
+  type LoadedModels,
   readModelSpec,
   runnersOf,
   type SegmenterSpec,
@@ -50,6 +51,8 @@ export interface EvaluateOptions {
   requireMetadata?: boolean;
   /** Also score each post-processing step on its own (one more segmenter pass, four with TTA): postprocess-steps.json. */
   postprocessSteps?: boolean;
+  /** The engine the networks run on (`--backend`): runnersOf (libtorch) when absent. */
+  runnersOf?: (models: LoadedModels) => Promise<TwoStageModels>;
   log: (line: string) => void;
 }
 
@@ -149,7 +152,7 @@ export async function evaluatePipeline(o: EvaluateOptions): Promise<EvaluateResu
   );
   for (const warning of warnings) o.log(`warning: ${warning}`);
   // Each stage's network time, as the core interleaves them patient by patient.
-  const untimed = runnersOf({ classifier, segmenter });
+  const untimed = await (o.runnersOf ?? (async (m: LoadedModels) => runnersOf(m)))({ classifier, segmenter });
   const runners = timed(untimed, timer);
   const { records, tumourFinalMasks } = await pipelineRecords(runners, caches, indices, {
     batch: o.batch,

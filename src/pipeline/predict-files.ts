@@ -23,6 +23,8 @@ export interface PredictFilesOptions {
   input: string;
   out: string;
   models: LoadedModels;
+  /** The models' runners on the engine asked for (`--backend`); runnersOf(models), libtorch, when absent. */
+  runners?: TwoStageModels;
   /** The fusion rule (default: the one saved with the models, else the classifier alone). */
   fusion?: FusionConfig;
   batch?: number;
@@ -95,7 +97,7 @@ export async function predictFiles(o: PredictFilesOptions): Promise<PredictFiles
   // A patient of more than MAX_SLICES_PER_PATIENT slices was refused (or skipped) by the scan, before decoding.
   const { patients } = index;
   const total = patients.reduce((n, p) => n + p.slices.length, 0);
-  const runners = runnersOf(o.models);
+  const runners = o.runners ?? runnersOf(o.models);
   const summary: PredictSummary = {
     notice: RESEARCH_NOTICE,
     input: index.source,

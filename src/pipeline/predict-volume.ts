@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { StagedFiles } from '../engine/index.ts';
 import { predictSlices } from '../inference/predict-slices.ts';
-import { savedGate } from '../inference/two-stage.ts';
+import { savedGate, type TwoStageModels } from '../inference/two-stage.ts';
 import type { FusionConfig } from '../postprocess/fusion.ts';
 import { niftiBytes } from '../volume/nifti.ts';
 import { axialSlices, type PatientVolume, toVoxelGrid, volumeMask } from '../volume/patient-volume.ts';
@@ -49,6 +49,8 @@ export interface PredictVolumeOptions {
   sources: VolumeSources;
   out: string;
   models: LoadedModels;
+  /** The models' runners on the engine asked for (`--backend`); runnersOf(models), libtorch, when absent. */
+  runners?: TwoStageModels;
   /** The fusion rule (default: the one saved with the models, else the classifier alone). */
   fusion?: FusionConfig;
   batch?: number;
@@ -62,7 +64,7 @@ export async function predictVolume(
 ): Promise<PredictFilesResult & { summary: VolumePredictSummary }> {
   const patient = readPatientVolume(o.sources);
   const slices = axialSlices(patient);
-  const runners = runnersOf(o.models);
+  const runners = o.runners ?? runnersOf(o.models);
   const prediction = await predictSlices(runners, slices, {
     batch: o.batch,
     fusion: o.fusion ?? savedGate(runners),

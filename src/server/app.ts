@@ -28,7 +28,7 @@ export interface ServerApp {
 
 export function createApp(options: AppOptions): ServerApp {
   const { inference, limits, log } = options;
-  const queue = new JobQueue(limits.queueLimit);
+  const queue = new JobQueue(limits.queueLimit, inference.concurrency ?? 1);
   const app = new Hono();
 
   const busy = () =>

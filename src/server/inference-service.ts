@@ -33,6 +33,10 @@ export interface InferenceService {
   onnx?(role: ModelRole): Promise<Uint8Array>;
   /** The running prediction's progress, once its slices are decoded; absent where a service does not say. */
   readonly progress?: Progress | undefined;
+  /** Predictions worth running at once (the job queue's slots); 1 when absent. */
+  readonly concurrency?: number;
+  /** Which engine runs each network, a line per stage; absent where a service does not say. */
+  readonly backends?: readonly string[];
   /** Refuses new work, stops the running prediction between batches, and resolves once nothing runs. */
   close(): Promise<void>;
 }
@@ -53,7 +57,7 @@ function bootstrap(): string {
 }
 
 /** A worker with its models loaded; rejects with the loader's error (naming the model file) otherwise. */
-function spawn(data: WorkerData): Promise<{ worker: Worker; models: ModelsInfo }> {
+function spawn(data: WorkerData): Promise<{ worker: Worker; models: ModelsInfo; backends: string[] }> {
   // execArgv: [] so that a parent started with `--import tsx` does not register tsx a second time.
   const worker = new Worker(bootstrap(), { eval: true, workerData: data, execArgv: [] });
   return new Promise((resolve, reject) => {
@@ -64,7 +68,7 @@ function spawn(data: WorkerData): Promise<{ worker: Worker; models: ModelsInfo }
     worker.once('message', (message: FromWorker) => {
       worker.off('error', reject);
       worker.off('exit', onExit);
-      if (message.type === 'ready') resolve({ worker, models: message.models });
+      if (message.type === 'ready') resolve({ worker, models: message.models, backends: message.backends });
       else {
         void worker.terminate();
         reject(new Error(message.type === 'failed' ? message.message : `unexpected ${message.type}`));
@@ -90,6 +94,7 @@ export class WorkerInference implements InferenceService {
     private readonly data: WorkerData,
     worker: Worker,
     readonly models: ModelsInfo,
+    readonly backends: readonly string[],
   ) {
     this.#adopt(worker);
   }
@@ -97,8 +102,12 @@ export class WorkerInference implements InferenceService {
   /** Starts a worker and resolves once both models are loaded. */
   static async start(options: WorkerOptions): Promise<WorkerInference> {
     const data: WorkerData = { ...options, stop: new SharedArrayBuffer(4) };
-    const { worker, models } = await spawn(data);
-    return new WorkerInference(data, worker, models);
+    const { worker, models, backends } = await spawn(data);
+    return new WorkerInference(data, worker, models, backends);
+  }
+
+  get concurrency(): number {
+    return this.data.concurrent ?? 1;
   }
 
   get progress(): Progress | undefined {

@@ -1,12 +1,15 @@
-// The inference worker (node:worker_threads): loads both models once, then answers one prediction job at a time
-// with the finished JSON body (predict-response.ts). libtorch and all decoding and encoding run here, off the
+// The inference worker (node:worker_threads): loads both models once, then answers prediction jobs with the
+// finished JSON body (predict-response.ts): one at a time, or as many as the server sends at once (`concurrent`),
+// their network calls joined into shared batches. libtorch and all decoding and encoding run here, off the
 // server's event loop. The addon is a Node-API module, so it loads in a worker as in the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../engine/index.ts';
+import { inferenceBackends } from '../export/backend-runners.ts';
 import { exportModelToOnnx } from '../export/index.ts';
+import { batchedNetwork } from '../inference/batched-network.ts';
 import type { TwoStageModels } from '../inference/two-stage.ts';
-import { loadModels } from '../pipeline/default-models.ts';
-import { type LoadedModels, runnersOf } from '../pipeline/load-model.ts';
+import { INFERENCE_BATCH, loadModels } from '../pipeline/default-models.ts';
+import type { LoadedModels } from '../pipeline/load-model.ts';
 import { type FusionConfig, resolveGate } from '../postprocess/fusion.ts';
 import { HttpError, SHUTTING_DOWN } from './http-error.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
@@ -29,10 +32,23 @@ try {
     ...(options.classifier ? { classifier: options.classifier } : {}),
     ...(options.segmenter ? { segmenter: options.segmenter } : {}),
   });
-  runners = runnersOf(models);
+  const batch = options.batch ?? INFERENCE_BATCH;
+  const backends = await inferenceBackends(models, {
+    backend: options.backend ?? 'torch',
+    batch,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
+  runners = backends.runners;
+  if ((options.concurrent ?? 1) > 1) {
+    // Predictions running at once share their network calls (batched-network.ts).
+    runners = {
+      classifier: { ...runners.classifier, run: batchedNetwork(runners.classifier.run, batch) },
+      segmenter: { ...runners.segmenter, run: batchedNetwork(runners.segmenter.run, batch) },
+    };
+  }
   gate = resolveGate(models.segmenter.fusion, models.classifier.config.threshold, options.gate);
   info = modelsInfo(models, gate);
-  post({ type: 'ready', models: info });
+  post({ type: 'ready', models: info, backends: backends.description });
 } catch (err) {
   post({ type: 'failed', message: (err as Error).message });
   process.exit(1);

@@ -1,10 +1,13 @@
 // Starting and stopping the server: the routes of app.ts on a node:http server (@hono/node-server), with an
 // inference worker of its own unless one is given (tests share one between servers with different limits).
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import type { BackendSetting } from '../export/backend-choice.ts';
 import type { GateChoice } from '../postprocess/fusion.ts';
 import { createApp } from './app.ts';
+import { InferencePool } from './inference-pool.ts';
 import { type InferenceService, WorkerInference } from './inference-service.ts';
 import type { JobQueue } from './job-queue.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
@@ -24,10 +27,16 @@ export interface ServerOptions {
   segmenter?: string;
   /** The fusion rule instead of the saved one (`serve --gate`). */
   gate?: GateChoice;
-  /** libtorch threads in the worker. */
+  /** libtorch threads in the worker; with several workers, the threads of them all, split evenly. */
   threads?: number;
   /** Slices per inference batch. */
   batch?: number;
+  /** What runs the networks (default libtorch). */
+  backend?: BackendSetting;
+  /** Inference workers (default 1), each with both models and its share of the threads. */
+  workers?: number;
+  /** Predictions each worker runs at once, their network calls batched together (default 1). */
+  concurrent?: number;
   limits?: Partial<ServerLimits>;
   /** Use this instead of starting a worker; it is not closed with the server. */
   inference?: InferenceService;
@@ -47,17 +56,27 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const owned = options.inference === undefined;
+  const workers = options.workers ?? 1;
+  const threads =
+    workers > 1
+      ? Math.max(1, Math.floor((options.threads ?? availableParallelism()) / workers))
+      : options.threads;
+  const workerOptions = {
+    ...(options.classifier ? { classifier: options.classifier } : {}),
+    ...(options.segmenter ? { segmenter: options.segmenter } : {}),
+    ...(options.gate ? { gate: options.gate } : {}),
+    ...(threads ? { threads } : {}),
+    ...(options.batch ? { batch: options.batch } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.concurrent ? { concurrent: options.concurrent } : {}),
+    maxUnpackedBytes: limits.maxUnpackedBytes,
+    maxSlices: limits.maxSlices,
+  };
   const inference =
     options.inference ??
-    (await WorkerInference.start({
-      ...(options.classifier ? { classifier: options.classifier } : {}),
-      ...(options.segmenter ? { segmenter: options.segmenter } : {}),
-      ...(options.gate ? { gate: options.gate } : {}),
-      ...(options.threads ? { threads: options.threads } : {}),
-      ...(options.batch ? { batch: options.batch } : {}),
-      maxUnpackedBytes: limits.maxUnpackedBytes,
-      maxSlices: limits.maxSlices,
-    }));
+    (workers > 1
+      ? await InferencePool.start(workers, workerOptions)
+      : await WorkerInference.start(workerOptions));
   const { app, queue } = createApp({
     inference,
     limits,

@@ -1,5 +1,6 @@
 // The messages between the server and its inference worker. Uploads go in and the finished JSON body comes out,
 // both as transferred ArrayBuffers, so that the server thread neither copies nor serialises large data.
+import type { BackendSetting } from '../export/backend-choice.ts';
 import type { GateChoice } from '../postprocess/fusion.ts';
 import type { ModelsInfo } from './model-info.ts';
 import type { Upload } from './uploads.ts';
@@ -12,8 +13,17 @@ export interface WorkerOptions {
   gate?: GateChoice;
   /** libtorch threads in the worker (default: libtorch's own, every core). */
   threads?: number;
-  /** Slices per inference batch. */
+  /** Slices per inference batch; also the most slices of shared batches (see `concurrent`). */
   batch?: number;
+  /** What runs the networks (`serve --backend`; default libtorch). */
+  backend?: BackendSetting;
+  /** Where ONNX exports and `auto`'s measurements are kept (default: backend-runners.ts' defaultCacheDir). */
+  cacheDir?: string;
+  /**
+   * Predictions the worker runs at once (default 1): their network calls are joined into shared batches of up to
+   * `batch` slices (inference/batched-network.ts), so that single-slice requests do not each pay for a batch.
+   */
+  concurrent?: number;
   /** Cap on what one request's zips may unpack to. */
   maxUnpackedBytes: number;
   /** Cap on one request's slices (default DEFAULT_LIMITS.maxSlices). */
@@ -44,7 +54,8 @@ export type ToWorker =
   | { type: 'export'; id: number; role: ModelRole };
 
 export type FromWorker =
-  | { type: 'ready'; models: ModelsInfo }
+  /** `backends`: a line per stage saying which engine runs it (backend-runners.ts). */
+  | { type: 'ready'; models: ModelsInfo; backends: string[] }
   | { type: 'failed'; message: string }
   /** How far a prediction is, in slices (see predictSlices' onProgress). */
   | { type: 'progress'; id: number; done: number; total: number }

@@ -99,9 +99,25 @@ const BAD: Array<[string[], string]> = [
   [['serve', '--classifier', MISSING, '--batch', '0'], '--batch'],
   [['serve', '--classifier', MISSING, '--queue', '-1'], '--queue'],
   [['serve', '--classifier', MISSING, '--max-upload-mb', '0'], '--max-upload-mb'],
+  [['serve', '--classifier', MISSING, '--workers', '0'], '--workers'],
+  [['serve', '--classifier', MISSING, '--concurrent', '0'], '--concurrent'],
 ];
 
 describe('command-line options', () => {
+  it('refuses an engine other than auto, torch or onnx on predict, evaluate and serve', async () => {
+    for (const argv of [
+      ['predict', MISSING, '--out', MISSING],
+      ['evaluate', '--data', MISSING, '--out', MISSING],
+      ['serve', '--classifier', MISSING],
+    ]) {
+      const message = await refusal([...argv, '--backend', 'fast']);
+      assert.match(
+        message,
+        /option '--backend <engine>' argument 'fast' is invalid\. Allowed choices are auto, torch, onnx/,
+      );
+    }
+  });
+
   it('refuses every bad value while parsing, naming the option', async () => {
     for (const [argv, option] of BAD) {
       const message = await refusal(argv);

@@ -178,3 +178,84 @@ describe('the two-stage core', () => {
     ]);
   });
 });
+
+describe('the two stages overlapped', () => {
+  // Slice:          0    1    2    3    4    5    6
+  const classifier = [0.9, 0.2, 0.6, 0.7, 0.8, 0.1, 0.95];
+  const segmenter = [0.8, 0.9, 0.2, 0.7, 0.6, 0.1, 0.9];
+
+  /** The stand-ins answering on a later turn of the event loop, as onnxruntime does, with a log of their calls. */
+  function slowed(models: TwoStageModels, log: string[]): TwoStageModels {
+    const later =
+      (name: string, run: (x: Float32Array, n: number) => Promise<Float32Array>) =>
+      async (x: Float32Array, n: number) => {
+        log.push(`${name} start`);
+        await new Promise((r) => setImmediate(r));
+        const out = await run(x, n);
+        log.push(`${name} end`);
+        return out;
+      };
+    return {
+      classifier: { ...models.classifier, run: later('classifier', models.classifier.run) },
+      segmenter: { ...models.segmenter, run: later('segmenter', models.segmenter.run) },
+    };
+  }
+
+  for (const tta of ['none', 'flips'] as const) {
+    it(`segments called slices while the classifier goes on, with the same outcome (TTA ${tta})`, async () => {
+      const { models, volume } = setUp(classifier, segmenter, {
+        tta,
+        largest3DComponent: true,
+        threshold: 0.1,
+      });
+      const sequentialLog: string[] = [];
+      const want = await twoStageVolume(slowed(models, sequentialLog), volume, {
+        batch: 2,
+        keepProbabilities: true,
+      });
+      const log: string[] = [];
+      const got = await twoStageVolume(slowed(models, log), volume, {
+        batch: 2,
+        keepProbabilities: true,
+        overlapStages: true,
+      });
+      assert.deepEqual(got, want);
+      // Segmented: the slices the classifier called, and only those.
+      assert.deepEqual(
+        got.probabilities!.map((p) => p !== null),
+        classifier.map((p) => p >= 0.5),
+      );
+      assert.ok(masked(got.final, classifier.length).some((m) => m));
+      // Without overlap the segmenter starts after the last classifier batch; with it, before.
+      const lastClassifier = (l: string[]) => l.lastIndexOf('classifier end');
+      assert.ok(sequentialLog.indexOf('segmenter start') > lastClassifier(sequentialLog));
+      assert.ok(log.indexOf('segmenter start') < lastClassifier(log), log.join(', '));
+      // The same number of segmenter calls, on the same batches.
+      const calls = (l: string[]) => l.filter((e) => e === 'segmenter start').length;
+      assert.equal(calls(log), calls(sequentialLog));
+    });
+  }
+
+  it('keeps the usual order where a slice is called on more than its own score', async () => {
+    const { models, volume } = setUp(classifier, segmenter);
+    const log: string[] = [];
+    const fusion = { detector: 'classifier' as const, sliceRadius: 1, threshold: 0.5 };
+    await twoStageVolume(slowed(models, log), volume, { batch: 2, fusion, overlapStages: true });
+    assert.ok(log.indexOf('segmenter start') > log.lastIndexOf('classifier end'));
+  });
+
+  it('stops both stages when a batch is refused, and says why', async () => {
+    const { models, volume } = setUp(classifier, segmenter);
+    let batches = 0;
+    await assert.rejects(
+      twoStageVolume(slowed(models, []), volume, {
+        batch: 2,
+        overlapStages: true,
+        beforeBatch: () => {
+          if (++batches === 4) throw new Error('shutting down');
+        },
+      }),
+      /shutting down/,
+    );
+  });
+});

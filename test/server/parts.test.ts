@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LoadedModels } from '../../src/pipeline/load-model.ts';
 import { modelsInfoSchema } from '../../src/server/api-schema.ts';
-import { WorkerInference } from '../../src/server/inference-service.ts';
+import { InferencePool } from '../../src/server/inference-pool.ts';
+import { type InferenceService, WorkerInference } from '../../src/server/inference-service.ts';
 import { JobQueue, QueueFullError } from '../../src/server/job-queue.ts';
 import { modelsInfo } from '../../src/server/model-info.ts';
 import { resolveStatic } from '../../src/server/static-files.ts';
@@ -40,6 +41,36 @@ describe('JobQueue', () => {
     assert.deepEqual(queue.state, { running: 0, waiting: 0, limit: 2 });
   });
 
+  it('runs `concurrency` jobs at once, then holds `limit` and refuses the rest', async () => {
+    const queue = new JobQueue(1, 2);
+    const gates: (() => void)[] = [];
+    const started: string[] = [];
+    const job = (name: string) => () =>
+      new Promise<string>((resolve) => {
+        started.push(name);
+        gates.push(() => resolve(name));
+      });
+    const a = queue.run(job('a'));
+    const b = queue.run(job('b'));
+    assert.equal(queue.full, false);
+    const c = queue.run(job('c'));
+    assert.deepEqual(queue.state, { running: 2, waiting: 1, limit: 1 });
+    assert.equal(queue.full, true);
+    await assert.rejects(queue.run(job('d')), QueueFullError);
+    await Promise.resolve();
+    assert.deepEqual(started, ['a', 'b']);
+    gates[1]!();
+    assert.equal(await b, 'b');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, ['a', 'b', 'c']);
+    assert.deepEqual(queue.state, { running: 2, waiting: 0, limit: 1 });
+    gates[0]!();
+    gates[2]!();
+    assert.deepEqual(await Promise.all([a, c]), ['a', 'c']);
+    assert.deepEqual(queue.state, { running: 0, waiting: 0, limit: 1 });
+    assert.throws(() => new JobQueue(1, 0), /at a time/);
+  });
+
   it('frees the slot when a job fails', async () => {
     const queue = new JobQueue(0);
     await assert.rejects(
@@ -49,6 +80,44 @@ describe('JobQueue', () => {
       /boom/,
     );
     assert.equal(await queue.run(async () => 7), 7);
+  });
+});
+
+describe('InferencePool', () => {
+  /** A stand-in worker whose jobs wait until released; it answers with its own name. */
+  function worker(name: string, concurrency: number) {
+    const open: (() => void)[] = [];
+    const service: InferenceService = {
+      models: { name } as unknown as InferenceService['models'],
+      concurrency,
+      predict: () =>
+        new Promise<Uint8Array>((resolve) => open.push(() => resolve(new TextEncoder().encode(name)))),
+      close: async () => {},
+    };
+    return { service, open };
+  }
+
+  it('gives each job to the worker with the fewest jobs in hand, and adds up their slots', async () => {
+    const a = worker('a', 2);
+    const b = worker('b', 2);
+    const pool = new InferencePool([a.service, b.service]);
+    assert.equal(pool.concurrency, 4);
+    const job = { uploads: [], includeImage: false };
+    const answers = [pool.predict(job), pool.predict(job), pool.predict(job)];
+    assert.deepEqual([a.open.length, b.open.length], [2, 1]);
+    a.open.shift()!();
+    assert.equal(new TextDecoder().decode(await answers[0]!), 'a');
+    // a holds one job now, b one: the next goes to the first of them.
+    const fourth = pool.predict(job);
+    assert.deepEqual([a.open.length, b.open.length], [2, 1]);
+    b.open.shift()!();
+    const fifth = pool.predict(job);
+    assert.deepEqual([a.open.length, b.open.length], [2, 1]);
+    for (const release of [...a.open, ...b.open]) release();
+    const names = (await Promise.all([answers[1]!, answers[2]!, fourth, fifth])).map((x) =>
+      new TextDecoder().decode(x),
+    );
+    assert.deepEqual(names, ['b', 'a', 'a', 'b']);
   });
 });
 

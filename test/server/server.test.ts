@@ -60,6 +60,21 @@ function held(inner: InferenceService): { service: InferenceService; release: ()
   };
 }
 
+/**
+ * The same slices, decisions and areas, P(tumour) within `tolerance`: another batch or engine rounds the last
+ * float bits differently, which may flip a pixel that sits on the threshold, no more.
+ */
+function assertSameAnswer(got: PredictResponse, want: PredictResponse, tolerance: number): void {
+  assert.equal(got.slices.length, want.slices.length);
+  for (const [k, slice] of got.slices.entries()) {
+    const w = want.slices[k]!;
+    assert.equal(slice.name, w.name);
+    assert.ok(Math.abs(slice.probability - w.probability) <= tolerance, `${slice.name} probability`);
+    assert.equal(slice.tumour, w.tumour, slice.name);
+    assert.ok(Math.abs(slice.areaPixels - w.areaPixels) <= 2, `${slice.name} area`);
+  }
+}
+
 async function queueOf(url: string): Promise<{ running: number; waiting: number; limit: number }> {
   return (
     (await getJson(url, '/api/health')).body as { queue: { running: number; waiting: number; limit: number } }
@@ -454,6 +469,79 @@ describe('tumorscope serve', () => {
     assert.equal((await first).status, 200);
     assert.equal((await second).status, 200);
     assert.deepEqual(await queueOf(busy.url), { running: 0, waiting: 0, limit: 1 });
+  });
+
+  it('runs as many jobs as the service takes at once, and still answers 503 beyond them and the queue', async () => {
+    const { service, release } = held(inference);
+    const busy = await another({ inference: { ...service, concurrency: 2 }, limits: { queueLimit: 1 } });
+    const files = sliceFiles(data).slice(0, 1);
+    const running = [postFiles(busy.url, files), postFiles(busy.url, files)];
+    await until(async () => (await queueOf(busy.url)).running === 2, 'two jobs to run', running[0]!);
+    const waiting = postFiles(busy.url, files);
+    await until(async () => (await queueOf(busy.url)).waiting === 1, 'a job to wait', waiting);
+    const refused = await postFiles(busy.url, files);
+    assert.equal(refused.status, 503);
+    assert.match((refused.body as { error: string }).error, /busy/);
+    release();
+    for (const res of await Promise.all([...running, waiting])) assert.equal(res.status, 200);
+    assert.deepEqual(await queueOf(busy.url), { running: 0, waiting: 0, limit: 1 });
+  });
+
+  it('answers requests run together, their network calls batched, as it answers them one by one', async () => {
+    const together = await WorkerInference.start({
+      ...models,
+      threads: 1,
+      concurrent: 4,
+      batch: 4,
+      maxUnpackedBytes: 16 * 1024 * 1024,
+    });
+    try {
+      const shared = await another({ inference: together });
+      assert.equal(together.concurrency, 4);
+      // Single slices of several patients and one whole patient, sent at once.
+      const requests = [
+        ...[1, 2, 3, 4, 5, 6].map((k) => sliceFiles(data, PATIENTS[k % 4]!).slice(k, k + 1)),
+        sliceFiles(data, PATIENTS[5]!),
+      ];
+      const alone: PredictResponse[] = [];
+      for (const files of requests) {
+        const res = await postFiles(server.url, files);
+        assert.equal(res.status, 200);
+        alone.push(res.body as PredictResponse);
+      }
+      const answers = await Promise.all(requests.map((files) => postFiles(shared.url, files)));
+      for (const [k, res] of answers.entries()) {
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        // Another batch may round differently in the last float bits; nothing more.
+        assertSameAnswer(predictResponseSchema.parse(res.body), alone[k]!, 1e-5);
+      }
+      assert.ok(
+        alone.some((a) => a.slices.some((s) => s.tumour)),
+        'some slice is called tumour',
+      );
+    } finally {
+      await together.close();
+    }
+  });
+
+  it('predicts on onnxruntime in the worker (serve --backend onnx) as on libtorch', async () => {
+    const onnx = await WorkerInference.start({
+      ...models,
+      threads: 1,
+      backend: 'onnx',
+      cacheDir: join(dir, 'cache'),
+      maxUnpackedBytes: 16 * 1024 * 1024,
+    });
+    try {
+      assert.deepEqual(onnx.backends, ['classifier: onnx', 'segmenter: onnx']);
+      const files = sliceFiles(data);
+      const want = predictResponseSchema.parse((await postFiles(server.url, files)).body);
+      const res = await postFiles((await another({ inference: onnx })).url, files);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assertSameAnswer(predictResponseSchema.parse(res.body), want, 1e-4);
+    } finally {
+      await onnx.close();
+    }
   });
 
   it('keeps answering health while the worker predicts', async () => {

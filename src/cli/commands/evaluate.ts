@@ -2,7 +2,8 @@
 // curves.json, figures/ and report.html into --out (see docs/METRICS.md). Research tool, not a medical device.
 import { type Command, Option } from 'commander';
 import type { SplitName } from '../../data/split.ts';
-import { setNumThreads } from '../../engine/index.ts';
+import { getNumThreads, setNumThreads } from '../../engine/index.ts';
+import { inferenceBackends } from '../../export/backend-runners.ts';
 import { evaluatePipeline, evaluationSummary } from '../../pipeline/evaluate.ts';
 import { gateChoice, type InferenceValues, inferenceOptions, integer } from '../options.ts';
 
@@ -49,11 +50,20 @@ export function registerEvaluate(program: Command): void {
       const choice = gateChoice(o);
       if (o.threads) setNumThreads(o.threads);
       const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-      const { gate: _name, gateThreshold: _threshold, sliceRadius: _radius, metadata, ...rest } = o;
+      const { gate: _name, gateThreshold: _threshold, sliceRadius: _radius, metadata, backend, ...rest } = o;
       const result = await evaluatePipeline({
         ...rest,
         // Without the flag, data.csv is required as the scan decides (TCGA-named patients), not always.
         ...(metadata ? {} : { requireMetadata: false }),
+        runnersOf: async (models) => {
+          const backends = await inferenceBackends(models, {
+            backend,
+            batch: o.batch,
+            threads: getNumThreads(),
+          });
+          for (const line of backends.description) log(line);
+          return backends.runners;
+        },
         ...(choice ? { gate: choice } : {}),
         galleryCount: o.gallery,
         log,

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DataError } from '../../data/errors.ts';
-import { setNumThreads } from '../../engine/index.ts';
+import { getNumThreads, setNumThreads } from '../../engine/index.ts';
+import { inferenceBackends } from '../../export/backend-runners.ts';
 import type { PatientPrediction } from '../../inference/predict-slices.ts';
 import { progressReporter } from '../../inference/progress.ts';
 import { INFERENCE_BATCH, loadModels } from '../../pipeline/default-models.ts';
@@ -144,6 +145,13 @@ export function registerPredict(program: Command): void {
           `segmenter ${models.segmenter.base} (threshold ${models.segmenter.postprocess.threshold}); ` +
           `gate: ${describeGate(fusion)}`,
       );
+      const backends = await inferenceBackends(models, {
+        backend: o.backend,
+        batch: o.batch,
+        threads: getNumThreads(),
+      });
+      for (const line of backends.description) console.log(line);
+      const runners = backends.runners;
       const bar = progressReporter('predict (slices)', (line) => console.log(line));
       const { summary, summaryPath } =
         'volume' in what
@@ -151,6 +159,7 @@ export function registerPredict(program: Command): void {
               sources: what.volume,
               out: resolve(o.out),
               models,
+              runners,
               fusion,
               batch: o.batch,
               saveProbabilities: o.saveProbabilities ?? false,
@@ -160,6 +169,7 @@ export function registerPredict(program: Command): void {
               input: what.slices,
               out: resolve(o.out),
               models,
+              runners,
               fusion,
               batch: o.batch,
               skipBadFiles: o.skipBadFiles ?? false,
@@ -167,6 +177,7 @@ export function registerPredict(program: Command): void {
               onProgress: bar.update,
             });
       bar.stop();
+      await backends.release();
       if ('volume' in summary) {
         const v = (summary as VolumePredictSummary).volume;
         for (const note of v.notes) console.error(`note: ${note}`);

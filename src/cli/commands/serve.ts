@@ -8,11 +8,19 @@ import { DEFAULT_LIMITS } from '../../server/limits.ts';
 import { startServer } from '../../server/server.ts';
 import { gateChoice, type InferenceValues, inferenceOptions, integer } from '../options.ts';
 
+/**
+ * Predictions a worker runs at once by default: single-slice requests then share network batches (up to
+ * --batch slices) instead of paying for one each.
+ */
+const SERVE_CONCURRENT = 4;
+
 interface ServeValues extends InferenceValues {
   port: number;
   host: string;
   maxUploadMb: number;
   queue: number;
+  workers: number;
+  concurrent: number;
 }
 
 export function registerServe(program: Command): void {
@@ -30,9 +38,21 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--queue <n>',
-      'predictions that may wait behind the running one (more get 503)',
+      'predictions that may wait behind the running ones (more get 503)',
       integer('--queue'),
       DEFAULT_LIMITS.queueLimit,
+    )
+    .option(
+      '--workers <n>',
+      'inference workers, each with both models (memory grows with them) and an equal share of --threads',
+      integer('--workers', { min: 1 }),
+      1,
+    )
+    .option(
+      '--concurrent <n>',
+      'predictions each worker runs at once, their network calls joined into batches of up to --batch slices',
+      integer('--concurrent', { min: 1 }),
+      SERVE_CONCURRENT,
     )
     .action(async (o: ServeValues) => {
       const gate = gateChoice(o);
@@ -46,6 +66,9 @@ export function registerServe(program: Command): void {
         ...(gate ? { gate } : {}),
         ...(o.threads ? { threads: o.threads } : {}),
         batch: o.batch,
+        backend: o.backend,
+        workers: o.workers,
+        concurrent: o.concurrent,
         limits: { maxBodyBytes: o.maxUploadMb * 1024 * 1024, queueLimit: o.queue },
         log,
       });
@@ -53,6 +76,7 @@ export function registerServe(program: Command): void {
       log(
         `models: ${classifier.name} (${classifier.architecture}), ${segmenter.name} (${segmenter.architecture}); gate: ${describeGate(used)}`,
       );
+      for (const line of server.inference.backends ?? []) log(line);
       log(`listening on ${server.url}  (research tool, not a medical device; Ctrl-C stops)`);
       // Ctrl-C or a service manager's SIGTERM: take no new connections, let a running prediction stop at its next
       // batch (ending the worker while libtorch runs in it would abort the process), answer what is waiting, exit 0.

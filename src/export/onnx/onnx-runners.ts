@@ -3,7 +3,7 @@
 // post-processing and fusion rule read from each file's own metadata. onnxruntime-node and onnxruntime-web share
 // the little of their API used here, so the page and Node run the same code.
 import type { PreprocessConfig } from '../../data/preprocess.ts';
-import type { TwoStageModels } from '../../inference/two-stage.ts';
+import type { ClassifierRunner, SegmenterRunner, TwoStageModels } from '../../inference/two-stage.ts';
 import { parsePostprocessConfig } from '../../postprocess/config.ts';
 import { fusionConfigSchema } from '../../postprocess/fusion.ts';
 import { readOnnxMetadata } from './metadata.ts';
@@ -19,6 +19,12 @@ export interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release?(): Promise<void>;
+}
+
+/** A runner holding an onnxruntime session: release() frees it (the page's sessions are kept for the page's life). */
+export interface OnnxSession {
+  release(): Promise<void>;
 }
 
 /** What is used of the onnxruntime module (`import * as ort from 'onnxruntime-node'` or '-web'). */
@@ -50,7 +56,47 @@ async function openModel(ort: Ort, role: Role, file: Uint8Array, sessionOptions:
       tensor.dispose();
     }
   };
-  return { metadata, preprocess, run };
+  const release = async () => {
+    await session.release?.();
+  };
+  return { metadata, preprocess, run, release };
+}
+
+/** Stage 1 from its exported file: P(tumour), the column `tumourIndex` of the softmax output. */
+export async function onnxClassifier(
+  ort: Ort,
+  file: Uint8Array,
+  sessionOptions: object = {},
+): Promise<ClassifierRunner & OnnxSession> {
+  const c = await openModel(ort, 'classifier', file, sessionOptions);
+  const tumourIndex = (c.metadata['tumourIndex'] as number | undefined) ?? 1;
+  return {
+    preprocess: c.preprocess,
+    threshold: c.metadata['threshold'] as number,
+    run: async (input, n) => {
+      const output = await c.run(input, n);
+      const classes = output.length / n;
+      return Float32Array.from({ length: n }, (_, k) => output[k * classes + tumourIndex]!);
+    },
+    release: c.release,
+  };
+}
+
+/** Stage 2 from its exported file, with its post-processing and fusion rule read from the metadata. */
+export async function onnxSegmenter(
+  ort: Ort,
+  file: Uint8Array,
+  sessionOptions: object = {},
+): Promise<SegmenterRunner & OnnxSession> {
+  const s = await openModel(ort, 'segmenter', file, sessionOptions);
+  const fusion = s.metadata['fusion'];
+  return {
+    preprocess: s.preprocess,
+    postprocess: parsePostprocessConfig(s.metadata['postprocess']),
+    ...(fusion !== undefined ? { fusion: fusionConfigSchema.parse(fusion) } : {}),
+    run: s.run,
+    release: s.release,
+  };
 }
 
 /** Both stages from their exported files. */
@@ -59,28 +105,9 @@ export async function onnxRunners(
   files: { classifier: Uint8Array; segmenter: Uint8Array },
   sessionOptions: object = {},
 ): Promise<TwoStageModels> {
-  const [c, s] = await Promise.all([
-    openModel(ort, 'classifier', files.classifier, sessionOptions),
-    openModel(ort, 'segmenter', files.segmenter, sessionOptions),
+  const [classifier, segmenter] = await Promise.all([
+    onnxClassifier(ort, files.classifier, sessionOptions),
+    onnxSegmenter(ort, files.segmenter, sessionOptions),
   ]);
-  // The classifier's output is the softmax over its classes; P(tumour) is this column.
-  const tumourIndex = (c.metadata['tumourIndex'] as number | undefined) ?? 1;
-  const fusion = s.metadata['fusion'];
-  return {
-    classifier: {
-      preprocess: c.preprocess,
-      threshold: c.metadata['threshold'] as number,
-      run: async (input, n) => {
-        const output = await c.run(input, n);
-        const classes = output.length / n;
-        return Float32Array.from({ length: n }, (_, k) => output[k * classes + tumourIndex]!);
-      },
-    },
-    segmenter: {
-      preprocess: s.preprocess,
-      postprocess: parsePostprocessConfig(s.metadata['postprocess']),
-      ...(fusion !== undefined ? { fusion: fusionConfigSchema.parse(fusion) } : {}),
-      run: s.run,
-    },
-  };
+  return { classifier, segmenter };
 }
