@@ -139,7 +139,10 @@ describe('predictSlices', () => {
       assert.ok(Math.abs(s.probability - e.score) < 1e-5, `${s.name}: ${s.probability} vs ${e.score}`);
       // The final mask decides; the gate only lets slices through (a gate of threshold 0 lets every one).
       const threshold = m.classifier.config.threshold;
-      assert.equal(s.tumour, e.final.some((v) => v !== 0));
+      assert.equal(
+        s.tumour,
+        e.final.some((v) => v !== 0),
+      );
       if (e.score < threshold) assert.equal(s.tumour, false, `${s.name}: rejected by the gate`);
       assert.equal(s.classifierCall, e.score >= threshold);
       const finalAtInput = resizeNearest(e.final, SEGMENTER_SIZE, SEGMENTER_SIZE, IMAGE_SIZE, IMAGE_SIZE);
