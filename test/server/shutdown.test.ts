@@ -20,7 +20,8 @@ function startServe(models: { classifier: string; segmenter: string }) {
     [
       join(repoRoot, 'bin', 'tumorscope.js'),
       'serve',
-      ...['--port', '0', '--threads', '1', '--batch', '1'],
+      // One prediction at a time, so that the second request waits in the queue.
+      ...['--port', '0', '--threads', '1', '--batch', '1', '--concurrent', '1'],
       ...['--classifier', models.classifier, '--segmenter', models.segmenter],
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -360,7 +360,11 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
   it('keeps a usable layout in an 800 px window: the image and the patient list keep their size', async () => {
     await page.setViewportSize({ width: 800, height: 800 });
     try {
-      const image = await page.locator('#canvas-stack').boundingBox();
+      // Whichever view shows the image: the planes (the default) or the single slice.
+      const image = await page
+        .locator('#volume-stack:not([hidden]), #canvas-stack:not([hidden])')
+        .first()
+        .boundingBox();
       const patients = await page.locator('#patient-select').boundingBox();
       // Three columns squeezed the image to ~200 px and the patient list to one letter.
       assert.ok(image && image.width >= 480, `image ${image?.width} px wide`);
