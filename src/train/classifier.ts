@@ -7,7 +7,6 @@ import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { cacheVolumeStats } from '../data/batch.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
-import { trainingPatients } from '../data/split-manifest.ts';
 import {
   Adam,
   CosineAnnealingLR,
@@ -30,7 +29,7 @@ import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from
 import { joinDataParallel } from './data-parallel.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
-import { prepareTrainingData } from './training-data.ts';
+import { prepareTrainingData, trainingProvenance } from './training-data.ts';
 import { checkTrainingOptions, requireInteger, requirePositive } from './training-options.ts';
 
 export interface ClassifierTrainOptions {
@@ -147,15 +146,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
     preprocess,
     pretrained,
     training: {
-      command: o.command,
-      split: data.manifestPath,
-      fold: o.fold ?? null,
-      // Which patients it learnt from, so that an evaluation on them can say so wherever the split file is.
-      patients: trainingPatients(data.manifest, o.fold ?? 0),
-      seed: o.seed,
-      epochs: o.epochs,
-      batch: o.batch,
-      lr: o.lr,
+      ...trainingProvenance(data, o),
       classWeights: weights,
       sampling: o.sampling,
       augment: o.augment,

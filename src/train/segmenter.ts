@@ -8,7 +8,6 @@ import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
 import { groupByPatient } from '../data/group-by-patient.ts';
 import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
-import { trainingPatients } from '../data/split-manifest.ts';
 import {
   Adam,
   CosineAnnealingLR,
@@ -38,7 +37,7 @@ import { joinDataParallel } from './data-parallel.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
 import { type SegmentationLossName, segmentationLoss } from './segmentation-loss.ts';
-import { prepareTrainingData, type TrainingData } from './training-data.ts';
+import { prepareTrainingData, type TrainingData, trainingProvenance } from './training-data.ts';
 import { checkTrainingOptions, requirePositive } from './training-options.ts';
 
 export type SegmenterArchitecture = 'resunet' | 'unet';
@@ -150,15 +149,7 @@ export async function trainSegmenter(
     threshold: 0.5,
     postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
     training: {
-      command: o.command,
-      split: data.manifestPath,
-      fold: o.fold ?? null,
-      // Which patients it learnt from, so that an evaluation on them can say so wherever the split file is.
-      patients: trainingPatients(data.manifest, o.fold ?? 0),
-      seed: o.seed,
-      epochs: o.epochs,
-      batch: o.batch,
-      lr: o.lr,
+      ...trainingProvenance(data, o),
       loss: o.loss,
       sampling: o.sampling,
       augment: o.augment,

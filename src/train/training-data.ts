@@ -6,7 +6,12 @@ import { type DatasetIndex, scanDataset } from '../data/dataset-index.ts';
 import { type SplitRequest, sliceIndicesOf, splitDataset } from '../data/dataset-split.ts';
 import { loadSlices, type SliceCache } from '../data/slice-cache.ts';
 import type { SplitFractions } from '../data/split.ts';
-import { readSplitManifest, type SplitManifest, writeSplitManifest } from '../data/split-manifest.ts';
+import {
+  readSplitManifest,
+  type SplitManifest,
+  trainingPatients,
+  writeSplitManifest,
+} from '../data/split-manifest.ts';
 
 export interface TrainingDataOptions {
   data: string;
@@ -33,6 +38,27 @@ export interface TrainingData {
   train: number[];
   val: number[];
   test: number[];
+}
+
+/**
+ * What both stages record of their training run in the model's config: the command, the split it followed and
+ * the patients it learnt from (so an evaluation on them can say so wherever the split file is), and the settings
+ * both share; each stage adds its own.
+ */
+export function trainingProvenance(
+  data: Pick<TrainingData, 'manifest' | 'manifestPath'>,
+  o: { command: string; fold?: number; seed: number; epochs: number; batch: number; lr: number },
+) {
+  return {
+    command: o.command,
+    split: data.manifestPath,
+    fold: o.fold ?? null,
+    patients: trainingPatients(data.manifest, o.fold ?? 0),
+    seed: o.seed,
+    epochs: o.epochs,
+    batch: o.batch,
+    lr: o.lr,
+  };
 }
 
 export const DEFAULT_FRACTIONS: SplitFractions = { train: 0.7, val: 0.15, test: 0.15 };
