@@ -87,6 +87,18 @@ function testSection(kind: ModelKind, shipped: Json): string[] {
   return lines;
 }
 
+/** The validation patients' figures at the best epoch: they chose it, so they flatter the model. */
+function validationSection(v: Json): string[] {
+  const figures = Object.entries(v).filter(([key]) => key.startsWith('val_'));
+  return [
+    '## Validation figures (optimistic)',
+    '',
+    `${v.patients} validation patients (not trained on, but they chose the best epoch, ${v.bestEpoch}), figures at that epoch:`,
+    '',
+    ...figures.map(([key, value]) => `- ${key.slice('val_'.length).replaceAll('_', ' ')}: ${value}`),
+  ];
+}
+
 /** models/<kind>.md for a shipped config; `decision` is the pair's slice decision in words. */
 export function modelCardMarkdown(
   kind: ModelKind,
@@ -115,14 +127,16 @@ export function modelCardMarkdown(
     `- Input: ${shipped.preprocess.width}×${shipped.preprocess.height} RGB, intensities rescaled to [0, 1].`,
     `- Training data: ${card.training.data}.`,
     `- Trained by: \`${card.training.command}\` (best epoch ${shipped.bestEpoch}).`,
-    `- Evaluated by: \`${card.evaluation.command}\` at commit ${card.evaluation.commit}, on the ${card.evaluation.split}.`,
+    card.evaluation
+      ? `- Evaluated by: \`${card.evaluation.command}\` at commit ${card.evaluation.commit}, on the ${card.evaluation.split}.`
+      : '- Evaluated by: the cross-validation of its recipe (below); no patient was held out of its training.',
     '',
     '## Decision in use',
     '',
     ...decision,
     '',
     ...(card.crossValidation ? crossValidationSection(card.crossValidation) : []),
-    ...testSection(kind, shipped),
+    ...(card.test ? testSection(kind, shipped) : validationSection(card.validation)),
     '',
     '## Limits',
     '',

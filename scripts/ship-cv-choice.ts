@@ -91,8 +91,9 @@ for (const [kind, config] of [
   ['segmenter', segmenter],
 ] as const) {
   config.card.crossValidation = crossValidation;
-  // A second run keeps the note: the decision shipped then is no longer in the config.
-  config.card.test.note ??= testNote;
+  // A second run keeps the note: the decision shipped then is no longer in the config. A model trained on
+  // every development patient has no test figures to annotate.
+  if (config.card.test) config.card.test.note ??= testNote;
   if (kind === 'classifier')
     config.card.role =
       c.fusion.detector === 'classifier'
