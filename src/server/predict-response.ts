@@ -99,7 +99,7 @@ export async function predictResponse(
   job: PredictJob,
   options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
-  const patient = patientOfUploads(job.uploads);
+  const patient = patientOfUploads(job.uploads, options.maxSlices);
   const { files, source } = patient ? { files: [], source: [] } : unpack(job, options);
   const inputs = patient ? volumeSlices(patient, options.maxSlices) : await decode(files, source);
   const { batch, fusion, onProgress, beforeBatch } = options;
@@ -123,7 +123,7 @@ export async function predictResponse(
     gate: prediction.gate,
     patients: prediction.patients,
     slices,
-    ...(patient ? { volume: volumeResult(patient, prediction.slices) } : {}),
+    ...(patient ? { volume: volumeResult(patient, prediction.slices, job.includeVolume) } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(response));
 }
