@@ -6,7 +6,7 @@
 
 import { sniffFormat } from '../data/read-image.ts';
 import { parseSliceName } from '../data/slice-names.ts';
-import { isDicomBytes } from '../volume/dicom.ts';
+import { isDicomBytes } from '../volume/dicom-magic.ts';
 import { isNiftiName } from '../volume/nifti.ts';
 import { SEQUENCES, type Sequence } from '../volume/patient-volume.ts';
 import { HttpError } from './http-error.ts';

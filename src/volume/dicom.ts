@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { DataError, VolumeError } from '../data/errors.ts';
 import { naturalOrder } from '../data/slice-names.ts';
+import { DICOM_HEAD_BYTES, isDicomBytes } from './dicom-magic.ts';
 import { MAX_VOLUME_VOXELS } from './nifti.ts';
 import { type Affine, spaceOfAffine, type Volume } from './volume.ts';
 
@@ -51,17 +52,6 @@ interface DicomSlice {
   spacing: [number, number];
   values: Float32Array;
   eightBit: boolean;
-}
-
-/** Does the file start as a DICOM Part 10 file ('DICM' after the 128-byte preamble)? */
-export function isDicomBytes(bytes: Uint8Array): boolean {
-  return (
-    bytes.length > 132 &&
-    bytes[128] === 0x44 &&
-    bytes[129] === 0x49 &&
-    bytes[130] === 0x43 &&
-    bytes[131] === 0x4d
-  );
 }
 
 function numbers(set: dicomParser.DataSet, tag: string, count: number, file: string, what: string): number[] {
@@ -183,7 +173,7 @@ export function isDicomFolder(folder: string): boolean {
     for (const name of readdirSync(folder)) {
       const file = join(folder, name);
       if (name.startsWith('.') || !statSync(file).isFile()) continue;
-      return isDicomBytes(readFileSync(file).subarray(0, 132));
+      return isDicomBytes(readFileSync(file).subarray(0, DICOM_HEAD_BYTES));
     }
   } catch {
     return false;
