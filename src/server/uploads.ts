@@ -1,6 +1,6 @@
 // Reading POST /api/predict's form: the repeated field `files`, each an image (TIFF, PNG or JPEG) or a .zip of
 // them, or a 4-D NIfTI; or a patient's sequences in fields `flair`, `pre` and `post`, each one NIfTI volume or the
-// files of one DICOM series. Only bytes and names are kept, in memory: a name is shown in results and errors, never used as a path,
+// files of one DICOM series (or a .zip of its folder). Only bytes and names are kept, in memory: a name is shown in results and errors, never used as a path,
 // and nothing is written to disk. Files are told apart by their first bytes, as the data layer does, so every
 // refusal here is cheap and happens before the job takes a place in the queue; decoding happens in the worker.
 
@@ -14,7 +14,7 @@ import type { Part } from './multipart.ts';
 
 export const FILES_FIELD = 'files';
 
-/** Form fields that take one MRI sequence each: a NIfTI volume, or the files of a DICOM series. */
+/** Form fields that take one MRI sequence each: a NIfTI volume, or the files of a DICOM series or a .zip of them. */
 export const SEQUENCE_FIELDS: readonly Sequence[] = SEQUENCES;
 
 export interface Upload {
@@ -22,7 +22,7 @@ export interface Upload {
   name: string;
   kind: 'image' | 'zip' | 'volume' | 'dicom';
   bytes: Uint8Array;
-  /** For a volume or DICOM file sent in field 'pre', 'flair' or 'post': that sequence. */
+  /** For a volume, DICOM file or zipped series sent in field 'pre', 'flair' or 'post': that sequence. */
   sequence?: Sequence;
   /** The folders of the client's file name (`TCGA_CS_4941/flair`), when it gave any: they name a DICOM patient. */
   folder?: string;
@@ -112,10 +112,17 @@ export function readUploads(parts: readonly Part[]): Upload[] {
     }
     const name = displayName(entry.filename, `upload ${i + 1}`);
     if (entry.name === FILES_FIELD) return classifyUpload(name, entry.data);
-    const upload: Upload | undefined = isDicomBytes(entry.data)
-      ? { name, kind: 'dicom', bytes: entry.data }
+    const kind = isDicomBytes(entry.data) ? 'dicom' : isZip(entry.data) ? 'zip' : undefined;
+    const upload: Upload | undefined = kind
+      ? { name, kind, bytes: entry.data }
       : niftiUpload(name, entry.data);
-    if (!upload) throw notAnImage(name, entry.data, `a NIfTI volume or DICOM file for field '${entry.name}'`);
+    if (!upload) {
+      throw notAnImage(
+        name,
+        entry.data,
+        `a NIfTI volume, DICOM file or .zip of a series for field '${entry.name}'`,
+      );
+    }
     const folder = displayFolder(entry.filename);
     return { ...upload, sequence: entry.name as Sequence, ...(folder ? { folder } : {}) };
   });

@@ -1,9 +1,9 @@
 // POST /api/predict with a patient as volumes: one 4-D NIfTI of three channels in field `files`, or the sequences
-// apart in fields `flair` (required), `pre` and `post`, each one NIfTI volume or the files of one DICOM series (read
-// by the CLI's reader, src/volume/dicom.ts). The volume is cut into axial slices as the CLI cuts it (src/volume),
-// and the answer carries, beside the per-slice results, the mask as a gzip'd NIfTI with the input's affine and
-// dimensions (a data URI), the tumour volume in mm³, and on request (include=volume) the input as the models saw
-// it, as NIfTI: a browser shows that where it cannot read DICOM.
+// apart in fields `flair` (required), `pre` and `post`, each one NIfTI volume or the files of one DICOM series, or a
+// .zip of its folder (read by the CLI's reader, src/volume/dicom.ts). The volume is cut into axial slices as the
+// CLI cuts it (src/volume), and the answer carries, beside the per-slice results, the mask as a gzip'd NIfTI with
+// the input's affine and dimensions (a data URI), the tumour volume in mm³, and on request (include=volume) the
+// input as the models saw it, as NIfTI: a browser shows that where it cannot read DICOM.
 
 import type { InMemorySlice } from '../data/cache-from-images.ts';
 import { DataError } from '../data/errors.ts';
@@ -23,51 +23,66 @@ import {
 import { seriesPatientName } from '../volume/read-patient.ts';
 import type { Volume } from '../volume/volume.ts';
 import { HttpError } from './http-error.ts';
-import { tooManySlices } from './limits.ts';
+import { type RequestLimits, tooManySlices } from './limits.ts';
 import type { Upload } from './uploads.ts';
+import { zipSeries } from './zip-entries.ts';
 
 /** What a patient's volume sent as uploads stands for in messages. */
-const what = (upload: Upload) => (upload.kind === 'dicom' ? 'DICOM series' : 'NIfTI volume');
+const WHAT: Record<Upload['kind'], string> = {
+  dicom: 'DICOM series',
+  zip: 'zipped DICOM series',
+  volume: 'NIfTI volume',
+  image: 'slice',
+};
 
-/** The name a sequence's DICOM files go by in errors about the series as a whole. */
-function seriesSource(sequence: Sequence, files: readonly Upload[]): string {
-  const folder = files[0]!.folder;
-  return folder ? `${folder} (field '${sequence}')` : `field '${sequence}'`;
+/** One sequence's volume, and the folder that names the patient when it is FLAIR ('' for none). */
+interface SequenceVolume {
+  volume: Volume;
+  folder: string;
 }
 
-/** One sequence's volume: its one NIfTI file, or the files of one DICOM series (at most `maxSlices`). */
-function sequenceVolume(sequence: Sequence, files: readonly Upload[], maxSlices: number): Volume {
+const folderOfPath = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+
+/** One sequence's volume: its one NIfTI file, the files of one DICOM series, or one zip of them. */
+function sequenceVolume(sequence: Sequence, files: readonly Upload[], limits: RequestLimits): SequenceVolume {
   const first = files[0]!;
   const other = files.find((u) => u.kind !== first.kind);
   if (other) {
     throw new HttpError(
       400,
-      `${other.name}: a ${what(other)} file in field '${sequence}', which holds the ${what(first)} ${first.name}: ` +
-        'one sequence is one NIfTI volume or the files of one DICOM series',
+      `${other.name}: a ${WHAT[other.kind]} file in field '${sequence}', which holds the ${WHAT[first.kind]} ` +
+        `${first.name}: one sequence is one NIfTI volume, the files of one DICOM series or one .zip of them`,
     );
   }
-  if (first.kind === 'volume') {
-    if (files.length > 1) throw new HttpError(400, `${files[1]!.name}: a second '${sequence}' volume`);
-    return parseNifti(first.bytes, first.name);
+  if (first.kind !== 'dicom' && files.length > 1)
+    throw new HttpError(400, `${files[1]!.name}: a second '${sequence}' ${WHAT[first.kind]}`);
+  if (first.kind === 'volume') return { volume: parseNifti(first.bytes, first.name), folder: '' };
+  if (first.kind === 'zip') {
+    const entries = zipSeries(first.name, first.bytes, { ...limits, requestSlices: limits.maxSlices });
+    const volume = dicomSeriesOfFiles(
+      `${first.name} (field '${sequence}')`,
+      entries.map((e) => ({ file: `${first.name}: ${e.name}`, bytes: e.bytes })),
+    );
+    return { volume, folder: folderOfPath(entries[0]!.name) || first.name.replace(/\.zip$/i, '') };
   }
-  if (files.length > maxSlices) throw tooManySlices(seriesSource(sequence, files), maxSlices);
-  return dicomSeriesOfFiles(
-    seriesSource(sequence, files),
+  const folder = first.folder ?? '';
+  const source = folder ? `${folder} (field '${sequence}')` : `field '${sequence}'`;
+  if (files.length > limits.maxSlices) throw tooManySlices(source, limits.maxSlices);
+  const volume = dicomSeriesOfFiles(
+    source,
     files.map((u) => ({ file: u.name, bytes: u.bytes })),
   );
-}
-
-/** The patient's name: the 4-D file's or FLAIR's name without .nii(.gz), or the folder of FLAIR's DICOM files. */
-function patientNameOf(flair: Upload): string {
-  if (flair.kind === 'volume') return niftiStem(flair.name);
-  return seriesPatientName(flair.folder ?? '') || 'DICOM';
+  return { volume, folder };
 }
 
 /**
  * The patient of the job's volume uploads (NIfTI or DICOM), or undefined when it has none; 400 for volumes mixed
- * with slices, 413 for a series of more than `maxSlices` files.
+ * with slices, 413 for a series of more files than the request may have slices.
  */
-export function patientOfUploads(uploads: readonly Upload[], maxSlices: number): PatientVolume | undefined {
+export function patientOfUploads(
+  uploads: readonly Upload[],
+  limits: RequestLimits,
+): PatientVolume | undefined {
   const sequences = uploads.filter((u) => u.sequence !== undefined);
   const whole = uploads.filter((u) => u.kind === 'volume' && u.sequence === undefined);
   const volumes = [...whole, ...sequences];
@@ -75,7 +90,7 @@ export function patientOfUploads(uploads: readonly Upload[], maxSlices: number):
   if (volumes.length !== uploads.length || (whole.length > 0 && volumes.length > 1)) {
     throw new HttpError(
       400,
-      `${volumes[0]!.name}: a ${what(volumes[0]!)} is one whole patient: send one 4-D NIfTI volume (field ` +
+      `${volumes[0]!.name}: a ${WHAT[volumes[0]!.kind]} is one whole patient: send one 4-D NIfTI volume (field ` +
         "'files') or the sequences in fields 'flair', 'pre' and 'post' (a NIfTI volume or a DICOM series's " +
         'files each), and nothing else in the same request',
     );
@@ -88,10 +103,14 @@ export function patientOfUploads(uploads: readonly Upload[], maxSlices: number):
     const flair = by.get('flair');
     if (!flair)
       throw new HttpError(400, `${sequences[0]!.name}: the FLAIR volume (field 'flair') is required`);
-    const read = Object.fromEntries(
-      SEQUENCES.filter((s) => by.has(s)).map((s) => [s, sequenceVolume(s, by.get(s)!, maxSlices)]),
+    const read = new Map(
+      SEQUENCES.filter((s) => by.has(s)).map((s) => [s, sequenceVolume(s, by.get(s)!, limits)]),
     );
-    return patientFromSequences(patientNameOf(flair[0]!), { ...read, flair: read.flair! });
+    const volumes = Object.fromEntries([...read].map(([s, v]) => [s, v.volume]));
+    // Named as the CLI names it: FLAIR's file without .nii(.gz), or its series' folder.
+    const name =
+      flair[0]!.kind === 'volume' ? niftiStem(flair[0]!.name) : seriesPatientName(read.get('flair')!.folder);
+    return patientFromSequences(name || 'DICOM', { ...volumes, flair: volumes['flair']! });
   } catch (err) {
     if (err instanceof DataError) throw new HttpError(400, err.message);
     throw err;

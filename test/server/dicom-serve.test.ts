@@ -1,12 +1,14 @@
 // `tumorscope serve` on a patient sent as DICOM series (the files of each sequence in fields `flair` and `pre`),
 // with two tiny untrained models: the answer is the one for the same patient sent as NIfTI and the one
 // `tumorscope predict` gives for the series folders (per-slice results, mask.nii.gz in the input's space, tumour
-// volume in mm³); include=volume adds the input as NIfTI; bad series are refused over HTTP, naming the file.
+// volume in mm³), and so is the one for a .zip of each series folder; include=volume adds the input as NIfTI; bad
+// series are refused over HTTP, naming the file.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { zipSync } from 'fflate';
 import { registerPredict } from '../../src/cli/commands/predict.ts';
 import { setNumThreads } from '../../src/engine/index.ts';
 import { type PredictResponse, predictResponseSchema } from '../../src/inference/prediction-schema.ts';
@@ -23,29 +25,9 @@ import {
   testNiftiBytes,
   writeTestDicomSeries,
 } from '../helpers/volumes.ts';
-import { raw } from './client.ts';
+import { postFiles } from './client.ts';
 
 setNumThreads(1);
-
-/** A multipart form of (field, file name, bytes) parts, posted to /api/predict. */
-async function post(
-  url: string,
-  parts: readonly { field: string; name: string; bytes: Uint8Array }[],
-  query = '',
-): Promise<{ status: number; body: unknown }> {
-  const data = new FormData();
-  for (const p of parts) data.append(p.field, new Blob([p.bytes as Uint8Array<ArrayBuffer>]), p.name);
-  const encoded = new Response(data);
-  const bytes = new Uint8Array(await encoded.arrayBuffer());
-  const res = await raw(Number(new URL(url).port), 'POST', `/api/predict${query}`, {
-    headers: {
-      'content-type': encoded.headers.get('content-type')!,
-      'content-length': String(bytes.length),
-    },
-    chunks: [bytes],
-  });
-  return { status: res.status, body: JSON.parse(res.body) };
-}
 
 const niftiOfUri = (uri: string, name: string) => parseNifti(Buffer.from(uri.split(',')[1]!, 'base64'), name);
 
@@ -114,7 +96,11 @@ describe('serve with DICOM series', () => {
     copyFileSync(`${models.segmenter}.safetensors`, `${segmenter}.safetensors`);
     models = { ...models, segmenter };
     server = await startServer({ port: 0, ...models, threads: 1, limits: { maxSlices: 8 } });
-    const res = await post(server.url, [...series('flair', flair), ...series('pre', pre)], '?include=volume');
+    const res = await postFiles(
+      server.url,
+      [...series('flair', flair), ...series('pre', pre)],
+      '?include=volume',
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     fromDicom = predictResponseSchema.parse(res.body);
   });
@@ -127,7 +113,7 @@ describe('serve with DICOM series', () => {
   it('answers as for the same patient sent as NIfTI: per-slice results, mask in the input’s space, mm³', async () => {
     const nifti = (values: ArrayLike<number>) =>
       testNiftiBytes({ shape: dims, type: 'int16', values, affine });
-    const res = await post(server.url, [
+    const res = await postFiles(server.url, [
       { field: 'flair', name: 'P01.nii.gz', bytes: nifti(flair) },
       { field: 'pre', name: 'pre.nii.gz', bytes: nifti(pre) },
     ]);
@@ -190,6 +176,20 @@ describe('serve with DICOM series', () => {
     assert.deepEqual(channel(2), channel(1));
   });
 
+  it('answers the same for each series sent as a .zip of its folder', async () => {
+    const zipOf = (field: string, values: ArrayLike<number>) => ({
+      field,
+      name: `${field}.zip`,
+      bytes: zipSync(Object.fromEntries(series(field, values).map((f) => [f.name, f.bytes]))),
+    });
+    const res = await postFiles(server.url, [zipOf('flair', flair), zipOf('pre', pre)]);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const fromZips = predictResponseSchema.parse(res.body);
+    assert.deepEqual(fromZips.slices, fromDicom.slices);
+    const { image: _, ...volume } = fromDicom.volume!;
+    assert.deepEqual(fromZips.volume, volume);
+  });
+
   it('refuses a bad series over HTTP with a message naming the file', async () => {
     const files = series('flair', flair);
     files[2] = {
@@ -197,17 +197,17 @@ describe('serve with DICOM series', () => {
       name: 'P01/flair/readme.txt',
       bytes: new TextEncoder().encode('not an image'),
     };
-    const text = await post(server.url, files);
+    const text = await postFiles(server.url, files);
     assert.equal(text.status, 415);
     assert.match(
       (text.body as { error: string }).error,
-      /^readme\.txt: not a NIfTI volume or DICOM file for field 'flair'/,
+      /^readme\.txt: not a NIfTI volume, DICOM file or \.zip of a series for field 'flair'/,
     );
 
     const packed = testDicomSeries(affine, dims, flair, { transferSyntax: '1.2.840.10008.1.2.4.90' });
     const compressed = series('flair', flair);
     compressed[3] = { ...compressed[3]!, bytes: packed[3]!.bytes };
-    const jpeg = await post(server.url, compressed);
+    const jpeg = await postFiles(server.url, compressed);
     assert.equal(jpeg.status, 400);
     const name = compressed[3]!.name.split('/').pop()!;
     assert.match((jpeg.body as { error: string }).error, new RegExp(`^${name}: holds compressed pixel data`));
@@ -223,7 +223,7 @@ describe('serve with DICOM series', () => {
       name: `big/flair/${f.name}`,
       bytes: f.bytes,
     }));
-    const big = await post(server.url, nine);
+    const big = await postFiles(server.url, nine);
     assert.equal(big.status, 413);
     assert.match((big.body as { error: string }).error, /^big\/flair \(field 'flair'\): more than 8 slices/);
   });

@@ -4,6 +4,7 @@
 // in the slices' field, NIfTI and DICOM in one field), each naming the file.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { zipSync } from 'fflate';
 import { HttpError } from '../../src/server/http-error.ts';
 import type { Part } from '../../src/server/multipart.ts';
 import { readUploads } from '../../src/server/uploads.ts';
@@ -17,8 +18,8 @@ const values = sample(affine, dims, (x, y, z) => 100 + x + 10 * y + z);
 const nifti = testNiftiBytes({ shape: dims, type: 'int16', values, affine });
 const part = (name: string, filename: string, data: Uint8Array): Part => ({ name, filename, data });
 
-const MAX_SLICES = 1024;
-const patientOf = (parts: Part[]) => patientOfUploads(readUploads(parts), MAX_SLICES);
+const LIMITS = { maxSlices: 1024, maxUnpackedBytes: 1024 * 1024 };
+const patientOf = (parts: Part[]) => patientOfUploads(readUploads(parts), LIMITS);
 
 const refused = (status: number, pattern: RegExp) => (err: unknown) =>
   err instanceof HttpError && err.status === status && pattern.test(err.message);
@@ -36,7 +37,7 @@ describe('NIfTI uploads', () => {
         ['volume', 'post'],
       ],
     );
-    const patient = patientOfUploads(uploads, MAX_SLICES)!;
+    const patient = patientOfUploads(uploads, LIMITS)!;
     assert.equal(patient.patient, 'sub-01_FLAIR');
     assert.deepEqual(patient.dims, dims);
     assert.equal(patient.channels[0], patient.channels[1]);
@@ -54,12 +55,12 @@ describe('NIfTI uploads', () => {
     );
     assert.throws(
       () => patientOf([part('flair', 'a.nii.gz', nifti), part('flair', 'b.nii.gz', nifti)]),
-      refused(400, /^b\.nii\.gz: a second 'flair' volume/),
+      refused(400, /^b\.nii\.gz: a second 'flair' NIfTI volume/),
     );
     const tiff = encodeTiff({ width: 4, height: 4, channels: 3, samples: pattern(48) });
     assert.throws(
       () => readUploads([part('flair', 'slice.tif', tiff)]),
-      refused(415, /^slice\.tif: not a NIfTI volume or DICOM file for field 'flair'/),
+      refused(415, /^slice\.tif: not a NIfTI volume, DICOM file or \.zip of a series for field 'flair'/),
     );
     assert.throws(
       () => readUploads([part('files', 'notes.nii', new TextEncoder().encode('x'.repeat(400)))]),
@@ -120,7 +121,7 @@ describe('DICOM uploads', () => {
     const notes = part('flair', 'TCGA/flair/notes.txt', new TextEncoder().encode('scanned on a Tuesday'));
     assert.throws(
       () => patientOf([...series('flair'), notes]),
-      refused(415, /^notes\.txt: not a NIfTI volume or DICOM file for field 'flair'/),
+      refused(415, /^notes\.txt: not a NIfTI volume, DICOM file or \.zip of a series for field 'flair'/),
     );
   });
 
@@ -162,7 +163,7 @@ describe('DICOM uploads', () => {
 
   it('refuses more files than the request may have slices, before reading them', () => {
     assert.throws(
-      () => patientOfUploads(readUploads(series('flair', 'p')), 3),
+      () => patientOfUploads(readUploads(series('flair', 'p')), { ...LIMITS, maxSlices: 3 }),
       refused(413, /^p \(field 'flair'\): more than 3 slices in one request/),
     );
   });
@@ -178,6 +179,50 @@ describe('DICOM uploads', () => {
     assert.throws(
       () => patientOf([...series('flair'), part('flair', 'flair.nii.gz', asNifti)]),
       refused(400, /^flair\.nii\.gz: a NIfTI volume file in field 'flair', which holds the DICOM series IM/),
+    );
+  });
+
+  it('reads a zipped series folder as its files, leaving out other files, DICOMDIR and clutter', () => {
+    const entries: Record<string, Uint8Array> = {
+      'TCGA_CS_4941_19960909/flair/DICOMDIR': testDicomSeries(lps, grid, brain)[0]!.bytes,
+      'TCGA_CS_4941_19960909/flair/notes.txt': new TextEncoder().encode('scanned on a Tuesday'),
+      '__MACOSX/TCGA_CS_4941_19960909/flair/._IM0000-0': new Uint8Array(300),
+    };
+    for (const f of testDicomSeries(lps, grid, brain))
+      entries[`TCGA_CS_4941_19960909/flair/${f.name}`] = f.bytes;
+    const zipped = patientOf([part('flair', 'flair.zip', zipSync(entries))])!;
+    const files = patientOf(series('flair'))!;
+    assert.equal(zipped.patient, 'TCGA_CS_4941_19960909');
+    assert.deepEqual(zipped.channels, files.channels);
+    assert.deepEqual(zipped.affine, files.affine);
+    const bare = Object.fromEntries(testDicomSeries(lps, grid, brain).map((f) => [f.name, f.bytes]));
+    assert.equal(patientOf([part('flair', 'P02.zip', zipSync(bare))])!.patient, 'P02', 'named by the zip');
+  });
+
+  it('refuses a zipped series past the limits, without DICOM, or beside other files of its field', () => {
+    const zip = zipSync(
+      Object.fromEntries(testDicomSeries(lps, grid, brain).map((f) => [`s/${f.name}`, f.bytes])),
+    );
+    assert.throws(
+      () => patientOfUploads(readUploads([part('flair', 'big.zip', zip)]), { ...LIMITS, maxSlices: 3 }),
+      refused(413, /^big\.zip: more than 3 slices in one request/),
+    );
+    assert.throws(
+      () =>
+        patientOfUploads(readUploads([part('flair', 'big.zip', zip)]), { ...LIMITS, maxUnpackedBytes: 1000 }),
+      refused(413, /^big\.zip: unpacks to more than 1000 bytes/),
+    );
+    const text = zipSync({ 'readme.txt': new TextEncoder().encode('no images here') });
+    assert.throws(
+      () => patientOf([part('flair', 'empty.zip', text)]),
+      refused(415, /^empty\.zip: no DICOM files in the archive/),
+    );
+    assert.throws(
+      () => patientOf([part('flair', 'a.zip', zip), ...series('flair')]),
+      refused(
+        400,
+        /^IM\S+: a DICOM series file in field 'flair', which holds the zipped DICOM series a\.zip/,
+      ),
     );
   });
 });

@@ -210,7 +210,10 @@ describe('DICOM series reader', () => {
     assert.ok(isDicomFolder(join(dir, 'flair')), 'told from its files as a volume, not slices');
     // The same series from files in memory (an upload) is the same volume.
     const files = testDicomSeries(affine, dims, values, { slope: 2, intercept: -5 });
-    const uploaded = dicomSeriesOfFiles('upload', files.map(({ name, bytes }) => ({ file: name, bytes })));
+    const uploaded = dicomSeriesOfFiles(
+      'upload',
+      files.map(({ name, bytes }) => ({ file: name, bytes })),
+    );
     assert.deepEqual({ ...uploaded, source: '' }, { ...volume, source: '' });
   });
 
