@@ -61,7 +61,7 @@ export const sliceResultSchema = z.strictObject({
 const vector3 = z.tuple([z.number(), z.number(), z.number()]).readonly();
 const row4 = z.tuple([z.number(), z.number(), z.number(), z.number()]).readonly();
 
-/** For a patient sent as volumes (NIfTI or DICOM): the final mask in the input's voxel grid, and the tumour's size. */
+/** For a patient sent as volumes (NIfTI or DICOM): the final mask in the input's voxel grid, the tumour's size. */
 export const volumeResultSchema = z.strictObject({
   dims: vector3,
   /** Voxel (i, j, k, 1) → world (x, y, z, 1), RAS+ millimetres, row-major. */

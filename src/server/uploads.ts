@@ -1,8 +1,9 @@
 // Reading POST /api/predict's form: the repeated field `files`, each an image (TIFF, PNG or JPEG) or a .zip of
 // them, or a 4-D NIfTI; or a patient's sequences in fields `flair`, `pre` and `post`, each one NIfTI volume or the
-// files of one DICOM series (or a .zip of its folder). Only bytes and names are kept, in memory: a name is shown in results and errors, never used as a path,
-// and nothing is written to disk. Files are told apart by their first bytes, as the data layer does, so every
-// refusal here is cheap and happens before the job takes a place in the queue; decoding happens in the worker.
+// files of one DICOM series (or a .zip of its folder). Only bytes and names are kept, in memory: a name is shown
+// in results and errors, never used as a path, and nothing is written to disk. Files are told apart by their first
+// bytes, as the data layer does, so every refusal here is cheap and happens before the job takes a place in the
+// queue; decoding happens in the worker.
 
 import { sniffFormat } from '../data/read-image.ts';
 import { parseSliceName } from '../data/slice-names.ts';
@@ -14,7 +15,7 @@ import type { Part } from './multipart.ts';
 
 export const FILES_FIELD = 'files';
 
-/** Form fields that take one MRI sequence each: a NIfTI volume, or the files of a DICOM series or a .zip of them. */
+/** Form fields that take one MRI sequence each: a NIfTI volume, the files of a DICOM series or a .zip of them. */
 export const SEQUENCE_FIELDS: readonly Sequence[] = SEQUENCES;
 
 export interface Upload {

@@ -1,6 +1,6 @@
 // POST /api/predict with a patient as volumes: one 4-D NIfTI of three channels in field `files`, or the sequences
-// apart in fields `flair` (required), `pre` and `post`, each one NIfTI volume or the files of one DICOM series, or a
-// .zip of its folder (read by the CLI's reader, src/volume/dicom.ts). The volume is cut into axial slices as the
+// apart in fields `flair` (required), `pre` and `post`, each one NIfTI volume or the files of one DICOM series, or
+// a .zip of its folder (read by the CLI's reader, src/volume/dicom.ts). The volume is cut into axial slices as the
 // CLI cuts it (src/volume), and the answer carries, beside the per-slice results, the mask as a gzip'd NIfTI with
 // the input's affine and dimensions (a data URI), the tumour volume in mm³, and on request (include=volume) the
 // input as the models saw it, as NIfTI: a browser shows that where it cannot read DICOM.

@@ -1,7 +1,8 @@
 // A DICOM series (one sequence, one file per slice, as scanners and PACS exports give them), from a folder or from
-// files in memory (an upload), read into a Volume with dicom-parser: slices ordered along the normal of their orientation, the affine from Image Position
-// and Orientation (Patient) and Pixel Spacing, turned from DICOM's LPS into NIfTI's RAS. Uncompressed pixel data
-// only (implicit or explicit VR); a compressed series gets an error saying how to decompress it.
+// files in memory (an upload), read into a Volume with dicom-parser, one code path for both: slices ordered along
+// the normal of their orientation, the affine from Image Position and Orientation (Patient) and Pixel Spacing,
+// turned from DICOM's LPS into NIfTI's RAS. Uncompressed pixel data only (implicit or explicit VR); a compressed
+// series gets an error saying how to decompress it.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import dicomParser from 'dicom-parser';
@@ -36,7 +37,7 @@ const UNCOMPRESSED = new Map([
 ]);
 
 /** The most files a series may hold: more slices than prediction takes are refused later anyway. */
-export const MAX_SERIES_FILES = 2048;
+const MAX_SERIES_FILES = 2048;
 
 /** Relative difference between slice gaps taken as equal (positions are decimal strings of a few digits). */
 const GAP_TOLERANCE = 0.01;

@@ -1,8 +1,8 @@
 // `tumorscope serve` on a patient sent as DICOM series (the files of each sequence in fields `flair` and `pre`),
-// with two tiny untrained models: the answer is the one for the same patient sent as NIfTI and the one
-// `tumorscope predict` gives for the series folders (per-slice results, mask.nii.gz in the input's space, tumour
-// volume in mm³), and so is the one for a .zip of each series folder; include=volume adds the input as NIfTI; bad
-// series are refused over HTTP, naming the file.
+// with two tiny untrained models: the answer is the one for the same patient sent as NIfTI and the one `tumorscope
+// predict` gives for the series folders (per-slice results, mask.nii.gz in the input's space, tumour volume in
+// mm³), and so is the one for a .zip of each series folder; include=volume adds the input as NIfTI; bad series are
+// refused over HTTP, naming the file.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,10 +1,10 @@
 // The viewer in a real browser against the real server: build the page when it is missing or older than its
 // sources, train the two tiny models, start `tumorscope serve`'s server on them, upload one patient's slices
-// through the file input (a ground-truth mask too, which the page must leave out) and check what a user sees:
-// the mask drawn pixel for pixel over the slice, the probability in the text and the strip, the permanent
-// notice; then the downloads, a whole patient folder, a drop, and a server error shown as it was given; the
-// planes and 3-D view (NiiVue on WebGL2, here SwiftShader) read pixel by pixel against the mask volume, for
-// slices, for a NIfTI upload and for a dropped DICOM series; and the in-browser inference. Saves screenshots to .tmp/artifacts/.
+// through the file input (a ground-truth mask too, which the page must leave out) and check what a user sees: the
+// mask drawn pixel for pixel over the slice, the probability in the text and the strip, the permanent notice; then
+// the downloads, a whole patient folder, a drop, and a server error shown as it was given; the planes and 3-D view
+// (NiiVue on WebGL2, here SwiftShader) read pixel by pixel against the mask volume, for slices, for a NIfTI upload
+// and for a dropped DICOM series; and the in-browser inference. Saves screenshots to .tmp/artifacts/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {

@@ -4,7 +4,7 @@
 import type { Sequence } from '../../src/volume/patient-volume.ts';
 import type { Health, ModelsInfo, PredictResponse } from './api-types.ts';
 
-/** A file with its path under what the user opened (`P01/flair/IM0001`): the server names a DICOM patient by it. */
+/** A file with its path under what was opened (`P01/flair/IM0001`): the server names a DICOM patient by it. */
 export interface PathedFile {
   file: File;
   path: string;

@@ -1,6 +1,6 @@
-// The viewer page: open or drop slices, a NIfTI volume or DICOM series, send them to the inference backend, then browse the
-// answer slice by slice, in the planes and 3-D view (NiiVue) or the pixel-exact slice view. This file only wires
-// state to the views; the logic lives in the small modules it imports.
+// The viewer page: open or drop slices, a NIfTI volume or DICOM series, send them to the inference backend, then
+// browse the answer slice by slice, in the planes and 3-D view (NiiVue) or the pixel-exact slice view. This file
+// only wires state to the views; the logic lives in the small modules it imports.
 import { DICOM_HEAD_BYTES, isDicomBytes } from '../../src/volume/dicom-magic.ts';
 import { ApiError, httpBackend, type InferenceBackend, type PathedFile, type PredictInput } from './api.ts';
 import type { ModelsInfo, PredictResponse, SlicePrediction } from './api-types.ts';

@@ -1,6 +1,7 @@
-// What the planes and 3-D view show for a prediction: the NIfTI the user sent with the server's mask.nii.gz
-// (same affine and grid); for DICOM series, which NiiVue cannot read, the volume the server read from them, sent
-// back as NIfTI (include=volume) on the mask's grid; or, for slices, a volume stacked from the slices and their masks (volume-layout.ts).
+// What the planes and 3-D view show for a prediction: the NIfTI the user sent with the server's mask.nii.gz (same
+// affine and grid); for DICOM series, which NiiVue cannot read, the volume the server read from them, sent back as
+// NIfTI (include=volume) on the mask's grid; or, for slices, a volume stacked from the slices and their masks
+// (volume-layout.ts).
 import { SEQUENCE_NAMES, SEQUENCES, type Sequence } from '../../src/volume/patient-volume.ts';
 import { isSeriesInput, type PredictInput } from './api.ts';
 import type { PredictResponse, SlicePrediction } from './api-types.ts';
