@@ -61,7 +61,7 @@ export const sliceResultSchema = z.strictObject({
 const vector3 = z.tuple([z.number(), z.number(), z.number()]).readonly();
 const row4 = z.tuple([z.number(), z.number(), z.number(), z.number()]).readonly();
 
-/** For a patient sent as NIfTI: the final mask in the input's voxel grid, and the tumour's size. */
+/** For a patient sent as volumes (NIfTI or DICOM): the final mask in the input's voxel grid, the tumour's size. */
 export const volumeResultSchema = z.strictObject({
   dims: vector3,
   /** Voxel (i, j, k, 1) → world (x, y, z, 1), RAS+ millimetres, row-major. */
@@ -73,6 +73,11 @@ export const volumeResultSchema = z.strictObject({
   tumourVolumeMm3: z.number().min(0).nullable(),
   /** data:application/gzip;base64 of mask.nii.gz. */
   mask: z.string().startsWith('data:application/gzip;base64,'),
+  /**
+   * With include=volume: the input as the models saw it, a 4-D NIfTI (pre-contrast, FLAIR, post-contrast on the
+   * 0–255 scale, FLAIR standing in for a sequence not sent) on the mask's grid, gzip'd, as a data URI.
+   */
+  image: z.string().startsWith('data:application/gzip;base64,').optional(),
   notes: z.array(z.string()),
 });
 

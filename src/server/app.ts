@@ -102,10 +102,15 @@ export function createApp(options: AppOptions): ServerApp {
       }
       // Read whole (bodyLimit has capped it), then split natively: see multipart.ts.
       const uploads = readUploads(parseMultipart(new Uint8Array(await c.req.arrayBuffer()), boundary));
-      const includeImage = (c.req.query('include') ?? '').split(',').includes('image');
+      const include = (c.req.query('include') ?? '').split(',');
+      const job = {
+        uploads,
+        includeImage: include.includes('image'),
+        includeVolume: include.includes('volume'),
+      };
       let answer: Uint8Array;
       try {
-        answer = await queue.run(() => inference.predict({ uploads, includeImage }));
+        answer = await queue.run(() => inference.predict(job));
       } catch (err) {
         if (err instanceof QueueFullError) throw busy();
         throw err;

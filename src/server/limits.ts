@@ -28,6 +28,9 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxSlices: 1024,
 });
 
+/** What the worker lets one request hold. */
+export type RequestLimits = Pick<ServerLimits, 'maxUnpackedBytes' | 'maxSlices'>;
+
 /** The 413 for a request of more than `maxSlices` slices, naming the upload where the count went over. */
 export function tooManySlices(upload: string, maxSlices: number): HttpError {
   return new HttpError(413, `${upload}: more than ${maxSlices} slices in one request; send them in parts`);

@@ -10,7 +10,7 @@ import type { TwoStageModels } from '../inference/two-stage.ts';
 import { maskPng } from '../pipeline/predict-images.ts';
 import { type NamedBytes, sliceInputsFromFiles } from '../pipeline/slice-inputs.ts';
 import { HttpError } from './http-error.ts';
-import { tooManySlices } from './limits.ts';
+import { type RequestLimits, tooManySlices } from './limits.ts';
 import type { ModelsInfo } from './model-info.ts';
 import { patientOfUploads, volumeResult, volumeSlices } from './volume-upload.ts';
 import type { PredictJob } from './worker-protocol.ts';
@@ -21,12 +21,6 @@ const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).t
 function imagePng(image: DecodedImage): Promise<Buffer> {
   const { width, height, channels, data } = image;
   return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
-}
-
-/** What the worker lets one request hold. */
-export interface RequestLimits {
-  maxUnpackedBytes: number;
-  maxSlices: number;
 }
 
 /** Every upload as named image bytes, zips unpacked; `source` says which upload each came from, for errors. */
@@ -99,7 +93,7 @@ export async function predictResponse(
   job: PredictJob,
   options: RequestLimits & PredictOptions,
 ): Promise<Uint8Array> {
-  const patient = patientOfUploads(job.uploads);
+  const patient = patientOfUploads(job.uploads, options);
   const { files, source } = patient ? { files: [], source: [] } : unpack(job, options);
   const inputs = patient ? volumeSlices(patient, options.maxSlices) : await decode(files, source);
   const { batch, fusion, onProgress, beforeBatch } = options;
@@ -123,7 +117,7 @@ export async function predictResponse(
     gate: prediction.gate,
     patients: prediction.patients,
     slices,
-    ...(patient ? { volume: volumeResult(patient, prediction.slices) } : {}),
+    ...(patient ? { volume: volumeResult(patient, prediction.slices, job.includeVolume) } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(response));
 }

@@ -43,6 +43,8 @@ export interface PredictJob {
   uploads: Upload[];
   /** Add each input slice as a PNG data URI (`include=image`). */
   includeImage: boolean;
+  /** For a patient sent as volumes, add the input volume as NIfTI (`include=volume`). */
+  includeVolume?: boolean;
 }
 
 /** One of the two models. */

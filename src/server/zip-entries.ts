@@ -1,13 +1,15 @@
-// The slices inside an uploaded .zip (one patient folder, or a kaggle_3m folder of several), unpacked in memory
-// with fflate. Skipped, so that a dataset folder can be zipped as it is: folders, hidden files and __MACOSX/,
-// files that are not named as images (data.csv, README.md) and ground-truth masks (`…_mask.tif`). Refused (415):
-// an entry named as an image that is not one, an archive fflate cannot read, or one holding no slice at all.
-// The unpacked size and the number of slices are capped before anything is inflated, so a small zip cannot
-// unpack into gigabytes or thousands of slices.
+// The slices inside an uploaded .zip (one patient folder, or a kaggle_3m folder of several), or the files of a
+// DICOM series inside one (a zipped series folder, sent in a sequence's field), unpacked in memory with fflate.
+// Skipped, so that a dataset folder can be zipped as it is: folders, hidden files and __MACOSX/, files that are
+// not named as images (data.csv, README.md) and ground-truth masks (`…_mask.tif`); in a series, files that are not
+// DICOM and DICOMDIR, as a series folder's are. Refused (415): an entry named as an image that is not one, an
+// archive fflate cannot read, or one holding no slice at all. The unpacked size and the number of entries are
+// capped before anything is inflated, so a small zip cannot unpack into gigabytes or thousands of slices.
 import { unzipSync } from 'fflate';
 import { isImageFile } from '../data/dataset-index.ts';
 import { sniffFormat } from '../data/read-image.ts';
 import type { NamedBytes } from '../pipeline/slice-inputs.ts';
+import { isDicomBytes } from '../volume/dicom-magic.ts';
 import { HttpError } from './http-error.ts';
 import { formatBytes, tooManySlices } from './limits.ts';
 import { isMaskName, notAnImage } from './uploads.ts';
@@ -18,11 +20,16 @@ function cleanPath(path: string): string {
   return path.replace(/[\u0000-\u001f\u007f]/g, '');
 }
 
-function isSlicePath(path: string): boolean {
+/** The file name of an entry that is a file and not OS clutter (hidden, __MACOSX/), or undefined. */
+function entryFileName(path: string): string | undefined {
   const parts = path.split('/');
-  const base = parts[parts.length - 1] ?? '';
-  if (path.endsWith('/') || parts.some((p) => p.startsWith('.') || p === '__MACOSX')) return false;
-  return isImageFile(base) && !isMaskName(base);
+  if (path.endsWith('/') || parts.some((p) => p.startsWith('.') || p === '__MACOSX')) return undefined;
+  return parts[parts.length - 1];
+}
+
+function isSlicePath(path: string): boolean {
+  const base = entryFileName(path);
+  return base !== undefined && isImageFile(base) && !isMaskName(base);
 }
 
 export interface ZipLimits {
@@ -33,15 +40,19 @@ export interface ZipLimits {
   requestSlices: number;
 }
 
-/** The slice images of a zip, named by their path inside it (its folder names the patient of a numberless file). */
-export function zipSlices(archive: string, bytes: Uint8Array, limits: ZipLimits): NamedBytes[] {
+/** The entries of a zip that `keep` takes, within the limits; 413 past them, 415 for an unreadable archive. */
+function unzipWithin(
+  archive: string,
+  bytes: Uint8Array,
+  keep: (path: string) => boolean,
+  limits: ZipLimits,
+): Record<string, Uint8Array> {
   let declared = 0;
   let count = 0;
-  let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes, {
+    return unzipSync(bytes, {
       filter: (entry) => {
-        if (!isSlicePath(entry.name)) return false;
+        if (!keep(entry.name)) return false;
         declared += entry.originalSize;
         if (declared > limits.maxUnpackedBytes) {
           throw new HttpError(
@@ -57,6 +68,11 @@ export function zipSlices(archive: string, bytes: Uint8Array, limits: ZipLimits)
     if (err instanceof HttpError) throw err;
     throw new HttpError(415, `${archive}: not a readable .zip (${(err as Error).message})`);
   }
+}
+
+/** The slice images of a zip, named by their path inside it (its folder names the patient of a numberless file). */
+export function zipSlices(archive: string, bytes: Uint8Array, limits: ZipLimits): NamedBytes[] {
+  const files = unzipWithin(archive, bytes, isSlicePath, limits);
   const slices: NamedBytes[] = [];
   for (const [path, content] of Object.entries(files)) {
     if (sniffFormat(content) === undefined) {
@@ -67,8 +83,22 @@ export function zipSlices(archive: string, bytes: Uint8Array, limits: ZipLimits)
   if (slices.length === 0) {
     throw new HttpError(
       415,
-      `${archive}: no slice images in the archive (.tif, .tiff, .png, .jpg, .jpeg; masks are skipped)`,
+      `${archive}: no slice images in the archive (.tif, .tiff, .png, .jpg, .jpeg; masks are skipped); a ` +
+        "zipped DICOM series goes in field 'flair' (or 'pre', 'post')",
     );
   }
   return slices;
+}
+
+/** The DICOM files of a zipped series folder, named by their path inside it (its folders name the patient). */
+export function zipSeries(archive: string, bytes: Uint8Array, limits: ZipLimits): NamedBytes[] {
+  const keep = (path: string) => {
+    const base = entryFileName(path);
+    return base !== undefined && base.toUpperCase() !== 'DICOMDIR';
+  };
+  const files = Object.entries(unzipWithin(archive, bytes, keep, limits))
+    .filter(([, content]) => isDicomBytes(content))
+    .map(([path, content]) => ({ name: cleanPath(path), bytes: content }));
+  if (files.length === 0) throw new HttpError(415, `${archive}: no DICOM files in the archive`);
+  return files;
 }

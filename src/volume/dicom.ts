@@ -1,12 +1,14 @@
-// A DICOM series folder (one sequence, one file per slice, as scanners and PACS exports give them) read into a
-// Volume with dicom-parser: slices ordered along the normal of their orientation, the affine from Image Position
-// and Orientation (Patient) and Pixel Spacing, turned from DICOM's LPS into NIfTI's RAS. Uncompressed pixel data
-// only (implicit or explicit VR); a compressed series gets an error saying how to decompress it.
+// A DICOM series (one sequence, one file per slice, as scanners and PACS exports give them), from a folder or from
+// files in memory (an upload), read into a Volume with dicom-parser, one code path for both: slices ordered along
+// the normal of their orientation, the affine from Image Position and Orientation (Patient) and Pixel Spacing,
+// turned from DICOM's LPS into NIfTI's RAS. Uncompressed pixel data only (implicit or explicit VR); a compressed
+// series gets an error saying how to decompress it.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { DataError, VolumeError } from '../data/errors.ts';
 import { naturalOrder } from '../data/slice-names.ts';
+import { DICOM_HEAD_BYTES, isDicomBytes } from './dicom-magic.ts';
 import { MAX_VOLUME_VOXELS } from './nifti.ts';
 import { type Affine, spaceOfAffine, type Volume } from './volume.ts';
 
@@ -34,7 +36,7 @@ const UNCOMPRESSED = new Map([
   ['1.2.840.10008.1.2.2', false], // explicit VR big endian (retired)
 ]);
 
-/** The most files a series folder may hold: more slices than prediction takes are refused later anyway. */
+/** The most files a series may hold: more slices than prediction takes are refused later anyway. */
 const MAX_SERIES_FILES = 2048;
 
 /** Relative difference between slice gaps taken as equal (positions are decimal strings of a few digits). */
@@ -51,17 +53,6 @@ interface DicomSlice {
   spacing: [number, number];
   values: Float32Array;
   eightBit: boolean;
-}
-
-/** Does the file start as a DICOM Part 10 file ('DICM' after the 128-byte preamble)? */
-export function isDicomBytes(bytes: Uint8Array): boolean {
-  return (
-    bytes.length > 132 &&
-    bytes[128] === 0x44 &&
-    bytes[129] === 0x49 &&
-    bytes[130] === 0x43 &&
-    bytes[131] === 0x4d
-  );
 }
 
 function numbers(set: dicomParser.DataSet, tag: string, count: number, file: string, what: string): number[] {
@@ -152,17 +143,22 @@ const cross = (a: number[], b: number[]) => [
 ];
 const dot = (a: number[], b: number[]) => a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
 
+/** One file of a series: its name (shown in errors) and its bytes. */
+export interface DicomFile {
+  file: string;
+  bytes: Uint8Array;
+}
+
+function tooManyFiles(source: string, count: number): VolumeError {
+  return new VolumeError(source, `holds ${count} files; a series may hold at most ${MAX_SERIES_FILES}`);
+}
+
 /** The DICOM files of a folder (other files, e.g. a DICOMDIR's neighbours or notes, are passed over). */
-function dicomFiles(folder: string): { file: string; bytes: Uint8Array }[] {
+function dicomFiles(folder: string): DicomFile[] {
   const names = readdirSync(folder)
     .filter((name) => !name.startsWith('.'))
     .sort(naturalOrder);
-  if (names.length > MAX_SERIES_FILES) {
-    throw new VolumeError(
-      folder,
-      `holds ${names.length} files; a series folder may hold at most ${MAX_SERIES_FILES}`,
-    );
-  }
+  if (names.length > MAX_SERIES_FILES) throw tooManyFiles(folder, names.length);
   return names.flatMap((name) => {
     const file = join(folder, name);
     if (!statSync(file).isFile()) return [];
@@ -178,7 +174,7 @@ export function isDicomFolder(folder: string): boolean {
     for (const name of readdirSync(folder)) {
       const file = join(folder, name);
       if (name.startsWith('.') || !statSync(file).isFile()) continue;
-      return isDicomBytes(readFileSync(file).subarray(0, 132));
+      return isDicomBytes(readFileSync(file).subarray(0, DICOM_HEAD_BYTES));
     }
   } catch {
     return false;
@@ -188,7 +184,7 @@ export function isDicomFolder(folder: string): boolean {
 
 /** Reads the one DICOM series in `folder` into a Volume; errors name the file or the folder. */
 export function readDicomSeries(folder: string): Volume {
-  let files: { file: string; bytes: Uint8Array }[];
+  let files: DicomFile[];
   try {
     files = dicomFiles(folder);
   } catch (err) {
@@ -202,17 +198,40 @@ export function readDicomSeries(folder: string): Volume {
       },
     );
   }
-  if (files.length === 0) throw new VolumeError(folder, 'holds no DICOM files');
+  return seriesVolume(folder, files);
+}
+
+/**
+ * One DICOM series from files in memory (an upload), every one of them a DICOM slice; `source` names the series
+ * in errors about it as a whole, each file's name in errors about that file.
+ */
+export function dicomSeriesOfFiles(source: string, files: readonly DicomFile[]): Volume {
+  if (files.length > MAX_SERIES_FILES) throw tooManyFiles(source, files.length);
+  for (const { file, bytes } of files) {
+    if (!isDicomBytes(bytes)) {
+      throw new VolumeError(
+        file,
+        "is not a DICOM file (no 'DICM' at byte 128): a series holds DICOM slices only",
+      );
+    }
+  }
+  return seriesVolume(source, files);
+}
+
+function seriesVolume(source: string, files: readonly DicomFile[]): Volume {
+  if (files.length === 0) throw new VolumeError(source, 'holds no DICOM files');
   const slices = files.map(({ file, bytes }) => parseSlice(bytes, file));
   const series = new Map<string, DicomSlice[]>();
   for (const slice of slices) series.set(slice.series, [...(series.get(slice.series) ?? []), slice]);
   if (series.size > 1) {
-    const list = [...series.values()].map((s) => `"${s[0]!.description}" (${s.length} files)`).join(', ');
-    throw new VolumeError(folder, `holds ${series.size} series (${list}); give one folder per sequence`);
+    const list = [...series.values()]
+      .map((s) => `"${s[0]!.description}" (${s.length} files: ${basename(s[0]!.file)}…)`)
+      .join(', ');
+    throw new VolumeError(source, `holds ${series.size} series (${list}); give one series per sequence`);
   }
   if (slices.length < 2) {
     throw new VolumeError(
-      folder,
+      source,
       'holds one slice: a volume needs several; give single slices as TIFF or PNG',
     );
   }
@@ -245,7 +264,7 @@ export function readDicomSeries(folder: string): Volume {
   });
   const [nx, ny, nz] = [first.columns, first.rows, slices.length];
   if (nx * ny * nz > MAX_VOLUME_VOXELS) {
-    throw new VolumeError(folder, `has ${nx}×${ny}×${nz} voxels, more than one volume may have`);
+    throw new VolumeError(source, `has ${nx}×${ny}×${nz} voxels, more than one volume may have`);
   }
   const [rowSpacing, columnSpacing] = first.spacing;
   const step = slices[slices.length - 1]!.position.map((p, k) => (p - first.position[k]!) / (nz - 1));
@@ -265,7 +284,7 @@ export function readDicomSeries(folder: string): Volume {
     data.set(s.values, k * nx * ny);
   });
   return {
-    source: folder,
+    source,
     dims: [nx, ny, nz],
     channels: 1,
     data,

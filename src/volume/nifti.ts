@@ -232,17 +232,22 @@ export function readNifti(path: string): Volume {
 
 export interface NiftiImage {
   dims: readonly [number, number, number];
+  /** Values per voxel, the fourth dimension (default 1: a 3-D volume); channel after channel in `data`. */
+  channels?: number;
   /** Voxels in array order (i fastest): bytes for a mask, floats for probabilities. */
   data: Uint8Array | Float32Array;
   space: NiftiSpace;
+  /** The top of the display range (cal_max); default 1, the range of masks and probabilities. */
+  displayMax?: number;
   description?: string;
 }
 
-/** A NIfTI-1 file (single .nii, gzip'd) of one 3-D channel in `space`. */
+/** A NIfTI-1 file (single .nii, gzip'd) of one 3-D channel, or several as a 4-D volume, in `space`. */
 export function niftiBytes(image: NiftiImage): Uint8Array {
   const [nx, ny, nz] = image.dims;
-  if (image.data.length !== nx * ny * nz) {
-    throw new RangeError(`${image.data.length} voxels for a ${nx}×${ny}×${nz} volume`);
+  const channels = image.channels ?? 1;
+  if (image.data.length !== nx * ny * nz * channels) {
+    throw new RangeError(`${image.data.length} voxels for a ${nx}×${ny}×${nz}×${channels} volume`);
   }
   const float = image.data instanceof Float32Array;
   const header = new ArrayBuffer(352);
@@ -251,7 +256,7 @@ export function niftiBytes(image: NiftiImage): Uint8Array {
   const { space } = image;
   view.setInt32(0, 348, true);
   bytes[38] = 0x72; // 'r': "regular", as nifti1_io writes
-  [3, nx, ny, nz, 1, 1, 1, 1].forEach((n, k) => {
+  [channels > 1 ? 4 : 3, nx, ny, nz, channels, 1, 1, 1].forEach((n, k) => {
     view.setInt16(40 + 2 * k, n, true);
   });
   view.setInt16(70, float ? FLOAT32 : UINT8, true);
@@ -262,7 +267,7 @@ export function niftiBytes(image: NiftiImage): Uint8Array {
   view.setFloat32(108, 352, true); // vox_offset
   view.setFloat32(112, 1, true); // scl_slope
   bytes[123] = space.xyztUnits;
-  view.setFloat32(124, 1, true); // cal_max: masks and probabilities both run 0–1, the range viewers show
+  view.setFloat32(124, image.displayMax ?? 1, true); // cal_max: the range viewers show
   bytes.set(new TextEncoder().encode((image.description ?? '').slice(0, 79)), 148);
   view.setInt16(252, space.qformCode, true);
   view.setInt16(254, space.sformCode, true);

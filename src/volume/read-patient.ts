@@ -1,7 +1,6 @@
 // A patient's volumes from the paths a user gives: one 4-D NIfTI of three channels, or the sequences apart (each a
 // NIfTI file or a DICOM series folder). Which path is a volume is told from its name or its files.
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { DataError } from '../data/errors.ts';
 import { isDicomFolder, readDicomSeries } from './dicom.ts';
 import { isNiftiName, niftiStem, readNifti } from './nifti.ts';
@@ -32,10 +31,21 @@ export function readVolume(path: string): Volume {
   return folder ? readDicomSeries(path) : readNifti(path);
 }
 
+/**
+ * The patient of a DICOM series folder: the folder's name, or its parent's where the folder is named only by its
+ * sequence (`TCGA_CS_4941/flair`); '' for a bare name.
+ */
+export function seriesPatientName(folder: string): string {
+  const parts = folder.split(/[\\/]+/).filter(Boolean);
+  const last = parts.length - 1;
+  const bySequence = last > 0 && (SEQUENCES as readonly string[]).includes(parts[last]!.toLowerCase());
+  return parts[bySequence ? last - 1 : last] ?? '';
+}
+
 /** The patient's name: the 4-D file's or FLAIR's name without .nii(.gz), or its DICOM folder's name. */
 export function patientName(sources: VolumeSources): string {
   const path = 'volume' in sources ? sources.volume : sources.flair;
-  return isNiftiName(path) ? niftiStem(path) : basename(path.replace(/[\\/]+$/, ''));
+  return isNiftiName(path) ? niftiStem(path) : seriesPatientName(path);
 }
 
 export function readPatientVolume(sources: VolumeSources, patient = patientName(sources)): PatientVolume {

@@ -213,9 +213,36 @@ export function testDicomBytes(s: TestDicomSlice): Uint8Array {
 }
 
 /**
- * A series of `dims[2]` axial-ish slices in `folder` for the voxel grid (i = column, j = row, k = slice) of
- * `affine` (RAS), each slice's file named so that file order is not slice order. Values are whole numbers.
+ * The files of a series of `dims[2]` axial-ish slices for the voxel grid (i = column, j = row, k = slice) of
+ * `affine` (RAS), each named so that file order is not slice order. Values are whole numbers.
  */
+export function testDicomSeries(
+  affine: Affine,
+  dims: readonly [number, number, number],
+  values: ArrayLike<number>,
+  extra: Partial<TestDicomSlice> = {},
+): { name: string; bytes: Uint8Array }[] {
+  const [nx, ny, nz] = dims;
+  const lps = (r: number, c: number) => (r < 2 ? -1 : 1) * affine[r]![c]!;
+  const column = [0, 1, 2].map((r) => lps(r, 0));
+  const row = [0, 1, 2].map((r) => lps(r, 1));
+  const dx = Math.hypot(...column);
+  const dy = Math.hypot(...row);
+  return Array.from({ length: nz }, (_, k) => ({
+    name: `IM${String((k * 7) % nz).padStart(4, '0')}-${k}`,
+    bytes: testDicomBytes({
+      rows: ny,
+      columns: nx,
+      orientation: [...column.map((v) => v / dx), ...row.map((v) => v / dy)],
+      position: [0, 1, 2].map((r) => lps(r, 2) * k + lps(r, 3)),
+      pixelSpacing: [dy, dx],
+      pixels: Array.from({ length: nx * ny }, (_, p) => values[k * nx * ny + p]!),
+      ...extra,
+    }),
+  }));
+}
+
+/** testDicomSeries written into `folder`; the files' paths. */
 export function writeTestDicomSeries(
   folder: string,
   affine: Affine,
@@ -224,30 +251,9 @@ export function writeTestDicomSeries(
   extra: Partial<TestDicomSlice> = {},
 ): string[] {
   mkdirSync(folder, { recursive: true });
-  const [nx, ny, nz] = dims;
-  const lps = (r: number, c: number) => (r < 2 ? -1 : 1) * affine[r]![c]!;
-  const column = [0, 1, 2].map((r) => lps(r, 0));
-  const row = [0, 1, 2].map((r) => lps(r, 1));
-  const dx = Math.hypot(...column);
-  const dy = Math.hypot(...row);
-  const files: string[] = [];
-  for (let k = 0; k < nz; k++) {
-    const pixels = Array.from({ length: nx * ny }, (_, p) => values[k * nx * ny + p]!);
-    const position = [0, 1, 2].map((r) => lps(r, 2) * k + lps(r, 3));
-    const file = join(folder, `IM${String((k * 7) % nz).padStart(4, '0')}-${k}`);
-    writeFileSync(
-      file,
-      testDicomBytes({
-        rows: ny,
-        columns: nx,
-        orientation: [...column.map((v) => v / dx), ...row.map((v) => v / dy)],
-        position,
-        pixelSpacing: [dy, dx],
-        pixels,
-        ...extra,
-      }),
-    );
-    files.push(file);
-  }
-  return files;
+  return testDicomSeries(affine, dims, values, extra).map(({ name, bytes }) => {
+    const file = join(folder, name);
+    writeFileSync(file, bytes);
+    return file;
+  });
 }

@@ -7,13 +7,15 @@ export interface FilePart {
   name: string;
   bytes: Uint8Array;
   type?: string;
+  /** The form field, when not the form's default (`flair`, `pre`, `post` for a patient's sequences). */
+  field?: string;
 }
 
 export function form(files: readonly FilePart[], field = 'files'): FormData {
   const data = new FormData();
   for (const f of files) {
     data.append(
-      field,
+      f.field ?? field,
       new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? 'image/tiff' }),
       f.name,
     );

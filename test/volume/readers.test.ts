@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { VolumeError } from '../../src/data/errors.ts';
-import { readDicomSeries } from '../../src/volume/dicom.ts';
+import { dicomSeriesOfFiles, isDicomFolder, readDicomSeries } from '../../src/volume/dicom.ts';
 import { toEightBit } from '../../src/volume/intensity.ts';
 import { niftiBytes, parseNifti, readNifti } from '../../src/volume/nifti.ts';
 import { patientFromSequences } from '../../src/volume/patient-volume.ts';
@@ -19,6 +19,7 @@ import {
   sample,
   type TestDicomSlice,
   testDicomBytes,
+  testDicomSeries,
   testNiftiBytes,
   writeTestDicomSeries,
 } from '../helpers/volumes.ts';
@@ -206,6 +207,14 @@ describe('DICOM series reader', () => {
     );
     assert.deepEqual(volume.spacing, [0.8, 0.9, 2.5]);
     assert.ok(close(spaceAffine(volume.space), affine), 'the mask is written with this affine');
+    assert.ok(isDicomFolder(join(dir, 'flair')), 'told from its files as a volume, not slices');
+    // The same series from files in memory (an upload) is the same volume.
+    const files = testDicomSeries(affine, dims, values, { slope: 2, intercept: -5 });
+    const uploaded = dicomSeriesOfFiles(
+      'upload',
+      files.map(({ name, bytes }) => ({ file: name, bytes })),
+    );
+    assert.deepEqual({ ...uploaded, source: '' }, { ...volume, source: '' });
   });
 
   it('refuses a folder of two series, a gap in the slices and compressed pixels, naming the file', (t) => {

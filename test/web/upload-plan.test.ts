@@ -1,9 +1,25 @@
 // Which opened or dropped files the viewer sends.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describePlan, isMaskFileName, planUpload, sequenceOfName } from '../../web/src/upload-plan.ts';
+import {
+  describePlan,
+  isMaskFileName,
+  mayBeDicom,
+  planUpload,
+  sequenceOfName,
+} from '../../web/src/upload-plan.ts';
 
 const named = (...names: string[]) => names.map((name) => ({ name }));
+/** Files at these paths, DICOM (as the page finds by reading them) unless named with a known extension. */
+const pathed = (...paths: string[]) =>
+  paths.map((path) => {
+    const name = path.split('/').pop()!;
+    return { name, path, dicom: mayBeDicom(name) };
+  });
+const seriesOf = (plan: ReturnType<typeof planUpload<ReturnType<typeof pathed>[number]>>) =>
+  plan.kind === 'send'
+    ? Object.entries(plan.series).map(([field, files]) => [field, files.map((f) => f.path)])
+    : plan.message;
 
 describe('planUpload', () => {
   it('sends slices and skips ground-truth masks and other files', () => {
@@ -108,5 +124,57 @@ describe('planUpload', () => {
     assert.equal(isMaskFileName('TCGA_CS_4941_19960909_12_mask.tif'), true);
     assert.equal(isMaskFileName('TCGA_CS_4941_19960909_12_MASK.TIF'), true);
     assert.equal(isMaskFileName('masked_1.tif'), false);
+  });
+
+  it('sends one DICOM series folder as FLAIR, leaving other files and the DICOMDIR out', () => {
+    const plan = planUpload(
+      pathed('P01/IM1', 'P01/IM2.dcm', 'P01/notes.txt', 'P01/DICOMDIR', 'P01/.DS_Store'),
+    );
+    assert.deepEqual(seriesOf(plan), [['flair', ['P01/IM1', 'P01/IM2.dcm']]]);
+    assert.equal(describePlan(plan), 'DICOM FLAIR (2 files) chosen; skipped 1 other file.');
+    assert.deepEqual(seriesOf(planUpload(pathed('IM1', 'IM2'))), [['flair', ['IM1', 'IM2']]], 'loose files');
+  });
+
+  it('sends a patient folder of series folders named by their sequence, each in its field', () => {
+    const plan = planUpload(
+      pathed('P01/T2_FLAIR/IM1', 'P01/T2_FLAIR/IM2', 'P01/pre/IM1', 'P01/pre/IM2', 'P01/sub-01-post/IM1'),
+    );
+    assert.deepEqual(seriesOf(plan), [
+      ['flair', ['P01/T2_FLAIR/IM1', 'P01/T2_FLAIR/IM2']],
+      ['pre', ['P01/pre/IM1', 'P01/pre/IM2']],
+      ['post', ['P01/sub-01-post/IM1']],
+    ]);
+    assert.equal(
+      describePlan(plan),
+      'DICOM pre-contrast (2 files), FLAIR (2 files), post-contrast (1 file) chosen.',
+    );
+  });
+
+  it('refuses unnamed or repeated series folders, series without FLAIR, and DICOM mixed with other inputs', () => {
+    assert.match(
+      String(seriesOf(planUpload(pathed('P01/t1/IM1', 'P01/flair/IM1')))),
+      /^P01\/t1: name each series folder by its sequence/,
+    );
+    assert.match(
+      String(seriesOf(planUpload(pathed('A/flair/IM1', 'B/flair/IM1')))),
+      /^B\/flair: a second FLAIR series/,
+    );
+    assert.match(
+      String(seriesOf(planUpload(pathed('P01/pre/IM1', 'P01/post/IM1')))),
+      /^No FLAIR series among/,
+    );
+    assert.match(
+      String(seriesOf(planUpload(pathed('P01/flair/IM1', 'P_1.tif')))),
+      /^A DICOM series is a whole patient/,
+    );
+  });
+
+  it('reads only files without a telling extension to look for DICOM', () => {
+    assert.deepEqual(
+      ['IM0001', 'a.dcm', '1.2.840.113619.2.1', 'P_1.tif', 'x.nii.gz', 'p.zip', 'DICOMDIR', '.DS_Store'].map(
+        mayBeDicom,
+      ),
+      [true, true, true, false, false, false, false, false],
+    );
   });
 });

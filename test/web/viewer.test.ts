@@ -1,10 +1,10 @@
 // The viewer in a real browser against the real server: build the page when it is missing or older than its
 // sources, train the two tiny models, start `tumorscope serve`'s server on them, upload one patient's slices
-// through the file input (a ground-truth mask too, which the page must leave out) and check what a user sees:
-// the mask drawn pixel for pixel over the slice, the probability in the text and the strip, the permanent
-// notice; then the downloads, a whole patient folder, a drop, and a server error shown as it was given; the
-// planes and 3-D view (NiiVue on WebGL2, here SwiftShader) read pixel by pixel against the mask volume, for
-// slices and for a NIfTI upload; and the in-browser inference. Saves screenshots to .tmp/artifacts/.
+// through the file input (a ground-truth mask too, which the page must leave out) and check what a user sees: the
+// mask drawn pixel for pixel over the slice, the probability in the text and the strip, the permanent notice; then
+// the downloads, a whole patient folder, a drop, and a server error shown as it was given; the planes and 3-D view
+// (NiiVue on WebGL2, here SwiftShader) read pixel by pixel against the mask volume, for slices, for a NIfTI upload
+// and for a dropped DICOM series; and the in-browser inference. Saves screenshots to .tmp/artifacts/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -36,7 +36,7 @@ import { TUMOUR_RGB } from '../../web/src/mask-overlay.ts';
 import { initialSliceIndex, slicesByPatient } from '../../web/src/slice-order.ts';
 import { encodeTiff, repoRoot } from '../data/fixtures.ts';
 import { hasTumour, SLICES_PER_PATIENT, writeVisibleTumours } from '../helpers/visible-tumours.ts';
-import { gridAffine, testNiftiBytes } from '../helpers/volumes.ts';
+import { gridAffine, testDicomSeries, testNiftiBytes, writeTestDicomSeries } from '../helpers/volumes.ts';
 import { TEST_PATIENTS, trainTinyModels } from '../pipeline/fixtures.ts';
 
 // One libtorch thread for the tiny training: on a busy machine, more threads than free cores spin and crawl.
@@ -745,6 +745,112 @@ describe('browser viewer', { skip: noBrowser ?? false }, () => {
       );
     } finally {
       await volumePage.close();
+    }
+  });
+
+  it('sends a dropped DICOM series to the server and shows the volume it read under the mask returned', async () => {
+    // A test patient's slices as a FLAIR series of 16-bit files, 0.9 × 0.9 × 3 mm, stored as the slices show it
+    // (LPS). One voxel at 0 and one at 255 keep the series' min-to-max mapping on the slices' own 8-bit scale.
+    const patient = TEST_PATIENTS[1]!;
+    const images = Array.from({ length: SLICES_PER_PATIENT }, (_, i) =>
+      readTiff(join(data, patient, `${patient}_${i + 1}.tif`)),
+    );
+    const size = images[0]!.width;
+    const depth = images.length;
+    const { affine, dims } = gridAffine({ size: [size, size, depth], spacing: [0.9, 0.9, 3] }, [
+      'L',
+      'P',
+      'S',
+    ]);
+    const values = new Uint16Array(size * size * depth);
+    images.forEach((image, k) => {
+      for (let p = 0; p < size * size; p++) values[k * size * size + p] = image.data[p * image.channels]!;
+    });
+    values[0] = 0;
+    values[values.indexOf(230)] = 255;
+    const files = testDicomSeries(affine, dims, values).map((f) => ({
+      name: f.name,
+      base64: Buffer.from(f.bytes).toString('base64'),
+    }));
+
+    const dicomPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    dicomPage.setDefaultTimeout(SWIFTSHADER_TIMEOUT_MS);
+    try {
+      await dicomPage.goto(server.url, PAGE_LOAD);
+      // Dropped loose files (a scripted drop has no folder entries): one series, taken as FLAIR. Their names
+      // have no extension: the page reads their first bytes to know them as DICOM.
+      const drop = await dicomPage.evaluateHandle(`(() => {
+        const data = new DataTransfer();
+        for (const f of ${JSON.stringify(files)}) {
+          const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+          data.items.add(new File([bytes], f.name));
+        }
+        data.items.add(new File(['scanned on a Tuesday'], 'notes.txt'));
+        return data;
+      })()`);
+      await dicomPage.locator('#drop-zone').dispatchEvent('drop', { dataTransfer: drop });
+      await dicomPage.getByText(`DICOM FLAIR (${depth} files) chosen; skipped 1 other file.`).waitFor();
+      await dicomPage.getByLabel('In this browser').check();
+      await dicomPage.getByRole('button', { name: 'Find tumours' }).click();
+      await dicomPage
+        .locator('#error')
+        .getByText(/DICOM series are run on the server only/)
+        .waitFor();
+      await dicomPage.getByLabel('On the server').check();
+
+      const [response] = await Promise.all([
+        dicomPage.waitForResponse((r) => r.url().includes('/api/predict'), INFERENCE),
+        dicomPage.getByRole('button', { name: 'Find tumours' }).click(),
+      ]);
+      assert.equal(response.status(), 200, await response.text());
+      assert.match(response.url(), /include=image,volume/);
+      const result = (await response.json()) as PredictResponse;
+      assert.ok(result.volume?.image, 'the answer carries the volume the server read');
+      assert.deepEqual(
+        result.slices.map((s) => s.name),
+        images.map((_, k) => `DICOM slice ${k}`),
+      );
+      await dicomPage
+        .locator('#volume-canvas[data-ready="true"]')
+        .waitFor({ state: 'attached', ...INFERENCE });
+      assert.equal(await dicomPage.locator('#view-note').isVisible(), false, 'no 1 mm assumption');
+      assert.deepEqual(await dicomPage.locator('#sequence-select option').allTextContents(), ['FLAIR']);
+
+      // The axial plane shows the returned volume with mask.nii.gz over it, at the shown slice, and the
+      // coronal plane has the series' own shape in millimetres (3 mm slices).
+      const mask = parseNifti(bytesOfDataUrl(result.volume.mask), 'mask.nii.gz');
+      assert.deepEqual(mask.dims, dims);
+      const shown = Number(await dicomPage.locator('#volume-canvas').getAttribute('data-slice'));
+      const inMask = (x: number, y: number, k: number) => (mask.data[x + size * (y + size * k)] ?? 0) > 0;
+      await setOpacity(dicomPage, 100);
+      const tiles = await tilesOf(dicomPage);
+      const picture = await pictureOf(dicomPage, '#volume-canvas');
+      await dicomPage.screenshot({ path: join(repoRoot, '.tmp', 'artifacts', 'viewer-dicom.png') });
+      const axial = planeAgreement(picture, tiles['axial']!, size, size, (u, v) => inMask(u, v, shown));
+      assert.ok(axial.inside > 0, `slice ${shown}: no tumour in mask.nii.gz to look at`);
+      assert.ok(axial.tumourInside >= 0.97 * axial.inside, JSON.stringify(axial));
+      assert.equal(axial.strayOutside, 0);
+      // Under the mask, the MRI: the slice's background drawn in grey where the mask is not.
+      assert.ok(
+        drawnOverBackground(picture, tiles['axial']!) > 0.5 * tiles['axial']![2]! * tiles['axial']![3]!,
+      );
+      const coronal = tiles['coronal']!;
+      const want = (size * 0.9) / (depth * 3);
+      assert.ok(
+        Math.abs(coronal[2]! / coronal[3]! - want) < 0.1,
+        `coronal ${coronal}, ${want} wide per tall`,
+      );
+
+      // A patient folder of series folders named by their sequence, opened as a folder: each in its field.
+      const folder = join(tmp, 'dicom', patient);
+      writeTestDicomSeries(join(folder, 'flair'), affine, dims, values);
+      writeTestDicomSeries(join(folder, 'pre'), affine, dims, values);
+      await dicomPage.locator('#folder-input').setInputFiles(folder);
+      await dicomPage
+        .getByText(`DICOM pre-contrast (${depth} files), FLAIR (${depth} files) chosen.`)
+        .waitFor();
+    } finally {
+      await dicomPage.close();
     }
   });
 

@@ -4,13 +4,27 @@
 import type { Sequence } from '../../src/volume/patient-volume.ts';
 import type { Health, ModelsInfo, PredictResponse } from './api-types.ts';
 
+/** A file with its path under what was opened (`P01/flair/IM0001`): the server names a DICOM patient by it. */
+export interface PathedFile {
+  file: File;
+  path: string;
+}
+
 /**
  * What to send: image slices and/or zips of them, or one 4-D NIfTI volume, each as one `files` field of the
- * form; or NIfTI volumes of one sequence each, in the field named by the sequence.
+ * form; or NIfTI volumes of one sequence each, in the field named by the sequence; or the files of a DICOM series
+ * per sequence, in the field named by the sequence (the answer then carries the volume the server read, as NIfTI,
+ * since the page cannot read DICOM).
  */
 export interface PredictInput {
   files: readonly File[];
   sequences?: Partial<Record<Sequence, File>>;
+  series?: Partial<Record<Sequence, readonly PathedFile[]>>;
+}
+
+/** Whether the input is DICOM series. */
+export function isSeriesInput(input: PredictInput): boolean {
+  return Object.values(input.series ?? {}).some((files) => files.length > 0);
 }
 
 export interface InferenceBackend {
@@ -70,7 +84,10 @@ export function httpBackend(base = ''): InferenceBackend {
       for (const file of input.files) form.append('files', file, file.name);
       for (const [sequence, file] of Object.entries(input.sequences ?? {}))
         form.append(sequence, file, file.name);
-      return request<PredictResponse>(`${base}/api/predict?include=image`, {
+      for (const [sequence, files] of Object.entries(input.series ?? {}))
+        for (const { file, path } of files) form.append(sequence, file, path);
+      const include = isSeriesInput(input) ? 'image,volume' : 'image';
+      return request<PredictResponse>(`${base}/api/predict?include=${include}`, {
         method: 'POST',
         body: form,
         signal,

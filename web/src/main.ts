@@ -1,11 +1,12 @@
-// The viewer page: open or drop slices or a NIfTI volume, send them to the inference backend, then browse the
-// answer slice by slice, in the planes and 3-D view (NiiVue) or the pixel-exact slice view. This file only wires
-// state to the views; the logic lives in the small modules it imports.
-import { ApiError, httpBackend, type InferenceBackend, type PredictInput } from './api.ts';
+// The viewer page: open or drop slices, a NIfTI volume or DICOM series, send them to the inference backend, then
+// browse the answer slice by slice, in the planes and 3-D view (NiiVue) or the pixel-exact slice view. This file
+// only wires state to the views; the logic lives in the small modules it imports.
+import { DICOM_HEAD_BYTES, isDicomBytes } from '../../src/volume/dicom-magic.ts';
+import { ApiError, httpBackend, type InferenceBackend, type PathedFile, type PredictInput } from './api.ts';
 import type { ModelsInfo, PredictResponse, SlicePrediction } from './api-types.ts';
 import { showPatientDetails, showSliceDetails } from './details-view.ts';
 import { byId, fillDefinitionList, saveBlob } from './dom.ts';
-import { filesOfDrop } from './dropped-files.ts';
+import { filesOfDrop, pathedFile } from './dropped-files.ts';
 import { bytesOfDataUrl, maskFileName, masksZip, predictionsJson } from './exports.ts';
 import { formatProbability, noticeDetail } from './format.ts';
 import type { OverlayMode } from './mask-overlay.ts';
@@ -13,7 +14,7 @@ import { cardRows } from './model-card.ts';
 import { initialSliceIndex, slicesByPatient, stepIndex } from './slice-order.ts';
 import { SliceView } from './slice-view.ts';
 import { StripView } from './strip-view.ts';
-import { describePlan, planUpload, type UploadPlan } from './upload-plan.ts';
+import { describePlan, mayBeDicom, type NamedFile, planUpload, type UploadPlan } from './upload-plan.ts';
 import { sceneOfNifti, sceneOfSlices } from './volume-scenes.ts';
 import { VolumeView } from './volume-view.ts';
 import { type WheelState, wheelStep } from './wheel-steps.ts';
@@ -72,8 +73,13 @@ const volumeView = new VolumeView(byId('volume-canvas', HTMLCanvasElement), (vox
   if (index >= 0 && index !== state.index) showSlice(index);
 });
 
+/** A file the user opened or dropped, as the upload plan sees it. */
+type ChosenFile = NamedFile & PathedFile;
+
 const state = {
-  plan: null as UploadPlan<File> | null,
+  plan: null as UploadPlan<ChosenFile> | null,
+  /** Counts choices, so that a slower earlier one (its files are read to spot DICOM) does not win. */
+  choice: 0,
   models: null as ModelsInfo | null,
   result: null as PredictResponse | null,
   /** What the result was predicted from: the NIfTI files are shown again under the mask. */
@@ -151,8 +157,17 @@ async function loadModels(): Promise<void> {
 
 // ---- choosing files ----------------------------------------------------------------------------------------
 
-function chooseFiles(files: readonly File[]): void {
-  const plan = planUpload(files);
+/** Reads the first bytes of a file without a telling extension: DICOM files rarely have one. */
+async function chosenFile({ file, path }: PathedFile): Promise<ChosenFile> {
+  const head = mayBeDicom(file.name) ? await file.slice(0, DICOM_HEAD_BYTES).arrayBuffer() : undefined;
+  return { file, path, name: file.name, dicom: head !== undefined && isDicomBytes(new Uint8Array(head)) };
+}
+
+async function chooseFiles(files: readonly PathedFile[]): Promise<void> {
+  const choice = ++state.choice;
+  const chosen = await Promise.all(files.map(chosenFile));
+  if (choice !== state.choice) return;
+  const plan = planUpload(chosen);
   state.plan = plan;
   showError(plan.kind === 'error' ? plan.message : null);
   elements.selection.textContent = plan.kind === 'error' ? '' : describePlan(plan);
@@ -161,7 +176,9 @@ function chooseFiles(files: readonly File[]): void {
 
 for (const input of [elements.fileInput, elements.folderInput]) {
   input.addEventListener('change', () => {
-    chooseFiles([...(input.files ?? [])]);
+    chooseFiles([...(input.files ?? [])].map(pathedFile)).catch((err: unknown) =>
+      showError(`Cannot read the chosen files: ${err}`),
+    );
     // Cleared so that choosing the same files again still fires `change`.
     input.value = '';
   });
@@ -178,9 +195,9 @@ function acceptDrops(target: HTMLElement): void {
     event.preventDefault();
     target.classList.remove('active');
     if (!event.dataTransfer) return;
-    filesOfDrop(event.dataTransfer).then(chooseFiles, (err) =>
-      showError(`Cannot read the dropped files: ${err}`),
-    );
+    filesOfDrop(event.dataTransfer)
+      .then(chooseFiles)
+      .catch((err: unknown) => showError(`Cannot read the dropped files: ${err}`));
   });
 }
 for (const target of [elements.dropZone, elements.volumeStack, elements.canvasStack]) acceptDrops(target);
@@ -200,7 +217,11 @@ async function predict(): Promise<void> {
   elements.selection.textContent = `Finding tumours ${chosen.where} (${describePlan(plan).replace(/ chosen.*$/, '')})…`;
   updateControls();
   try {
-    const input: PredictInput = { files: plan.files, sequences: plan.sequences };
+    const input: PredictInput = {
+      files: plan.files.map((f) => f.file),
+      sequences: Object.fromEntries(Object.entries(plan.sequences).map(([s, f]) => [s, f.file])),
+      series: plan.series,
+    };
     const result = await (await chosen.backend).predict(input);
     state.sent = input;
     showResult(result);

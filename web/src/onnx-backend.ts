@@ -8,7 +8,7 @@ import { decodeTiff, isTiff } from '../../src/data/tiff.ts';
 import { type Ort, onnxRunners } from '../../src/export/onnx/onnx-runners.ts';
 import { PREDICTION_NOTICE } from '../../src/inference/prediction-schema.ts';
 import type { TwoStageModels } from '../../src/inference/two-stage.ts';
-import { ApiError, type InferenceBackend, type PredictInput } from './api.ts';
+import { ApiError, type InferenceBackend, isSeriesInput, type PredictInput } from './api.ts';
 import type { PredictResponse, SlicePrediction } from './api-types.ts';
 import { unzipSlices } from './browser-files.ts';
 import { type LocalSlice, predictLocally } from './local-pipeline.ts';
@@ -121,6 +121,8 @@ export function onnxBackend(server: InferenceBackend, base = ''): InferenceBacke
     health: (signal) => server.health(signal),
     models: (signal) => server.models(signal),
     async predict(input: PredictInput, signal?: AbortSignal): Promise<PredictResponse> {
+      if (isSeriesInput(input))
+        throw new Error('DICOM series are run on the server only; choose "On the server"');
       const sent = [...input.files, ...Object.values(input.sequences ?? {})];
       const volume = sent.find((f) => isNiftiFileName(f.name));
       // The volume reader (src/volume) runs in Node only; nothing is sent without the user's choice.

@@ -1,11 +1,16 @@
 // Which of the files a user opened or dropped are sent: image slices and zips of them, or one patient as NIfTI
-// (one 4-D volume of the three sequences, or the sequences apart, each named by its sequence). Ground-truth
+// (one 4-D volume of the three sequences, or the sequences apart, each named by its sequence) or as DICOM series
+// (the files of a series folder, one folder per sequence, named by it; one folder alone is FLAIR). Ground-truth
 // `_mask` files (the server refuses them), OS clutter and anything else are left out here, and counted so the
 // page can say what it skipped.
 import { SEQUENCE_NAMES, SEQUENCES, type Sequence } from '../../src/volume/patient-volume.ts';
 
 export interface NamedFile {
   name: string;
+  /** The path under what was opened or dropped (`P01/flair/IM0001`): a DICOM file's folder is its series. */
+  path?: string;
+  /** Whether the file starts as DICOM (the page reads its first bytes: DICOM files rarely have an extension). */
+  dicom?: boolean;
 }
 
 export type UploadPlan<F extends NamedFile> =
@@ -15,6 +20,8 @@ export type UploadPlan<F extends NamedFile> =
       files: F[];
       /** NIfTI volumes of one sequence each, sent in the form field of that name. */
       sequences: Partial<Record<Sequence, F>>;
+      /** The files of a DICOM series per sequence, sent in the form field of that name. */
+      series: Partial<Record<Sequence, F[]>>;
       images: number;
       zips: number;
       /** NIfTI files among `files` and `sequences`. */
@@ -33,6 +40,12 @@ const SEQUENCE_NAME = /(?:^|[_.\- ])(pre|flair|post)\.nii(?:\.gz)?$/i;
 const MASK_NAME = /_mask\.[a-z]+$/i;
 /** Files an OS drops into folders (`.DS_Store`, `._x.tif`, `Thumbs.db`): never meant as input, never counted. */
 const CLUTTER_NAME = /^(\.|Thumbs\.db$|desktop\.ini$)/i;
+/** A DICOM export's index of the media (DICOM itself, but no slice): left out like clutter. */
+const DICOMDIR_NAME = /^DICOMDIR$/i;
+/** A series folder named by its sequence: `flair`, `P01_FLAIR`, `sub-01-post`. */
+const SEQUENCE_FOLDER = /(?:^|[_.\- ])(pre|flair|post)$/i;
+/** Extensions of files that are never DICOM, so the page need not read them to know. */
+const KNOWN_EXTENSION = /\.(tiff?|png|jpe?g|zip|nii|gz|txt|csv|json|md|pdf|html?)$/i;
 
 export function isNiftiFileName(name: string): boolean {
   return NIFTI_EXTENSION.test(name);
@@ -40,6 +53,48 @@ export function isNiftiFileName(name: string): boolean {
 
 export function isMaskFileName(name: string): boolean {
   return MASK_NAME.test(name);
+}
+
+/** Whether the page should read the file's first bytes to tell whether it is DICOM. */
+export function mayBeDicom(name: string): boolean {
+  return !KNOWN_EXTENSION.test(name) && !CLUTTER_NAME.test(name) && !DICOMDIR_NAME.test(name);
+}
+
+/** The folder part of a file's path ('' for a bare name). */
+function folderOf(file: NamedFile): string {
+  const path = file.path ?? file.name;
+  return path.slice(0, Math.max(0, path.lastIndexOf('/')));
+}
+
+/**
+ * One patient's DICOM files, a series per folder: one folder alone is FLAIR (unless its name gives another
+ * sequence); several are each named by their sequence (`…/pre`, `…/flair`, `…/post`), FLAIR among them.
+ */
+function planSeries<F extends NamedFile>(
+  dicoms: readonly F[],
+  others: number,
+): Partial<Record<Sequence, F[]>> | string {
+  if (others > 0)
+    return 'A DICOM series is a whole patient: open its folder(s) alone, without slices, zips or NIfTI.';
+  const folders = new Map<string, F[]>();
+  for (const file of dicoms) folders.set(folderOf(file), [...(folders.get(folderOf(file)) ?? []), file]);
+  const series: Partial<Record<Sequence, F[]>> = {};
+  for (const [folder, files] of folders) {
+    const name = folder.split('/').pop() ?? '';
+    const sequence = SEQUENCE_FOLDER.exec(name)?.[1]?.toLowerCase() as Sequence | undefined;
+    if (sequence === undefined) {
+      if (folders.size === 1) return { flair: files };
+      return (
+        `${folder || 'The loose files'}: name each series folder by its sequence (…/pre, …/flair, …/post), ` +
+        'or open one series alone (taken as FLAIR).'
+      );
+    }
+    if (series[sequence]) return `${folder}: a second ${SEQUENCE_NAMES[sequence]} series.`;
+    series[sequence] = files;
+  }
+  if (!series.flair)
+    return `No FLAIR series among ${[...folders.keys()].join(', ')}: the models need FLAIR (…/flair).`;
+  return series;
 }
 
 /** The sequence a NIfTI file's name gives it, if any. */
@@ -78,13 +133,15 @@ function planVolumes<F extends NamedFile>(
 export function planUpload<F extends NamedFile>(files: readonly F[]): UploadPlan<F> {
   const send: F[] = [];
   const volumes: F[] = [];
+  const dicoms: F[] = [];
   const skippedOther: string[] = [];
   let images = 0;
   let zips = 0;
   let skippedMasks = 0;
   for (const file of files) {
-    if (CLUTTER_NAME.test(file.name)) continue;
-    if (isNiftiFileName(file.name)) volumes.push(file);
+    if (CLUTTER_NAME.test(file.name) || DICOMDIR_NAME.test(file.name)) continue;
+    if (file.dicom) dicoms.push(file);
+    else if (isNiftiFileName(file.name)) volumes.push(file);
     else if (ZIP_EXTENSION.test(file.name)) {
       send.push(file);
       zips++;
@@ -94,20 +151,29 @@ export function planUpload<F extends NamedFile>(files: readonly F[]): UploadPlan
       images++;
     } else skippedOther.push(file.name);
   }
+  if (dicoms.length > 0) {
+    const series = planSeries(dicoms, send.length + volumes.length);
+    if (typeof series === 'string') return { kind: 'error', message: series };
+    const counts = { images: 0, zips: 0, volumes: 0 };
+    return { kind: 'send', files: [], sequences: {}, series, ...counts, skippedMasks, skippedOther };
+  }
   if (volumes.length > 0) {
     const planned = planVolumes(volumes, send.length);
     if (typeof planned === 'string') return { kind: 'error', message: planned };
     const counts = { images: 0, zips: 0, volumes: volumes.length };
-    return { kind: 'send', ...planned, ...counts, skippedMasks, skippedOther };
+    return { kind: 'send', ...planned, series: {}, ...counts, skippedMasks, skippedOther };
   }
   if (send.length === 0) {
     const why = skippedMasks > 0 ? `; only ${skippedMasks} _mask file(s), which are ground truth` : '';
     return {
       kind: 'error',
-      message: `No image slices (.tif, .png, .jpg), .zip or NIfTI volume (.nii, .nii.gz) among the files${why}.`,
+      message:
+        'No image slices (.tif, .png, .jpg), .zip, NIfTI volume (.nii, .nii.gz) or DICOM series among the ' +
+        `files${why}.`,
     };
   }
-  return { kind: 'send', files: send, sequences: {}, images, zips, volumes: 0, skippedMasks, skippedOther };
+  const counts = { images, zips, volumes: 0 };
+  return { kind: 'send', files: send, sequences: {}, series: {}, ...counts, skippedMasks, skippedOther };
 }
 
 /** "12 slices and 1 zip chosen; skipped 12 _mask files, 1 other file." */
@@ -115,10 +181,15 @@ export function describePlan(plan: UploadPlan<NamedFile>): string {
   if (plan.kind === 'error') return plan.message;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const sequences = SEQUENCES.filter((s) => plan.sequences[s]).map((s) => SEQUENCE_NAMES[s]);
+  const series = SEQUENCES.flatMap((s) => {
+    const files = plan.series[s];
+    return files ? [`${SEQUENCE_NAMES[s]} (${plural(files.length, 'file')})`] : [];
+  });
   const chosen = [
     plan.images > 0 ? plural(plan.images, 'slice') : '',
     plan.zips > 0 ? plural(plan.zips, 'zip') : '',
     sequences.length > 0 ? `NIfTI ${sequences.join(', ')}` : '',
+    series.length > 0 ? `DICOM ${series.join(', ')}` : '',
     plan.files.length === 1 && plan.volumes === 1 ? '1 NIfTI volume' : '',
   ]
     .filter(Boolean)

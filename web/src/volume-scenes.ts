@@ -1,7 +1,9 @@
-// What the planes and 3-D view show for a prediction: the NIfTI the user sent with the server's mask.nii.gz
-// (same affine and grid), or, for slices, a volume stacked from the slices and their masks (volume-layout.ts).
+// What the planes and 3-D view show for a prediction: the NIfTI the user sent with the server's mask.nii.gz (same
+// affine and grid); for DICOM series, which NiiVue cannot read, the volume the server read from them, sent back as
+// NIfTI (include=volume) on the mask's grid; or, for slices, a volume stacked from the slices and their masks
+// (volume-layout.ts).
 import { SEQUENCE_NAMES, SEQUENCES, type Sequence } from '../../src/volume/patient-volume.ts';
-import type { PredictInput } from './api.ts';
+import { isSeriesInput, type PredictInput } from './api.ts';
 import type { PredictResponse, SlicePrediction } from './api-types.ts';
 import { rgbaOfImage } from './dom.ts';
 import { bytesOfDataUrl } from './exports.ts';
@@ -19,7 +21,7 @@ function channelsOf(source: VolumeSource): Pick<VolumeScene, 'sequences' | 'init
   };
 }
 
-/** The NIfTI volume(s) sent, under the mask the server answered with for them. */
+/** The volume(s) sent, under the mask the server answered with for them. */
 export function sceneOfNifti(sent: PredictInput, volume: VolumeResult, patient: string): VolumeScene {
   const mask: VolumeSource = {
     kind: 'nifti',
@@ -27,6 +29,23 @@ export function sceneOfNifti(sent: PredictInput, volume: VolumeResult, patient: 
     bytes: bytesOfDataUrl(volume.mask),
   };
   const axial = axialAxisOf(volume.orientation, volume.dims);
+  if (isSeriesInput(sent)) {
+    if (!volume.image)
+      throw new Error('the server did not send back the volume it read from the DICOM series');
+    const image: VolumeSource = {
+      kind: 'nifti',
+      name: `${patient}.nii.gz`,
+      bytes: bytesOfDataUrl(volume.image),
+    };
+    // Its channels are pre, FLAIR and post; FLAIR fills a sequence not sent, which is not offered.
+    const given = SEQUENCES.filter((s) => (sent.series?.[s]?.length ?? 0) > 0);
+    return {
+      sequences: given.map((s) => ({ label: SEQUENCE_NAMES[s], source: image, frame: SEQUENCES.indexOf(s) })),
+      initialSequence: given.indexOf('flair'),
+      mask,
+      axial,
+    };
+  }
   const whole = sent.files[0];
   if (whole) return { ...channelsOf({ kind: 'file', file: whole }), mask, axial };
   const given = SEQUENCES.filter((s): s is Sequence => sent.sequences?.[s] !== undefined);
