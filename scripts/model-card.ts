@@ -41,6 +41,7 @@ function crossValidationSection(cv: Json): string[] {
     '',
     `${cv.patients} patients in ${cv.folds} folds (${cv.split}); per fold, the recipe trained on the other folds and was scored on the held one, every decision made on the other folds. Written by \`${cv.command}\` at commit ${cv.commit}.`,
     `${cv.weights}`,
+    ...(cv.note ? ['', `**Note:** ${cv.note}`] : []),
     '',
     '| | mean ± sd over folds | all out-of-fold patients |',
     '| --- | --- | --- |',

@@ -19,6 +19,8 @@ const { values } = parseArgs({
   options: {
     cv: { type: 'string', default: 'models/cv' },
     command: { type: 'string' },
+    // What a reader must know about this CV beside its figures, e.g. folds trained with another recipe.
+    note: { type: 'string' },
     models: { type: 'string', default: 'models' },
   },
 });
@@ -49,6 +51,7 @@ const crossValidation = {
   commit: cv.commit,
   weights:
     "The shipped weights are not fold models: they were trained on the development split under Training data, by the command shown (the folds' commands are in each fold's best.json under models/cv). The cross-validation estimates how the recipe and the decision above do on patients never seen.",
+  ...(values.note ? { note: values.note } : {}),
   chosen: cv.config,
   overFolds: {
     meanPatientDice: overFolds(byFold((f) => f.endToEnd.meanPatientDice)),

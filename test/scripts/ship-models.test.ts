@@ -125,6 +125,8 @@ test("the cross-validation's decision and figures can be shipped onto it", () =>
       models,
       '--command',
       'cv report X',
+      '--note',
+      'Folds 1, 2 and 4 were trained without this recipe.',
     ],
     { cwd: root, encoding: 'utf8' },
   );
@@ -139,4 +141,6 @@ test("the cross-validation's decision and figures can be shipped onto it", () =>
   const card = readFileSync(join(models, 'segmenter.md'), 'utf8');
   assert.match(card, /## Cross-validation/);
   assert.match(card, /## Validation figures \(optimistic\)/);
+  assert.equal(segmenter.card.crossValidation.note, 'Folds 1, 2 and 4 were trained without this recipe.');
+  assert.match(card, /\*\*Note:\*\* Folds 1, 2 and 4 were trained without this recipe\./);
 });
