@@ -116,7 +116,14 @@ function ship(kind: ModelKind, base: string, trained: Trained, card: Json): Json
     rmSync(join(out, `${kind}.log.jsonl`), { force: true });
     console.warn(`warning: no training log beside ${base}: ${kind} ships without its training curves`);
   }
-  const shipped = JSON.parse(portable(JSON.stringify({ ...trained.config, card })));
+  // The split file stays on the training machine; the patients it names travel with the model, so that
+  // `evaluate` can warn when it is run on them (runs from before training recorded them lack the list).
+  const sp = trained.split.splits;
+  const training = {
+    ...trained.config.training,
+    patients: trained.config.training.patients ?? { train: sp.train.patients, val: sp.val.patients },
+  };
+  const shipped = JSON.parse(portable(JSON.stringify({ ...trained.config, training, card })));
   writeJsonAtomic(join(out, `${kind}.json`), shipped);
   return shipped;
 }

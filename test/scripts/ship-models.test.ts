@@ -39,8 +39,10 @@ function fakeRun(name: string, testPatients: string[]): string {
   };
   writeFileSync(join(run, 'split.json'), JSON.stringify(split));
   const { card: _card, fusion: _fusion, postprocessRule: _rule, ...config } = shipped;
+  // A run from before training recorded its patients: the split file names them.
+  const { patients: _patients, ...training } = config.training;
   config.training = {
-    ...config.training,
+    ...training,
     split: join(run, 'split.json'),
     command: `tumorscope train segmenter --out ${run}`,
   };
@@ -88,6 +90,8 @@ test('a model trained on every development patient ships alone with its validati
   });
   const patients = segmenter.training.patients.train.length + segmenter.training.patients.val.length;
   assert.match(segmenter.card.training.data, new RegExp(`^all ${patients} development patients`));
+  const split = readJson(join(run, 'split.json')).splits;
+  assert.deepEqual(segmenter.training.patients, { train: split.train.patients, val: split.val.patients });
   assert.ok(!JSON.stringify(segmenter).includes(dir), 'machine paths are made portable');
   assert.deepEqual(
     readFileSync(join(models, 'segmenter.safetensors')),
