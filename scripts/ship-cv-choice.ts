@@ -76,6 +76,14 @@ const crossValidation = {
   },
 };
 
+/** What the classifier does in the shipped pair, by the slice decision's detector. */
+const CLASSIFIER_ROLE: Record<typeof cv.config.fusion.detector, string> = {
+  classifier: 'Its call decides which slices are segmented.',
+  mean: "Its P(tumour) is half of the fused score (the mean with the segmenter's largest pixel probability) that decides which slices keep a mask; its own call is reported beside the final decision, named as the classifier's.",
+  segmenter:
+    "Its own call is reported beside the final decision (named as the classifier's) and does not change the mask.",
+};
+
 const before = `${decisionInWords(segmenter, classifier.threshold)}; masks: ${JSON.stringify(segmenter.postprocess)}`;
 const c = cv.config;
 segmenter.threshold = c.segmenter.threshold;
@@ -97,11 +105,7 @@ for (const [kind, config] of [
   // A second run keeps the note: the decision shipped then is no longer in the config. A model trained on
   // every development patient has no test figures to annotate.
   if (config.card.test) config.card.test.note ??= testNote;
-  if (kind === 'classifier')
-    config.card.role =
-      c.fusion.detector === 'classifier'
-        ? 'Its call decides which slices are segmented.'
-        : "Its own call is reported beside the final decision (named as the classifier's) and does not change the mask.";
+  if (kind === 'classifier') config.card.role = CLASSIFIER_ROLE[c.fusion.detector];
   writeJsonAtomic(configPath(kind), config);
   const logShipped = existsSync(join(values.models!, `${kind}.log.jsonl`));
   writeFileSync(

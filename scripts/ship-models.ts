@@ -203,7 +203,7 @@ for (const kind of ['classifier', 'segmenter'] as const)
     }),
   );
 console.log(
-  `shipped ${[values.classifier && 'the classifier', values.segmenter && 'the segmenter'].filter(Boolean).join(' and ')} into ${out} with their cards`,
+  `shipped ${[values.classifier && 'the classifier', values.segmenter && 'the segmenter'].filter(Boolean).join(' and ')} into ${out} and wrote both cards`,
 );
 if (!metrics)
   console.log(

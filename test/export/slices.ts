@@ -1,6 +1,5 @@
-// Real MRI slices for the export and inference tests: the example patient committed under examples/ (test split
-// of the shipped models), read and preprocessed the way the models see them (resize to the model size, then the
-// config's intensity transform).
+// Real MRI slices for the export and inference tests: the example patient committed under examples/, read and
+// preprocessed the way the models see them (resize to the model size, then the config's intensity transform).
 import { join } from 'node:path';
 import { resizeBilinear, toRgb } from '../../src/data/image.ts';
 import { type PreprocessConfig, preprocessSlice } from '../../src/data/preprocess.ts';

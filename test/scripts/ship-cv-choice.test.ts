@@ -108,6 +108,7 @@ test("both cards carry the CV's figures and say what the test split was measured
       new RegExp(`${(100 * mean).toFixed(1)}% ± ${(100 * c.overFolds.meanPatientDice.sd).toFixed(1)}`),
     );
     assert.match(markdown, /averaged over ±1 neighbouring slices|±1 slices/);
+    if (kind === 'classifier') assert.match(card.role, /half of the fused score/);
   }
 });
 
