@@ -87,13 +87,13 @@ function limits(task: string, trained: Trained): string[] {
 
 /** The figures of the validation patients at the best epoch, as the training run recorded them. */
 function validationFigures({ config, split }: Trained): Json {
-  const figures = Object.fromEntries(
-    Object.entries(config).filter(([key, value]) => key.startsWith('val_') && typeof value === 'number'),
-  );
+  const figures = Object.entries(config)
+    .filter(([key, value]) => key.startsWith('val_') && typeof value === 'number')
+    .map(([key, value]) => [key, round(value as number)]);
   return {
     patients: split.splits.val.patients.length,
     bestEpoch: config.bestEpoch,
-    ...Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round(v as number)])),
+    ...Object.fromEntries(figures),
   };
 }
 
@@ -106,7 +106,7 @@ const evaluation = metrics && {
 /** Whether each model's training log was found and shipped. */
 const shippedLog: Record<string, boolean> = {};
 
-function ship(kind: ModelKind, base: string, trained: Trained, card: Json): Json {
+function ship(kind: ModelKind, base: string, trained: Trained, card: Json): void {
   copyFileSync(`${base}.safetensors`, join(out, `${kind}.safetensors`));
   const log = trainingLogCandidates(base).find((p) => existsSync(p));
   shippedLog[kind] = log !== undefined;
@@ -123,9 +123,10 @@ function ship(kind: ModelKind, base: string, trained: Trained, card: Json): Json
     ...trained.config.training,
     patients: trained.config.training.patients ?? { train: sp.train.patients, val: sp.val.patients },
   };
-  const shipped = JSON.parse(portable(JSON.stringify({ ...trained.config, training, card })));
-  writeJsonAtomic(join(out, `${kind}.json`), shipped);
-  return shipped;
+  writeJsonAtomic(
+    join(out, `${kind}.json`),
+    JSON.parse(portable(JSON.stringify({ ...trained.config, training, card }))),
+  );
 }
 
 /** The figures a card carries: the test split's when there was one, else the validation's. */
