@@ -1,6 +1,6 @@
 // tumorscope side of bench/engine: times one case in this (fresh) process and prints one JSON line, as
 // reference.py does for PyTorch; training runs on the layout given (that of `tumorscope train`).
-// usage: ours.ts MODEL-MODE THREADS ITERATIONS WARMUP SIZE BATCH LAYOUT
+// usage: ours.ts MODEL-MODE THREADS ITERATIONS WARMUP SIZE BATCH LAYOUT [PRECISION]
 import {
   Adam,
   F,
@@ -15,7 +15,12 @@ import {
 } from '../../src/engine/index.ts';
 import { DENSENET121, DenseNet } from '../../src/models/densenet.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
-import { prepareForTraining, type TrainingLayout } from '../../src/models/training.ts';
+import {
+  prepareForTraining,
+  type TrainingLayout,
+  type TrainingPrecision,
+  trainingForward,
+} from '../../src/models/training.ts';
 import { UNet } from '../../src/models/unet.ts';
 
 const [name, threads, iterations, warmup, size, batch] = [
@@ -23,6 +28,7 @@ const [name, threads, iterations, warmup, size, batch] = [
   ...process.argv.slice(3, 8).map(Number),
 ] as [string, number, number, number, number, number];
 const layout = process.argv[8] as TrainingLayout;
+const precision = (process.argv[9] ?? 'fp32') as TrainingPrecision;
 setNumThreads(threads);
 manualSeed(0);
 const [model, mode] = name.split('-') as ['unet' | 'resunet' | 'densenet', 'train' | 'infer'];
@@ -43,7 +49,7 @@ const step =
     ? () =>
         tidy(() => {
           opt.zeroGrad();
-          loss(net.forward(x)).backward();
+          loss(trainingForward(net, x, precision)).backward();
           opt.step();
         })
     : () => noGrad(() => tidy(() => void net.forward(x)));
@@ -55,4 +61,4 @@ for (let i = 0; i < iterations; i++) {
   step();
   times.push((performance.now() - t0) / 1000);
 }
-console.log(JSON.stringify({ case: name, times, threads, layout }));
+console.log(JSON.stringify({ case: name, times, threads, layout, precision }));

@@ -4,18 +4,26 @@
 // and the last line the worst ratio of all, each against PyTorch run with the same allocator settings.
 //
 // Training runs as each side trains by default: ours on the layout `tumorscope train` uses (--layout, default
-// channels-last), PyTorch as users run it (NCHW). A case is MODEL-MODE, or MODEL-MODE@SIZExBATCH for its own
+// channels-last) and precision (--precision, default fp32; bf16 is mixed precision, a recipe change), PyTorch as
+// users run it (NCHW, float32). A case is MODEL-MODE, or MODEL-MODE@SIZExBATCH for its own
 // input size and batch (the project's trainings: DenseNet121 at 128×128 and the ResUNet at 256×256, batch 16).
 //
 //   npm run bench:engine -- [--threads 2] [--rounds 2] [--iterations 3] [--warmup 2] [--size 256] [--batch 8]
-//                           [--layout channels-last|nchw]
+//                           [--layout channels-last|nchw] [--precision fp32|bf16]
 //                           [--cases unet-train,densenet-train,unet-infer,densenet-infer,densenet-train@128x16,resunet-train@256x16]
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { integer } from '../../src/cli/options.ts';
 import { buildInfo } from '../../src/engine/index.ts';
-import { DEFAULT_TRAINING_LAYOUT, TRAINING_LAYOUTS, type TrainingLayout } from '../../src/models/training.ts';
+import {
+  DEFAULT_TRAINING_LAYOUT,
+  DEFAULT_TRAINING_PRECISION,
+  TRAINING_LAYOUTS,
+  TRAINING_PRECISIONS,
+  type TrainingLayout,
+  type TrainingPrecision,
+} from '../../src/models/training.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +34,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '256' },
     batch: { type: 'string', default: '8' },
     layout: { type: 'string', default: DEFAULT_TRAINING_LAYOUT },
+    precision: { type: 'string', default: DEFAULT_TRAINING_PRECISION },
     cases: {
       type: 'string',
       default:
@@ -44,6 +53,9 @@ const batch = count('batch', values.batch);
 const cases = values.cases.split(',');
 const layout = values.layout as TrainingLayout;
 if (!TRAINING_LAYOUTS.includes(layout)) throw new Error(`--layout: ${TRAINING_LAYOUTS.join(' or ')}`);
+const precision = values.precision as TrainingPrecision;
+if (!TRAINING_PRECISIONS.includes(precision))
+  throw new Error(`--precision: ${TRAINING_PRECISIONS.join(' or ')}`);
 
 /** A case's network, mode, input size and batch: MODEL-MODE, or MODEL-MODE@SIZExBATCH. */
 function caseSpec(c: string): { name: string; size: number; batch: number } {
@@ -75,6 +87,7 @@ function ours(c: string): number[] {
     size,
     batch,
     layout,
+    precision,
   ].map(String);
   const out = execFileSync(process.execPath, args, {
     encoding: 'utf8',
@@ -104,7 +117,7 @@ type Side = 'ours' | 'torch' | 'torchSameAlloc';
 const label: Record<Side, string> = { ours: 'tumorscope', torch: 'pytorch', torchSameAlloc: 'pytorch+alloc' };
 
 console.log(
-  `bench/engine: ${cases.join(', ')}; ${size}×${size}, batch ${batch} unless the case says, ${threads} threads, our training layout ${layout}, ${rounds} rounds × ${iterations} timed iterations (+${warmup} warm-up), rotating ours / PyTorch / PyTorch with our allocator settings; tumorscope allocator tuned: ${buildInfo().allocatorTuned}`,
+  `bench/engine: ${cases.join(', ')}; ${size}×${size}, batch ${batch} unless the case says, ${threads} threads, our training layout ${layout} and precision ${precision}, ${rounds} rounds × ${iterations} timed iterations (+${warmup} warm-up), rotating ours / PyTorch / PyTorch with our allocator settings; tumorscope allocator tuned: ${buildInfo().allocatorTuned}`,
 );
 const results = new Map<string, Record<Side, number[]>>(
   cases.map((c) => [c, { ours: [], torch: [], torchSameAlloc: [] }]),

@@ -1,6 +1,7 @@
 // Autograd controls, the optimiser update rules (one native call per step, not one per parameter), threads,
 // seeding and what this libtorch build can do.
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 
@@ -49,6 +50,25 @@ Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
   bool previous = c10::GradMode::is_enabled();
   c10::GradMode::set_enabled(BoolArg(info, 0));
   return Napi::Boolean::New(info.Env(), previous);
+}
+
+// enterAutocast() -> whether autocast was on before. CPU autocast in bfloat16, as torch.autocast('cpu') does it:
+// convolutions and matrix products run in bfloat16 on casts of their inputs (weights cast once per scope and
+// cached), the operations that need float32's range stay in float32. Thread-local, like grad mode.
+Napi::Value EnterAutocast(const Napi::CallbackInfo& info) {
+  bool previous = at::autocast::is_cpu_enabled();
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  at::autocast::increment_nesting();
+  return Napi::Boolean::New(info.Env(), previous);
+}
+
+// exitAutocast(previous): leaving the outermost scope drops the cached bfloat16 weights, so that the next scope
+// casts the weights as the optimiser has since changed them.
+Napi::Value ExitAutocast(const Napi::CallbackInfo& info) {
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled(BoolArg(info, 0));
+  return info.Env().Undefined();
 }
 
 Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
@@ -176,6 +196,8 @@ void RegisterAutogradOptim(Napi::Env env, Napi::Object exports) {
   TS_EXPORT(exports, "zeroGrads", ZeroGrads);
   TS_EXPORT(exports, "setGradEnabled", SetGradEnabled);
   TS_EXPORT(exports, "isGradEnabled", IsGradEnabled);
+  TS_EXPORT(exports, "enterAutocast", EnterAutocast);
+  TS_EXPORT(exports, "exitAutocast", ExitAutocast);
   TS_EXPORT(exports, "adamStep", AdamStep);
   TS_EXPORT(exports, "sgdStep", SgdStep);
   TS_EXPORT(exports, "clipGradNorm", ClipGradNorm);

@@ -4,7 +4,7 @@ import { initRuntime } from './runtime.ts';
 
 initRuntime();
 
-export { enableGrad, isGradEnabled, noGrad } from './autograd.ts';
+export { autocast, enableGrad, isGradEnabled, noGrad } from './autograd.ts';
 export * from './creation.ts';
 export { DistributedError, type GroupOptions, glooDevice, ProcessGroup } from './distributed.ts';
 export type { DType, TypedArray } from './dtype.ts';

@@ -176,6 +176,8 @@ export interface NativeBinding {
   zeroGrads(ts: H[]): void;
   setGradEnabled(on: boolean): boolean;
   isGradEnabled(): boolean;
+  enterAutocast(): boolean;
+  exitAutocast(previous: boolean): void;
   adamStep(
     params: H[],
     expAvg: H[],

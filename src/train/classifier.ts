@@ -25,7 +25,14 @@ import { rocAuc } from '../metrics/roc.ts';
 import { chooseThresholdYouden } from '../metrics/threshold.ts';
 import { DENSENET121, DenseNet, type DenseNetConfig } from '../models/densenet.ts';
 import { importPretrained } from '../models/import/index.ts';
-import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
+import {
+  DEFAULT_TRAINING_LAYOUT,
+  DEFAULT_TRAINING_PRECISION,
+  prepareForTraining,
+  type TrainingLayout,
+  type TrainingPrecision,
+  trainingForward,
+} from '../models/training.ts';
 import { joinDataParallel } from './data-parallel.ts';
 import { trainEpoch } from './epoch.ts';
 import { type FitResult, fit } from './fit.ts';
@@ -61,6 +68,8 @@ export interface ClassifierTrainOptions {
   headWarmupEpochs?: number;
   /** The weights' memory layout while training (default: channels-last, the faster one). */
   layout?: TrainingLayout;
+  /** Arithmetic of the training forward pass (default: fp32; bf16 is mixed precision, see models/training.ts). */
+  precision?: TrainingPrecision;
   skipBadFiles?: boolean;
   /** The command line, stored with the model. */
   command: string;
@@ -156,7 +165,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
   };
   const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
+    `classifier: DenseNet121, ${model.parameterCount().toLocaleString('en')} parameters, batch ${o.batch}, lr ${o.lr}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}, precision ${o.precision ?? DEFAULT_TRAINING_PRECISION}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({
@@ -198,7 +207,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<Classi
         augment: o.augment,
         optimizer,
         loss: (b) => {
-          const logits = model.forward(b.images);
+          const logits = trainingForward(model, b.images, o.precision);
           correct += logits.detach().argmax(1).eq(b.labels!).sum().item();
           seen += b.labels!.shape[0]!;
           return F.crossEntropy(logits, b.labels!, { weight: weightTensor });

@@ -25,7 +25,14 @@ import { forEachBatch } from '../inference/batches.ts';
 import { segmenterProbabilities } from '../inference/network-outputs.ts';
 import { maskOverlap, segmentationScores } from '../metrics/segmentation.ts';
 import { REFERENCE_RESUNET, ResUNet, type ResUNetConfig } from '../models/resunet.ts';
-import { DEFAULT_TRAINING_LAYOUT, prepareForTraining, type TrainingLayout } from '../models/training.ts';
+import {
+  DEFAULT_TRAINING_LAYOUT,
+  DEFAULT_TRAINING_PRECISION,
+  prepareForTraining,
+  type TrainingLayout,
+  type TrainingPrecision,
+  trainingForward,
+} from '../models/training.ts';
 import { BUDA_UNET, UNet, type UNetConfig } from '../models/unet.ts';
 import {
   choosePostprocessAndTta,
@@ -64,6 +71,8 @@ export interface SegmenterTrainOptions {
   skipBadFiles?: boolean;
   /** The weights' memory layout while training (default: channels-last, the faster one). */
   layout?: TrainingLayout;
+  /** Arithmetic of the training forward pass (default: fp32; bf16 is mixed precision, see models/training.ts). */
+  precision?: TrainingPrecision;
   command: string;
   log: (line: string) => void;
   /** Data-parallel training in this group: `batch` is the global batch; rank 0 writes the run folder. */
@@ -157,7 +166,7 @@ export async function trainSegmenter(
   };
   const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
+    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}, precision ${o.precision ?? DEFAULT_TRAINING_PRECISION}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({
@@ -187,7 +196,7 @@ export async function trainSegmenter(
         volumeStats,
         augment: o.augment,
         optimizer,
-        loss: (b) => segmentationLoss(o.loss, model.forward(b.images), b.masks!),
+        loss: (b) => segmentationLoss(o.loss, trainingForward(model, b.images, o.precision), b.masks!),
         log: o.log,
         parallel,
       }),

@@ -12,6 +12,7 @@ import {
   trainingPatients,
   writeSplitManifest,
 } from '../data/split-manifest.ts';
+import { DEFAULT_TRAINING_PRECISION, type TrainingPrecision } from '../models/training.ts';
 
 export interface TrainingDataOptions {
   data: string;
@@ -47,7 +48,15 @@ export interface TrainingData {
  */
 export function trainingProvenance(
   data: Pick<TrainingData, 'manifest' | 'manifestPath'>,
-  o: { command: string; fold?: number; seed: number; epochs: number; batch: number; lr: number },
+  o: {
+    command: string;
+    fold?: number;
+    seed: number;
+    epochs: number;
+    batch: number;
+    lr: number;
+    precision?: TrainingPrecision;
+  },
 ) {
   return {
     command: o.command,
@@ -58,6 +67,7 @@ export function trainingProvenance(
     epochs: o.epochs,
     batch: o.batch,
     lr: o.lr,
+    precision: o.precision ?? DEFAULT_TRAINING_PRECISION,
   };
 }
 

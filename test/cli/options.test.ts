@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
+import { registerCv } from '../../src/cli/commands/cv.ts';
 import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
 import { registerDemo } from '../../src/cli/commands/demo.ts';
 import { registerEvaluate } from '../../src/cli/commands/evaluate.ts';
@@ -37,6 +38,7 @@ async function refusal(argv: string[]): Promise<string> {
     registerEvaluate,
     registerServe,
     registerPredict,
+    registerCv,
   ])
     register(program);
   try {
@@ -132,6 +134,19 @@ describe('command-line options', () => {
       assert.match(
         message,
         /option '--layout <name>' argument 'nhwc' is invalid\. Allowed choices are channels-last, nchw/,
+      );
+    }
+  });
+
+  it('--precision takes fp32 or bf16 only, in train and cv train', async () => {
+    for (const args of [
+      ['train', 'segmenter', ...trainCommon],
+      ['cv', 'train', '--data', 'd', '--out', 'o'],
+    ]) {
+      const message = await refusal([...args, '--precision', 'fp16']);
+      assert.match(
+        message,
+        /option '--precision <name>' argument 'fp16' is invalid\. Allowed choices are fp32, bf16/,
       );
     }
   });

@@ -19,6 +19,26 @@ const SIZE = IMAGE_SIZE;
 
 const quiet = () => {};
 
+/** A half-width ResUNet for three epochs on the visible-tumour data (the segmenter tests' run). */
+const smallSegmenterRun = (data: string, out: string, log: (line: string) => void) => ({
+  data,
+  out,
+  architecture: 'resunet' as const,
+  width: 0.5,
+  epochs: 3,
+  batch: 8,
+  lr: 3e-3,
+  size: SIZE,
+  seed: 1,
+  resume: false,
+  patience: 100,
+  loss: 'bce-dice' as const,
+  sampling: { kind: 'tumour-only' } as const,
+  augment: null,
+  command: 'test',
+  log,
+});
+
 describe('training stages', () => {
   it('classifier: loss falls, files are written, the split is by patient, resume continues', async (t) => {
     const data = writeVisibleTumours(tempDir(t));
@@ -169,24 +189,7 @@ describe('training stages', () => {
     const data = writeVisibleTumours(tempDir(t));
     const out = join(tempDir(t), 'run');
     const logs: string[] = [];
-    await trainSegmenter({
-      data,
-      out,
-      architecture: 'resunet',
-      width: 0.5,
-      epochs: 3,
-      batch: 8,
-      lr: 3e-3,
-      size: SIZE,
-      seed: 1,
-      resume: false,
-      patience: 100,
-      loss: 'bce-dice',
-      sampling: { kind: 'tumour-only' },
-      augment: null,
-      command: 'test',
-      log: (line) => logs.push(line),
-    });
+    await trainSegmenter(smallSegmenterRun(data, out, (line) => logs.push(line)));
     assert.ok(
       logs.some((l) => /layout channels-last/.test(l)),
       'trains channels-last by default',
@@ -215,5 +218,26 @@ describe('training stages', () => {
     assert.deepEqual(table.chosen, postprocess);
     const best = Math.max(...table.candidates.map((c: { meanPatientDice: number }) => c.meanPatientDice));
     assert.equal(table.meanPatientDice, best);
+  });
+
+  it('segmenter in bf16 mixed precision: loss falls, and the run says how it was trained', async (t) => {
+    const data = writeVisibleTumours(tempDir(t));
+    const out = join(tempDir(t), 'run');
+    const logs: string[] = [];
+    await trainSegmenter({
+      ...smallSegmenterRun(data, out, (line) => logs.push(line)),
+      precision: 'bf16',
+    });
+    assert.ok(
+      logs.some((l) => /precision bf16/.test(l)),
+      'the log names the precision',
+    );
+    const log = readLog(join(out, 'log.jsonl'));
+    assert.ok(
+      log[2]!['train_loss']! < log[0]!['train_loss']!,
+      `train loss ${log.map((r) => r['train_loss']).join(' → ')}`,
+    );
+    const config = readModelConfig<{ training: { precision: string } }>(join(out, 'best'));
+    assert.equal(config.training.precision, 'bf16');
   });
 });

@@ -9,7 +9,7 @@ import { type KFoldManifest, readSplitManifest } from '../../data/split-manifest
 import { setNumThreads, writeJsonAtomic } from '../../engine/index.ts';
 import type { CvSummary } from '../../eval/cv-summary.ts';
 import { writeCvReport } from '../../eval/report/write.ts';
-import type { TrainingLayout } from '../../models/training.ts';
+import type { TrainingLayout, TrainingPrecision } from '../../models/training.ts';
 import {
   cvCurves,
   cvMetrics,
@@ -32,7 +32,7 @@ import {
   stageFinished,
   trainFold,
 } from '../../train/cross-validation.ts';
-import { fraction, integer, layoutOption } from '../options.ts';
+import { fraction, integer, layoutOption, precisionOption } from '../options.ts';
 
 /** A comma-separated list of fold numbers. */
 const foldList = (v: string) => v.split(',').map((s) => integer('--fold')(s));
@@ -47,6 +47,7 @@ interface CvTrainValues {
   stage: CvStage | 'both';
   threads?: number;
   layout: TrainingLayout;
+  precision: TrainingPrecision;
   segmenterEpochs: number;
   classifierEpochs: number;
   classifierSize: number;
@@ -84,6 +85,7 @@ export function registerCv(program: Command): void {
     .addOption(new Option('--stage <name>', 'which stage').choices([...CV_STAGES, 'both']).default('both'))
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .addOption(layoutOption())
+    .addOption(precisionOption())
     .option(
       '--segmenter-epochs <n>',
       'segmenter epochs',
@@ -130,6 +132,7 @@ export function registerCv(program: Command): void {
               ...CV_RECIPE.segmenter,
               seed: o.seed,
               layout: o.layout,
+              precision: o.precision,
               augment: withMissingSequences(CV_RECIPE.segmenter.augment, o.missingSequences),
               epochs: o.segmenterEpochs,
               patience: o.segmenterEpochs,
@@ -138,6 +141,7 @@ export function registerCv(program: Command): void {
               ...CV_RECIPE.classifier,
               seed: o.seed,
               layout: o.layout,
+              precision: o.precision,
               augment: withMissingSequences(CV_RECIPE.classifier.augment, o.missingSequences),
               epochs: o.classifierEpochs,
               size: o.classifierSize,

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import type { AugmentConfig } from '../../data/augment.ts';
 import type { SamplingConfig } from '../../data/sampler.ts';
 import { ProcessGroup, setNumThreads } from '../../engine/index.ts';
-import type { TrainingLayout } from '../../models/training.ts';
+import type { TrainingLayout, TrainingPrecision } from '../../models/training.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
 import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
@@ -24,6 +24,7 @@ import {
   integer,
   layoutOption,
   positiveNumber,
+  precisionOption,
   probability,
   sampling,
 } from '../options.ts';
@@ -47,6 +48,7 @@ function commonOptions(
     .option('--seed <n>', 'seed of split, sampling, augmentation and initialisation', integer('--seed'), 0)
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .addOption(layoutOption())
+    .addOption(precisionOption())
     .option(
       '--patience <n>',
       'early stopping: epochs without a better validation score',
@@ -75,6 +77,7 @@ interface CommonValues extends DistributedFlags {
   seed: number;
   threads?: number;
   layout: TrainingLayout;
+  precision: TrainingPrecision;
   patience: number;
   resume: boolean;
   augment: boolean;
