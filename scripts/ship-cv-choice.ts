@@ -5,7 +5,8 @@
 // every decision made on the other folds). Weights and test-split figures stay; the cards say which decision the
 // test-split figures were measured with.
 //
-//   node --import tsx scripts/ship-cv-choice.ts --cv models/cv --command "tumorscope cv report --data DATA --out models/cv"
+//   node --import tsx scripts/ship-cv-choice.ts --cv models/cv --command "tumorscope cv report --data DATA --out models/cv" \
+//     [--fold-models models/cv] [--note "what a reader must know"]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     // What a reader must know about this CV beside its figures, e.g. folds trained with another recipe.
     note: { type: 'string' },
     models: { type: 'string', default: 'models' },
+    // Where the fold models (and their training commands) are committed.
+    'fold-models': { type: 'string', default: 'models/cv' },
   },
 });
 if (!values.command)
@@ -49,8 +52,7 @@ const crossValidation = {
   split: `patients dealt into ${split.k} folds stratified by institution, seed ${split.seed}`,
   command: values.command,
   commit: cv.commit,
-  weights:
-    "The shipped weights are not fold models: they were trained on the development split under Training data, by the command shown (the folds' commands are in each fold's best.json under models/cv). The cross-validation estimates how the recipe and the decision above do on patients never seen.",
+  weights: `The shipped weights are not fold models: they were trained on the development split under Training data, by the command shown (the folds' commands are in each fold's best.json under ${values['fold-models']}). The cross-validation estimates how the recipe and the decision above do on patients never seen.`,
   ...(values.note ? { note: values.note } : {}),
   chosen: cv.config,
   overFolds: {

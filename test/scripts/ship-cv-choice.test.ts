@@ -62,6 +62,8 @@ const ship = () =>
       models,
       '--command',
       'cv report X',
+      '--fold-models',
+      'models/cv-elsewhere',
     ],
     { cwd: root, encoding: 'utf8' },
   );
@@ -93,6 +95,7 @@ test("both cards carry the CV's figures and say what the test split was measured
     const c = card.crossValidation;
     assert.equal(c.patients, summary.patients);
     assert.equal(c.commit, 'abc123');
+    assert.match(c.weights, /best\.json under models\/cv-elsewhere\)/, 'where the fold models are');
     assert.equal(c.outOfFold.meanPatientDice, summary.oof.endToEnd.meanPatientDice);
     const dice = summary.folds.map(
       (f: { endToEnd: { meanPatientDice: number } }) => f.endToEnd.meanPatientDice,
