@@ -11,6 +11,8 @@ import {
   TRAINING_PRECISIONS,
 } from '../models/training.ts';
 import { type GateChoice, type GateName, gateNames } from '../postprocess/fusion.ts';
+import { SEGMENTATION_LOSSES } from '../train/segmentation-loss.ts';
+import { SEGMENTER_DEFAULTS } from '../train/segmenter.ts';
 
 type Parser<T> = (value: string) => T;
 
@@ -177,6 +179,13 @@ export function precisionOption(): Option {
   )
     .choices([...TRAINING_PRECISIONS])
     .default(DEFAULT_TRAINING_PRECISION);
+}
+
+/** The segmenter's loss: `--loss` of train segmenter, `--segmenter-loss` of cv train. */
+export function segmentationLossOption(flag: '--loss' | '--segmenter-loss'): Option {
+  return new Option(`${flag} <name>`, "the segmenter's loss")
+    .choices([...SEGMENTATION_LOSSES])
+    .default(SEGMENTER_DEFAULTS.loss);
 }
 
 /** --layout: the memory layout training runs in (train classifier|segmenter, cv train). */

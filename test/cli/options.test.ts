@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
-import { registerCv } from '../../src/cli/commands/cv.ts';
+import { type CvTrainValues, cvFoldRecipes, registerCv } from '../../src/cli/commands/cv.ts';
 import { registerDataInspect } from '../../src/cli/commands/data-inspect.ts';
 import { registerDemo } from '../../src/cli/commands/demo.ts';
 import { registerEvaluate } from '../../src/cli/commands/evaluate.ts';
@@ -149,6 +149,44 @@ describe('command-line options', () => {
         /option '--precision <name>' argument 'fp16' is invalid\. Allowed choices are fp32, bf16/,
       );
     }
+  });
+
+  it('--segmenter-loss takes a segmentation loss only, and reaches the fold recipe of cv train', async () => {
+    const message = await refusal(['cv', 'train', '--data', 'd', '--out', 'o', '--segmenter-loss', 'bce']);
+    assert.match(
+      message,
+      /option '--segmenter-loss <name>' argument 'bce' is invalid\. Allowed choices are focal-tversky, dice, bce-dice/,
+    );
+    const parsed = async (extra: string[]) => {
+      const program = new Command().exitOverride();
+      registerCv(program);
+      let values: CvTrainValues | undefined;
+      const cvTrain = program.commands
+        .find((c) => c.name() === 'cv')
+        ?.commands.find((c) => c.name() === 'train');
+      cvTrain?.action((o: CvTrainValues) => {
+        values = o;
+      });
+      await program.parseAsync(['cv', 'train', '--data', 'd', '--out', 'o', ...extra], { from: 'user' });
+      assert.ok(values, 'cv train ran');
+      return cvFoldRecipes(values);
+    };
+    const standard = await parsed([]);
+    assert.equal(standard.segmenter.loss, 'bce-dice');
+    const changed = await parsed([
+      '--segmenter-loss',
+      'focal-tversky',
+      '--segmenter-epochs',
+      '30',
+      '--precision',
+      'bf16',
+    ]);
+    assert.equal(changed.segmenter.loss, 'focal-tversky');
+    assert.equal(changed.segmenter.epochs, 30);
+    assert.equal(changed.segmenter.patience, 30);
+    assert.equal(changed.segmenter.precision, 'bf16');
+    assert.equal(changed.classifier.precision, 'bf16');
+    assert.deepEqual(changed.classifier.augment, standard.classifier.augment);
   });
 
   it('parses good values to what the commands use', () => {

@@ -32,12 +32,13 @@ import {
   stageFinished,
   trainFold,
 } from '../../train/cross-validation.ts';
-import { fraction, integer, layoutOption, precisionOption } from '../options.ts';
+import type { SegmentationLossName } from '../../train/segmentation-loss.ts';
+import { fraction, integer, layoutOption, precisionOption, segmentationLossOption } from '../options.ts';
 
 /** A comma-separated list of fold numbers. */
 const foldList = (v: string) => v.split(',').map((s) => integer('--fold')(s));
 
-interface CvTrainValues {
+export interface CvTrainValues {
   data: string;
   out: string;
   folds: number;
@@ -52,12 +53,38 @@ interface CvTrainValues {
   classifierEpochs: number;
   classifierSize: number;
   missingSequences?: number;
+  segmenterLoss: SegmentationLossName;
   skipBadFiles: boolean;
 }
 
 /** The recipe's augmentation, with FLAIR standing in for missing sequences when asked for. */
 function withMissingSequences(augment: AugmentConfig, p: number | undefined): AugmentConfig {
   return p === undefined ? augment : { ...augment, missingSequences: p };
+}
+
+/** Each stage's training recipe: the CV recipe with the command line's changes to it. */
+export function cvFoldRecipes(o: CvTrainValues) {
+  return {
+    segmenter: {
+      ...CV_RECIPE.segmenter,
+      seed: o.seed,
+      layout: o.layout,
+      precision: o.precision,
+      augment: withMissingSequences(CV_RECIPE.segmenter.augment, o.missingSequences),
+      loss: o.segmenterLoss,
+      epochs: o.segmenterEpochs,
+      patience: o.segmenterEpochs,
+    },
+    classifier: {
+      ...CV_RECIPE.classifier,
+      seed: o.seed,
+      layout: o.layout,
+      precision: o.precision,
+      augment: withMissingSequences(CV_RECIPE.classifier.augment, o.missingSequences),
+      epochs: o.classifierEpochs,
+      size: o.classifierSize,
+    },
+  };
 }
 
 export function registerCv(program: Command): void {
@@ -109,6 +136,7 @@ export function registerCv(program: Command): void {
       'augmentation of both stages: probability that a slice gets FLAIR in place of its pre-contrast, post-contrast or both',
       fraction('--missing-sequences'),
     )
+    .addOption(segmentationLossOption('--segmenter-loss'))
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(async (o: CvTrainValues) => {
       if (o.threads) setNumThreads(o.threads);
@@ -121,6 +149,7 @@ export function registerCv(program: Command): void {
         if (f >= manifest.k)
           throw new InvalidArgumentError(`--fold ${f}: the split has folds 0..${manifest.k - 1}`);
       const stages = o.stage === 'both' ? CV_STAGES : [o.stage];
+      const recipes = cvFoldRecipes(o);
       for (const fold of folds) {
         for (const stage of stages) {
           await trainFold({
@@ -128,24 +157,7 @@ export function registerCv(program: Command): void {
             cvDir: o.out,
             fold,
             stage,
-            segmenter: {
-              ...CV_RECIPE.segmenter,
-              seed: o.seed,
-              layout: o.layout,
-              precision: o.precision,
-              augment: withMissingSequences(CV_RECIPE.segmenter.augment, o.missingSequences),
-              epochs: o.segmenterEpochs,
-              patience: o.segmenterEpochs,
-            },
-            classifier: {
-              ...CV_RECIPE.classifier,
-              seed: o.seed,
-              layout: o.layout,
-              precision: o.precision,
-              augment: withMissingSequences(CV_RECIPE.classifier.augment, o.missingSequences),
-              epochs: o.classifierEpochs,
-              size: o.classifierSize,
-            },
+            ...recipes,
             skipBadFiles: o.skipBadFiles,
             command,
             log,

@@ -8,7 +8,7 @@ import type { SamplingConfig } from '../../data/sampler.ts';
 import { ProcessGroup, setNumThreads } from '../../engine/index.ts';
 import type { TrainingLayout, TrainingPrecision } from '../../models/training.ts';
 import { CLASSIFIER_DEFAULTS, trainClassifier } from '../../train/classifier.ts';
-import { SEGMENTATION_LOSSES, type SegmentationLossName } from '../../train/segmentation-loss.ts';
+import type { SegmentationLossName } from '../../train/segmentation-loss.ts';
 import { SEGMENTER_DEFAULTS, type SegmenterArchitecture, trainSegmenter } from '../../train/segmenter.ts';
 import { requireBatchSplit } from '../../train/training-options.ts';
 import {
@@ -27,6 +27,7 @@ import {
   precisionOption,
   probability,
   sampling,
+  segmentationLossOption,
 } from '../options.ts';
 
 function commonOptions(
@@ -219,9 +220,7 @@ export function registerTrain(program: Command): void {
       positiveNumber('--width'),
       SEGMENTER_DEFAULTS.width,
     )
-    .addOption(
-      new Option('--loss <name>', 'loss').choices([...SEGMENTATION_LOSSES]).default(SEGMENTER_DEFAULTS.loss),
-    )
+    .addOption(segmentationLossOption('--loss'))
     .option(
       '--sampling <kind>',
       'tumour-only, oversample:<factor> or uniform',
