@@ -2,7 +2,8 @@
 // (no TTA, every slice segmented, no gate), each patient's Dice with every component kept, with the largest (by
 // voxels, as shipped), with the best one in hindsight (an oracle, the ceiling of any choice of one component),
 // and with two other rules: the largest probability mass, and the mass weighted by the classifier's P(tumour)
-// of each voxel's slice. Prints the patients where the largest is not the best, then the means over patients.
+// of each voxel's slice. Prints the patients where the largest is not the best, then the means over patients,
+// then the largest's mean per fold.
 //
 //   node --import tsx scripts/oof-component-choice.ts --data DATA/kaggle_3m --cv runs/cv-variant-ms [--threshold 0.3]
 import { parseArgs } from 'node:util';
@@ -28,6 +29,8 @@ const patients = await loadOofPatients({ data: values.data, cvDir: values.cv, fo
 const SIX_CONNECTED = neighbourhood({ z: true, y: true, x: true }, 1);
 const rules = ['all', 'largest', 'oracle', 'mass', 'classifier-weighted mass'] as const;
 const sums = Object.fromEntries(rules.map((r) => [r, 0])) as Record<(typeof rules)[number], number>;
+// The shipped rule's Dice per fold: one fixed decision, so that recipes can be compared fold by fold.
+const largestByFold = new Map<number, number[]>();
 
 for (const p of patients) {
   const probs = p.probs.none;
@@ -68,6 +71,7 @@ for (const p of patients) {
     'classifier-weighted mass': diceOf(argmax((c) => weighted[c]!)),
   };
   for (const r of rules) sums[r] += dice[r];
+  largestByFold.set(p.fold, [...(largestByFold.get(p.fold) ?? []), dice.largest]);
   if (dice.oracle > dice.largest + 0.01)
     console.log(
       `${p.id} (fold ${p.fold}): ${count} components; ${rules.map((r) => `${r} ${dice[r].toFixed(3)}`).join(', ')}`,
@@ -75,4 +79,11 @@ for (const p of patients) {
 }
 console.log(
   `mean Dice per patient over ${patients.length}: ${rules.map((r) => `${r} ${(sums[r] / patients.length).toFixed(4)}`).join(', ')}`,
+);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log(
+  `largest, per fold: ${[...largestByFold]
+    .sort(([a], [b]) => a - b)
+    .map(([f, ds]) => `fold ${f} ${mean(ds).toFixed(3)} (${ds.length})`)
+    .join(', ')}`,
 );
