@@ -7,7 +7,7 @@
 // Also prints each network's time: the classifier's per slice, and the segmenter's per segmented slice with what
 // its flip TTA costs (the three extra passes of four), so that TTA's price is seen next to what it earns.
 //
-//   npm run bench:predict -- [<patient folder>] [--threads 2] [--batch 4] [--backend torch|onnx|auto] [--overlap]
+//   npm run bench:predict -- [<patient folder>] [--threads 2] [--batch 4] [--backend torch|onnx|auto|torch-bf16] [--overlap]
 // (--overlap: segment called slices while the classifier scores the next ones; with onnx only does it overlap)
 // (auto: the first run on a machine measures both engines while loading, a few seconds, then reads the cache)
 // Without a folder it unpacks DEFAULT_PATIENT (36 slices, 7 with tumour) from ../shared/lgg into the temp folder.

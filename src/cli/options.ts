@@ -144,7 +144,9 @@ export function inferenceOptions(command: Command, defaults: { batch: number }):
       new Option(
         '--backend <engine>',
         'what runs the networks: libtorch (torch), onnxruntime on their ONNX export (onnx, exported once and ' +
-          'cached), or the faster of the two per model, measured once per machine, model, threads and batch (auto)',
+          'cached), the faster of the two per model, measured once per machine, model, threads and batch (auto), ' +
+          'or libtorch in bfloat16 (torch-bf16: several times faster on CPUs with bfloat16 instructions; ' +
+          'probabilities move by a few hundredths, the saved decision was chosen on float32 outputs)',
       )
         .choices([...BACKEND_SETTINGS])
         .default(DEFAULT_BACKEND),

@@ -9,9 +9,14 @@ import { writeJsonAtomic } from '../engine/index.ts';
 
 export const BACKENDS = ['torch', 'onnx'] as const;
 export type Backend = (typeof BACKENDS)[number];
-/** What a command is told: an engine, or `auto` (the faster one by measurement). */
-export type BackendSetting = Backend | 'auto';
-export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', ...BACKENDS];
+/**
+ * libtorch with the networks converted to bfloat16 (toBfloat16 in src/models/optimize-for-inference.ts): its
+ * outputs differ from float32's by more than the export tolerance, so it is a choice a user makes, never `auto`'s.
+ */
+export const BFLOAT16_BACKEND = 'torch-bf16';
+/** What a command is told: an engine, `auto` (the faster of torch and onnx by measurement), or torch in bfloat16. */
+export type BackendSetting = Backend | 'auto' | typeof BFLOAT16_BACKEND;
+export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', ...BACKENDS, BFLOAT16_BACKEND];
 
 /** One network on both engines: preprocessed input [n, 3, H, W] in, its outputs out. */
 export type NetworkRun = (input: Float32Array, n: number) => Promise<Float32Array>;

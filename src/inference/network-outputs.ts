@@ -52,10 +52,13 @@ export function libtorchNetworkSync(
 ): (input: Float32Array, n: number) => Float32Array {
   model.eval();
   const output = kind === 'classifier' ? tumourProbabilities : probabilityMaps;
-  return (input, n) =>
-    noGrad(() =>
-      tidy(() => output(model, tensor(input, [n, 3, size.height, size.width]).contiguous('channels_last'))),
-    );
+  // A network converted to bfloat16 (toBfloat16) takes its input in its weights' type; outputs come back float32.
+  const dtype = model.parameters()[0]?.dtype ?? 'float32';
+  const input = (x: Float32Array, n: number) => {
+    const t = tensor(x, [n, 3, size.height, size.width]);
+    return (dtype === 'float32' ? t : t.to(dtype)).contiguous('channels_last');
+  };
+  return (x, n) => noGrad(() => tidy(() => output(model, input(x, n))));
 }
 
 /** P(tumour) per slice of the cache. */

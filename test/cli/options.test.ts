@@ -115,7 +115,7 @@ describe('command-line options', () => {
       const message = await refusal([...argv, '--backend', 'fast']);
       assert.match(
         message,
-        /option '--backend <engine>' argument 'fast' is invalid\. Allowed choices are auto, torch, onnx/,
+        /option '--backend <engine>' argument 'fast' is invalid\. Allowed choices are auto, torch, onnx, torch-bf16/,
       );
     }
   });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setNumThreads } from '../../src/engine/index.ts';
 import {
   type Backend,
+  type BackendSetting,
   calibrate,
   chooseBackend,
   EXPORT_TOLERANCE,
@@ -99,13 +100,15 @@ describe('MeasurementStore', () => {
 
 describe('inferenceBackends', () => {
   let dir: string;
+  let paths: ReturnType<typeof saveTinyModels>;
   let models: LoadedModels;
   let inputs: SliceInput[];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tumorscope-backends-'));
     // Threshold 0: every slice called, so that both stages run on every slice.
-    models = loadModels(saveTinyModels(join(dir, 'models'), 0));
+    paths = saveTinyModels(join(dir, 'models'), 0);
+    models = loadModels(paths);
     const examples = join(import.meta.dirname, '../../examples/TCGA_DU_8167_19970402');
     const names = readdirSync(examples)
       .filter((n) => /_\d+\.tif$/.test(n))
@@ -118,8 +121,8 @@ describe('inferenceBackends', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Each slice's P(tumour) and probability map, on the given runners. */
-  async function predictions(backend: 'torch' | 'onnx' | 'auto', cacheDir: string) {
-    const b = await inferenceBackends(models, {
+  async function predictions(backend: BackendSetting, cacheDir: string, loaded = models) {
+    const b = await inferenceBackends(loaded, {
       backend,
       batch: 4,
       threads: 1,
@@ -169,6 +172,32 @@ describe('inferenceBackends', () => {
     ]);
     writeFileSync(join(cache, 'onnx', files[0]!), readFileSync(join(cache, 'onnx', files[1]!)));
     await assert.rejects(predictions('onnx', cache), /a segmenter model was given as the classifier/);
+  });
+
+  it('torch-bf16 runs both networks in bfloat16: within a few hundredths of float32, on a coarser grid', async () => {
+    const cache = join(dir, 'cache-bf16');
+    const float32 = await predictions('torch', cache);
+    // Its own copy of the models: the conversion is in place.
+    const own = loadModels(paths);
+    const bf16 = await predictions('torch-bf16', cache, own);
+    assert.deepEqual(bf16.chosen, {
+      classifier: { backend: 'torch-bf16' },
+      segmenter: { backend: 'torch-bf16' },
+    });
+    for (const stage of ['classifier', 'segmenter'] as const)
+      for (const [name, p] of own[stage].model.namedParameters())
+        assert.equal(p.dtype, 'bfloat16', `${stage} ${name}`);
+    let worst = 0;
+    for (const [k, s] of bf16.slices.entries()) {
+      const w = float32.slices[k]!;
+      worst = Math.max(worst, Math.abs(s.probability - w.probability));
+      const a = s.probabilities!;
+      const b = w.probabilities!;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    }
+    assert.ok(worst <= 0.05, `bfloat16 moved a probability by ${worst}`);
+    // Float32 arithmetic would agree to the export tolerance; bfloat16 keeps 8 significant bits.
+    assert.ok(worst > EXPORT_TOLERANCE, `no difference from float32 (${worst}): not run in bfloat16`);
   });
 
   it('auto measures once, then follows what the cache says, predicting alike on either engine', async () => {

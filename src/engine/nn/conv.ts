@@ -64,8 +64,13 @@ export class Conv2d extends Convolution {
    * For inference: forward calls oneDNN's convolution directly (F.onednnConv2d) instead of at::conv2d, whose
    * heuristic sends 1×1 convolutions (half of DenseNet's) to a slower path with one thread and few images.
    * The same outputs to float rounding; float32 CPU weights only; the module then refuses to run in training mode.
+   * `useOnednn(false)` goes back to at::conv2d (which also reaches oneDNN for bfloat16 where the CPU has it).
    */
-  useOnednn(): this {
+  useOnednn(on = true): this {
+    if (!on) {
+      this.#onednn = false;
+      return this;
+    }
     if (this.weight.dtype !== 'float32' || this.weight.device !== 'cpu') {
       throw new Error(
         `Conv2d.useOnednn: float32 CPU weights only (${this.weight.dtype} on ${this.weight.device})`,
