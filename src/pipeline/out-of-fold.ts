@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { patientVolumes } from '../data/group-by-patient.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../engine/index.ts';
+import { type Module, writeFileAtomic, writeJsonAtomic } from '../engine/index.ts';
 import { libtorchClassifier, libtorchSegmenter } from '../inference/libtorch-runners.ts';
 import { classifyVolume, segmentSlices } from '../inference/two-stage.ts';
+import { toBfloat16 } from '../models/optimize-for-inference.ts';
 import type { TtaMode } from '../postprocess/config.ts';
 import { type CvStage, cvSplitPath, foldDir, stageDir } from '../train/cross-validation.ts';
 import { loadEvaluationData } from './evaluation-data.ts';
@@ -30,15 +31,20 @@ const probsFile = (patient: string, tta: TtaMode) => join('segmenter', `${patien
 
 const patientEntry = z.object({ id: z.string().min(1), slices: z.array(z.number().int()) });
 
+/** The arithmetic the fold networks ran in (absent: float32, as before the choice existed). */
+const precision = z.enum(['fp32', 'bf16']).optional();
+
 const classifierOofSchema = z.object({
   fold: z.number().int().min(0),
   model: z.string(),
+  precision,
   patients: z.array(patientEntry.extend({ p: z.array(z.number().min(0).max(1)) })),
 });
 
 const segmenterOofSchema = z.object({
   fold: z.number().int().min(0),
   model: z.string(),
+  precision,
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   encoding: z.literal('uint8 round(255 p), D×H×W, gzip'),
@@ -60,6 +66,8 @@ export interface WriteOofOptions {
   batch: number;
   /** The segmenter's TTA modes to store (default OOF_TTA_MODES). */
   tta?: readonly TtaMode[];
+  /** bf16: the networks converted to bfloat16 first, as `--backend torch-bf16` runs them (default fp32). */
+  precision?: 'fp32' | 'bf16';
   skipBadFiles?: boolean;
   log: (line: string) => void;
 }
@@ -87,17 +95,23 @@ export async function writeOof(o: WriteOofOptions, stage: CvStage): Promise<void
   const dir = oofDir(o.cvDir, o.fold);
   mkdirSync(join(dir, 'segmenter'), { recursive: true });
   const model = `fold-${o.fold}/${stage}/best`;
+  const precision = o.precision ?? 'fp32';
+  const inPrecision = <M extends Module>(network: M) =>
+    precision === 'bf16' ? toBfloat16(network) : network;
   if (stage === 'classifier') {
     const classifier = buildModel(spec as ClassifierSpec, { inference: true });
+    inPrecision(classifier.model);
     const runner = libtorchClassifier({ ...classifier, threshold: classifier.config.threshold });
     const patients = [];
     for (const volume of volumes) {
       const p = await classifyVolume(runner, cacheVolume(data.caches, volume), { batch: o.batch });
       patients.push({ ...entry(volume), p: Array.from(p) });
     }
-    writeJsonAtomic(oofIndexPath(o.cvDir, o.fold, stage), { fold: o.fold, model, patients });
+    writeJsonAtomic(oofIndexPath(o.cvDir, o.fold, stage), { fold: o.fold, model, precision, patients });
   } else {
-    const runner = libtorchSegmenter(buildModel(spec as SegmenterSpec, { inference: true }));
+    const segmenter = buildModel(spec as SegmenterSpec, { inference: true });
+    inPrecision(segmenter.model);
+    const runner = libtorchSegmenter(segmenter);
     for (const [n, volume] of volumes.entries()) {
       const { id } = entry(volume);
       const images = cacheVolume(data.caches, volume);
@@ -111,6 +125,7 @@ export async function writeOof(o: WriteOofOptions, stage: CvStage): Promise<void
     writeJsonAtomic(oofIndexPath(o.cvDir, o.fold, stage), {
       fold: o.fold,
       model,
+      precision,
       width,
       height,
       encoding: 'uint8 round(255 p), D×H×W, gzip',

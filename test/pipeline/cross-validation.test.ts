@@ -205,5 +205,29 @@ describe('cross-validation', () => {
       assert.ok(flipped <= a.length * 0.001, `${stage}: ${flipped} of ${a.length} decisions at 0.5 differ`);
     }
     assert.ok(readFileSync(join(cvDir, 'split.json'), 'utf8').includes('"k-fold"'));
+
+    // OOF outputs again in bfloat16 (to re-check a decision for --backend torch-bf16): said in the index, close
+    // to float32's.
+    const float32 = { c: readClassifierOof(cvDir, 0), s: readSegmenterOof(cvDir, 0) };
+    assert.equal(float32.c.precision, 'fp32');
+    const maps32 = float32.s.patients.map((p) => readSegmenterProbs(cvDir, float32.s, p, 'none'));
+    for (const stage of ['segmenter', 'classifier'] as const)
+      await writeOof({ data, cvDir, fold: 0, batch: 4, tta: ['none'], precision: 'bf16', log: quiet }, stage);
+    const bf16 = { c: readClassifierOof(cvDir, 0), s: readSegmenterOof(cvDir, 0) };
+    assert.equal(bf16.c.precision, 'bf16');
+    assert.equal(bf16.s.precision, 'bf16');
+    // A bfloat16 number is a float32 whose low 16 bits are zero: the network's output shows where it ran.
+    const onBfloat16Grid = (v: number) => (new Uint32Array(new Float32Array([v]).buffer)[0]! & 0xffff) === 0;
+    assert.ok(!float32.c.patients.every((p) => p.p.every(onBfloat16Grid)));
+    for (const [k, p] of bf16.c.patients.entries())
+      for (const [i, v] of p.p.entries()) {
+        assert.ok(onBfloat16Grid(v), `${p.id}: P(tumour) ${v} was not computed in bfloat16`);
+        assert.ok(Math.abs(v - float32.c.patients[k]!.p[i]!) < 0.05, p.id);
+      }
+    for (const [k, p] of bf16.s.patients.entries()) {
+      const bytes = readSegmenterProbs(cvDir, bf16.s, p, 'none');
+      const worst = bytes.reduce((w, v, i) => Math.max(w, Math.abs(v - maps32[k]![i]!)), 0);
+      assert.ok(worst <= 13, `${p.id}: bfloat16 maps differ by ${worst}/255`);
+    }
   });
 });

@@ -184,6 +184,14 @@ export function registerCv(program: Command): void {
         .choices(['none', 'flips'])
         .default(['none', 'flips']),
     )
+    .addOption(
+      new Option(
+        '--precision <name>',
+        'arithmetic of the fold networks: fp32, or bf16 (as predict --backend torch-bf16 runs them)',
+      )
+        .choices(['fp32', 'bf16'])
+        .default('fp32'),
+    )
     .option('--threads <n>', 'libtorch threads (default: all cores)', integer('--threads', { min: 1 }))
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(
@@ -193,6 +201,7 @@ export function registerCv(program: Command): void {
         fold?: number[];
         again: boolean;
         tta: TtaMode[];
+        precision: 'fp32' | 'bf16';
         threads?: number;
         skipBadFiles: boolean;
       }) => {
