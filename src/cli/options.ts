@@ -146,7 +146,7 @@ export function inferenceOptions(command: Command, defaults: { batch: number }):
         'what runs the networks: libtorch (torch), onnxruntime on their ONNX export (onnx, exported once and ' +
           'cached), the faster of the two per model, measured once per machine, model, threads and batch (auto), ' +
           'or libtorch in bfloat16 (torch-bf16: several times faster on CPUs with bfloat16 instructions; ' +
-          'probabilities move by a few hundredths, the saved decision was chosen on float32 outputs)',
+          'probabilities move by a few hundredths; the shipped decision holds on them, docs/INFERENCE.md)',
       )
         .choices([...BACKEND_SETTINGS])
         .default(DEFAULT_BACKEND),
