@@ -1,10 +1,10 @@
 // The two-stage core's runners on the engine asked for (`--backend auto|torch|onnx|torch-bf16`), per stage:
-// libtorch on the loaded model (in bfloat16 for torch-bf16), or onnxruntime-node on the model's ONNX export.
-// The export is made from the loaded weights themselves and kept in a cache folder under a hash of the model's files and of the exporter, so that it can
-// never disagree with the weights it stands for (an .onnx placed next to the weights could go stale when they
-// are retrained) and models/ needs no second copy of every network. `auto` chooses per stage by measurement
-// (backend-choice.ts), also cached. The runners keep the loaded models' preprocessing, thresholds,
-// post-processing and fusion rule, whichever engine runs the network.
+// libtorch on the loaded model (in bfloat16 for torch-bf16), or onnxruntime-node on the model's ONNX export. The
+// export is made from the loaded weights themselves and kept in a cache folder under a hash of the model's files
+// and of the exporter, so that it can never disagree with the weights it stands for (an .onnx placed next to the
+// weights could go stale when they are retrained) and models/ needs no second copy of every network. `auto`
+// chooses per stage by measurement (backend-choice.ts), also cached. The runners keep the loaded models'
+// preprocessing, thresholds, post-processing and fusion rule, whichever engine runs the network.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
