@@ -12,7 +12,7 @@ import {
 } from '../models/training.ts';
 import { type GateChoice, type GateName, gateNames } from '../postprocess/fusion.ts';
 import { SEGMENTATION_LOSSES } from '../train/segmentation-loss.ts';
-import { SEGMENTER_DEFAULTS } from '../train/segmenter.ts';
+import { SEGMENTER_ARCHITECTURES, SEGMENTER_DEFAULTS } from '../train/segmenter.ts';
 
 type Parser<T> = (value: string) => T;
 
@@ -188,6 +188,13 @@ export function segmentationLossOption(flag: '--loss' | '--segmenter-loss'): Opt
   return new Option(`${flag} <name>`, "the segmenter's loss")
     .choices([...SEGMENTATION_LOSSES])
     .default(SEGMENTER_DEFAULTS.loss);
+}
+
+/** The segmenter's architecture (train segmenter --arch, cv train --segmenter-arch). */
+export function segmenterArchOption(flag: '--arch' | '--segmenter-arch'): Option {
+  return new Option(`${flag} <name>`, "the segmenter's architecture (unet: Buda et al.'s U-Net)")
+    .choices([...SEGMENTER_ARCHITECTURES])
+    .default(SEGMENTER_DEFAULTS.architecture);
 }
 
 /** --layout: the memory layout training runs in (train classifier|segmenter, cv train). */

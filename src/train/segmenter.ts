@@ -47,7 +47,8 @@ import { type SegmentationLossName, segmentationLoss } from './segmentation-loss
 import { prepareTrainingData, type TrainingData, trainingProvenance } from './training-data.ts';
 import { checkTrainingOptions, requirePositive } from './training-options.ts';
 
-export type SegmenterArchitecture = 'resunet' | 'unet';
+export const SEGMENTER_ARCHITECTURES = ['resunet', 'unet'] as const;
+export type SegmenterArchitecture = (typeof SEGMENTER_ARCHITECTURES)[number];
 
 export interface SegmenterTrainOptions {
   data: string;

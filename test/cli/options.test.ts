@@ -187,6 +187,13 @@ describe('command-line options', () => {
     assert.equal(changed.segmenter.precision, 'bf16');
     assert.equal(changed.classifier.precision, 'bf16');
     assert.deepEqual(changed.classifier.augment, standard.classifier.augment);
+    assert.equal(standard.segmenter.architecture, 'resunet');
+    assert.equal(standard.segmenter.seed, 0);
+    const reseeded = await parsed(['--seed', '3', '--training-seed', '7', '--segmenter-arch', 'unet']);
+    assert.equal(reseeded.segmenter.architecture, 'unet');
+    assert.equal(reseeded.segmenter.seed, 7);
+    assert.equal(reseeded.classifier.seed, 7);
+    assert.equal((await parsed(['--seed', '3'])).segmenter.seed, 3, 'the training seed follows --seed');
   });
 
   it('parses good values to what the commands use', () => {

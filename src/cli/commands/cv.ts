@@ -33,7 +33,15 @@ import {
   trainFold,
 } from '../../train/cross-validation.ts';
 import type { SegmentationLossName } from '../../train/segmentation-loss.ts';
-import { fraction, integer, layoutOption, precisionOption, segmentationLossOption } from '../options.ts';
+import type { SegmenterArchitecture } from '../../train/segmenter.ts';
+import {
+  fraction,
+  integer,
+  layoutOption,
+  precisionOption,
+  segmentationLossOption,
+  segmenterArchOption,
+} from '../options.ts';
 
 /** A comma-separated list of fold numbers. */
 const foldList = (v: string) => v.split(',').map((s) => integer('--fold')(s));
@@ -54,6 +62,9 @@ export interface CvTrainValues {
   classifierSize: number;
   missingSequences?: number;
   segmenterLoss: SegmentationLossName;
+  segmenterArch: SegmenterArchitecture;
+  /** Seed of sampling, augmentation and initialisation when it differs from the split's. */
+  trainingSeed?: number;
   skipBadFiles: boolean;
 }
 
@@ -67,17 +78,18 @@ export function cvFoldRecipes(o: CvTrainValues) {
   return {
     segmenter: {
       ...CV_RECIPE.segmenter,
-      seed: o.seed,
+      seed: o.trainingSeed ?? o.seed,
       layout: o.layout,
       precision: o.precision,
       augment: withMissingSequences(CV_RECIPE.segmenter.augment, o.missingSequences),
       loss: o.segmenterLoss,
+      architecture: o.segmenterArch,
       epochs: o.segmenterEpochs,
       patience: o.segmenterEpochs,
     },
     classifier: {
       ...CV_RECIPE.classifier,
-      seed: o.seed,
+      seed: o.trainingSeed ?? o.seed,
       layout: o.layout,
       precision: o.precision,
       augment: withMissingSequences(CV_RECIPE.classifier.augment, o.missingSequences),
@@ -102,6 +114,11 @@ export function registerCv(program: Command): void {
     .requiredOption('--out <dir>', 'the CV run folder (e.g. runs/cv)')
     .option('--folds <k>', 'number of folds', integer('--folds', { min: 2 }), 5)
     .option('--seed <n>', 'seed of the split and of every training', integer('--seed'), 0)
+    .option(
+      '--training-seed <n>',
+      'seed of sampling, augmentation and initialisation (default: --seed); another training of the same split',
+      integer('--training-seed'),
+    )
     .option(
       '--val-fraction <x>',
       "share of each fold's training patients used for validation",
@@ -137,6 +154,7 @@ export function registerCv(program: Command): void {
       fraction('--missing-sequences'),
     )
     .addOption(segmentationLossOption('--segmenter-loss'))
+    .addOption(segmenterArchOption('--segmenter-arch'))
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(async (o: CvTrainValues) => {
       if (o.threads) setNumThreads(o.threads);

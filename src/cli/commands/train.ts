@@ -28,6 +28,7 @@ import {
   probability,
   sampling,
   segmentationLossOption,
+  segmenterArchOption,
 } from '../options.ts';
 
 function commonOptions(
@@ -209,11 +210,7 @@ export function registerTrain(program: Command): void {
     train.command('segmenter').description('stage 2: ResUNet (or U-Net) tumour segmentation'),
     SEGMENTER_DEFAULTS,
   )
-    .addOption(
-      new Option('--arch <name>', 'architecture')
-        .choices(['resunet', 'unet'])
-        .default(SEGMENTER_DEFAULTS.architecture),
-    )
+    .addOption(segmenterArchOption('--arch'))
     .option(
       '--width <x>',
       'filter multiplier (1 = the reference network)',
