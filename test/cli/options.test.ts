@@ -189,8 +189,19 @@ describe('command-line options', () => {
     assert.deepEqual(changed.classifier.augment, standard.classifier.augment);
     assert.equal(standard.segmenter.architecture, 'resunet');
     assert.equal(standard.segmenter.seed, 0);
-    const reseeded = await parsed(['--seed', '3', '--training-seed', '7', '--segmenter-arch', 'unet']);
+    const reseeded = await parsed([
+      '--seed',
+      '3',
+      '--training-seed',
+      '7',
+      '--segmenter-arch',
+      'unet',
+      '--segmenter-width',
+      '0.5',
+    ]);
     assert.equal(reseeded.segmenter.architecture, 'unet');
+    assert.equal(reseeded.segmenter.width, 0.5);
+    assert.equal(standard.segmenter.width, 1);
     assert.equal(reseeded.segmenter.seed, 7);
     assert.equal(reseeded.classifier.seed, 7);
     assert.equal((await parsed(['--seed', '3'])).segmenter.seed, 3, 'the training seed follows --seed');

@@ -38,6 +38,7 @@ import {
   fraction,
   integer,
   layoutOption,
+  positiveNumber,
   precisionOption,
   segmentationLossOption,
   segmenterArchOption,
@@ -63,6 +64,7 @@ export interface CvTrainValues {
   missingSequences?: number;
   segmenterLoss: SegmentationLossName;
   segmenterArch: SegmenterArchitecture;
+  segmenterWidth: number;
   /** Seed of sampling, augmentation and initialisation when it differs from the split's. */
   trainingSeed?: number;
   skipBadFiles: boolean;
@@ -84,6 +86,7 @@ export function cvFoldRecipes(o: CvTrainValues) {
       augment: withMissingSequences(CV_RECIPE.segmenter.augment, o.missingSequences),
       loss: o.segmenterLoss,
       architecture: o.segmenterArch,
+      width: o.segmenterWidth,
       epochs: o.segmenterEpochs,
       patience: o.segmenterEpochs,
     },
@@ -155,6 +158,12 @@ export function registerCv(program: Command): void {
     )
     .addOption(segmentationLossOption('--segmenter-loss'))
     .addOption(segmenterArchOption('--segmenter-arch'))
+    .option(
+      '--segmenter-width <x>',
+      "the segmenter's filter multiplier (1 = the reference network)",
+      positiveNumber('--segmenter-width'),
+      CV_RECIPE.segmenter.width,
+    )
     .option('--skip-bad-files', 'warn about unreadable files and go on without them', false)
     .action(async (o: CvTrainValues) => {
       if (o.threads) setNumThreads(o.threads);
