@@ -197,6 +197,16 @@ export function segmenterArchOption(flag: '--arch' | '--segmenter-arch'): Option
     .default(SEGMENTER_DEFAULTS.architecture);
 }
 
+/** 2.5-D input of the segmenter (train segmenter --neighbours, cv train --segmenter-neighbours). */
+export function neighboursOption(flag: '--neighbours' | '--segmenter-neighbours'): Option {
+  return new Option(
+    `${flag} <n>`,
+    '2.5-D input: the segmenter also sees n neighbouring slices on each side of a slice, as channels',
+  )
+    .argParser(integer(flag, { min: 0, max: 4 }))
+    .default(0);
+}
+
 /** --layout: the memory layout training runs in (train classifier|segmenter, cv train). */
 export function layoutOption(): Option {
   return new Option(

@@ -2,7 +2,7 @@
 // augmentation on the raw intensities (so the black outside stays black), then the saved preprocessing, then
 // brightness/contrast. Labels (tumour or not) are read from the augmented masks, so a tumour rotated out of view
 // is not called present.
-import { type Tensor, tensor } from '../engine/index.ts';
+import { cat, type Tensor, tensor } from '../engine/index.ts';
 import {
   type AugmentConfig,
   type AugmentParams,
@@ -10,13 +10,18 @@ import {
   substituteMissingSequences,
   warpBatch,
 } from './augment.ts';
-import type { PreprocessConfig, VolumeStats } from './preprocess.ts';
-import { volumeStats } from './preprocess.ts';
+import {
+  neighbourSlice,
+  type PreprocessConfig,
+  sliceOffsets,
+  type VolumeStats,
+  volumeStats,
+} from './preprocess.ts';
 import type { Rng } from './random.ts';
 import type { SliceCache } from './slice-cache.ts';
 
 export interface Batch {
-  /** [N,3,H,W] float32, preprocessed (and augmented). */
+  /** [N,C,H,W] float32, preprocessed (and augmented); C = inputChannels(preprocess). */
   images: Tensor;
   /** [N,1,H,W] float32 of 0/1, when the cache has masks. */
   masks: Tensor | undefined;
@@ -58,11 +63,12 @@ export function cacheVolumeStats(cache: SliceCache, preprocess: PreprocessConfig
 export function gatherBytes(
   cache: SliceCache,
   indices: ArrayLike<number>,
+  o: { masks?: boolean } = {},
 ): { images: Uint8Array; masks?: Uint8Array } {
   const px = cache.width * cache.height;
   const n = indices.length;
   const images = new Uint8Array(n * px * 3);
-  const masks = cache.masks ? new Uint8Array(n * px) : undefined;
+  const masks = cache.masks && o.masks !== false ? new Uint8Array(n * px) : undefined;
   for (let k = 0; k < n; k++) {
     const i = indices[k]!;
     if (!(i >= 0 && i < cache.count))
@@ -80,41 +86,42 @@ interface ChannelAffine {
 }
 
 function applyAffine(images: Tensor, a: ChannelAffine): Tensor {
-  const n = images.shape[0]!;
-  return images.mul(tensor(a.scale, [n, 3, 1, 1])).add(tensor(a.shift, [n, 3, 1, 1]));
+  const [n, c] = images.shape as [number, number];
+  return images.mul(tensor(a.scale, [n, c, 1, 1])).add(tensor(a.shift, [n, c, 1, 1]));
 }
 
 /**
  * x / 255, then contrast c about the slice mean m and brightness b: (x/255 − m)·c + m + b, folded into one
  * affine map (every full-size tensor costs an allocation, and page faults cost more than the arithmetic).
+ * Channel ch is sequence ch mod 3 of one of the stacked slices.
  */
 function rescaleAffine(
   raw: Tensor,
   params: readonly AugmentParams[] | undefined,
   normalize: { mean?: number[]; std?: number[] },
 ): ChannelAffine {
-  const n = raw.shape[0]!;
-  const scale = new Float32Array(n * 3).fill(1 / 255);
-  const shift = new Float32Array(n * 3);
+  const [n, channels] = raw.shape as [number, number];
+  const scale = new Float32Array(n * channels).fill(1 / 255);
+  const shift = new Float32Array(n * channels);
   if (params && needsIntensity(params)) {
     const means = raw.mean([1, 2, 3]).data() as Float32Array;
     for (let k = 0; k < n; k++) {
       const { contrast: c, brightness: b } = params[k]!;
       const m = means[k]! / 255;
-      for (let ch = 0; ch < 3; ch++) {
-        scale[3 * k + ch] = c / 255;
-        shift[3 * k + ch] = (1 - c) * m + b;
+      for (let ch = 0; ch < channels; ch++) {
+        scale[channels * k + ch] = c / 255;
+        shift[channels * k + ch] = (1 - c) * m + b;
       }
     }
   }
   // Then (y − mean) / std per channel, folded into the same map.
   if (normalize.mean || normalize.std) {
     for (let k = 0; k < n; k++) {
-      for (let ch = 0; ch < 3; ch++) {
-        const mu = normalize.mean?.[ch] ?? 0;
-        const sigma = normalize.std?.[ch] ?? 1;
-        scale[3 * k + ch] = scale[3 * k + ch]! / sigma;
-        shift[3 * k + ch] = (shift[3 * k + ch]! - mu) / sigma;
+      for (let ch = 0; ch < channels; ch++) {
+        const mu = normalize.mean?.[ch % 3] ?? 0;
+        const sigma = normalize.std?.[ch % 3] ?? 1;
+        scale[channels * k + ch] = scale[channels * k + ch]! / sigma;
+        shift[channels * k + ch] = (shift[channels * k + ch]! - mu) / sigma;
       }
     }
   }
@@ -123,16 +130,16 @@ function rescaleAffine(
 
 /**
  * (x − μ_ch) / σ_ch of the clipped image, then contrast about the normalised slice mean and brightness, folded
- * into one affine map per slice and channel.
+ * into one affine map per slice and channel (channel ch is sequence ch mod 3 of one of the stacked slices).
  */
 function zscoreAffine(
   clipped: Tensor,
   stats: readonly VolumeStats[],
   params: readonly AugmentParams[] | undefined,
 ): ChannelAffine {
-  const n = clipped.shape[0]!;
-  const scale = new Float32Array(n * 3);
-  const shift = new Float32Array(n * 3);
+  const [n, channels] = clipped.shape as [number, number];
+  const scale = new Float32Array(n * channels);
+  const shift = new Float32Array(n * channels);
   const adjust = params && needsIntensity(params);
   const channelMeans = adjust ? (clipped.mean([2, 3]).data() as Float32Array) : undefined;
   for (let k = 0; k < n; k++) {
@@ -142,10 +149,11 @@ function zscoreAffine(
     // The normalised slice's mean over all channels (each channel has the same number of pixels).
     let m = 0;
     if (channelMeans)
-      for (let ch = 0; ch < 3; ch++) m += (channelMeans[3 * k + ch]! - s.mean[ch]!) / s.std[ch]! / 3;
-    for (let ch = 0; ch < 3; ch++) {
-      scale[3 * k + ch] = c / s.std[ch]!;
-      shift[3 * k + ch] = (-s.mean[ch]! / s.std[ch]!) * c + (1 - c) * m + b;
+      for (let ch = 0; ch < channels; ch++)
+        m += (channelMeans[channels * k + ch]! - s.mean[ch % 3]!) / s.std[ch % 3]! / channels;
+    for (let ch = 0; ch < channels; ch++) {
+      scale[channels * k + ch] = c / s.std[ch % 3]!;
+      shift[channels * k + ch] = (-s.mean[ch % 3]! / s.std[ch % 3]!) * c + (1 - c) * m + b;
     }
   }
   return { scale, shift };
@@ -171,8 +179,20 @@ export function assembleBatch(cache: SliceCache, indices: ArrayLike<number>, o: 
         return drawAugmentParams(o.augment!, o.rng);
       })
     : undefined;
-  if (params) substituteMissingSequences(bytes.images, params);
-  let images = tensor(bytes.images, [n, height, width, 3]).permute(0, 3, 1, 2).float();
+  // 2.5-D: each neighbour's bytes beside the slice's own, the same sequences missing in all of them.
+  const volumeOf = (i: number) => cache.patientIndex[i]!;
+  const stacked = sliceOffsets(o.preprocess).map((offset) =>
+    offset === 0
+      ? bytes.images
+      : gatherBytes(
+          cache,
+          Array.from(indices, (i) => neighbourSlice(i, offset, cache.count, volumeOf)),
+          { masks: false },
+        ).images,
+  );
+  if (params) for (const images of stacked) substituteMissingSequences(images, params);
+  const planar = stacked.map((b) => tensor(b, [n, height, width, 3]).permute(0, 3, 1, 2));
+  let images = (planar.length === 1 ? planar[0]! : cat(planar, 1)).float();
   let masks = bytes.masks ? tensor(bytes.masks, [n, 1, height, width]).float() : undefined;
   if (params) ({ images, masks } = warpBatch(images, masks, params));
   if (intensity.kind === 'volume-zscore') {

@@ -26,6 +26,11 @@ export const preprocessConfigSchema = z.object({
   height: z.number().int().positive(),
   /** Input channels: the dataset's pre-contrast, FLAIR, post-contrast; grayscale is repeated into 3. */
   channels: z.literal(3),
+  /**
+   * 2.5-D input: this many neighbouring slices of the same volume on each side, stacked as further channels
+   * (slice k−n first, slice k in the middle); at a volume's ends the last slice there stands in. Absent: 0.
+   */
+  neighbours: z.number().int().min(0).max(4).optional(),
   intensity: intensitySchema,
 });
 
@@ -46,6 +51,37 @@ export const BUDA_VOLUME_ZSCORE: VolumeZscoreConfig = {
   lowPercentile: 10,
   highPercentile: 99,
 };
+
+/** Channels of the network's input: each stacked slice's three. */
+export function inputChannels(config: PreprocessConfig): number {
+  return config.channels * sliceOffsets(config).length;
+}
+
+/** Offsets of the stacked slices in channel order, −n … 0 … n. */
+export function sliceOffsets(config: PreprocessConfig): number[] {
+  const n = config.neighbours ?? 0;
+  return Array.from({ length: 2 * n + 1 }, (_, k) => k - n);
+}
+
+/**
+ * The slice `offset` steps from slice `i` (of `count`) inside its volume: `volumeOf` tells slices of different
+ * volumes apart (absent: all one volume). Where the volume ends first, its last slice on that side stands in.
+ */
+export function neighbourSlice(
+  i: number,
+  offset: number,
+  count: number,
+  volumeOf?: (slice: number) => number,
+): number {
+  const step = Math.sign(offset);
+  let j = i;
+  for (let s = 0; s < Math.abs(offset); s++) {
+    const next = j + step;
+    if (next < 0 || next >= count || (volumeOf && volumeOf(next) !== volumeOf(i))) break;
+    j = next;
+  }
+  return j;
+}
 
 /** Validates a config read from a model's saved files (throws a ZodError that lists what is wrong). */
 export function parsePreprocessConfig(json: unknown): PreprocessConfig {
@@ -166,22 +202,31 @@ export function preprocessSlice(
 }
 
 /**
- * Network input [n, 3, H, W] of slices `indices` of `rgb` (slices of config.width × config.height interleaved RGB
- * bytes, one after another); `statsOf` gives each slice's volume statistics ('volume-zscore' only).
+ * Network input [n, C, H, W] of slices `indices` of `rgb` (slices of config.width × config.height interleaved RGB
+ * bytes, one after another; C = inputChannels(config)); `statsOf` gives each slice's volume statistics
+ * ('volume-zscore' only), `volumeOf` which volume a slice belongs to when `rgb` holds several (neighbours are
+ * taken inside it).
  */
 export function preprocessSlices(
   rgb: Uint8Array,
   indices: readonly number[],
   config: PreprocessConfig,
   statsOf: (index: number) => VolumeStats | undefined = () => undefined,
+  volumeOf?: (index: number) => number,
 ): Float32Array {
   const size = config.width * config.height * 3;
   if (rgb.length % size !== 0)
     throw new RangeError(`${rgb.length} bytes are not whole ${config.width}×${config.height} RGB slices`);
-  const out = new Float32Array(indices.length * size);
+  const count = rgb.length / size;
+  const offsets = sliceOffsets(config);
+  const out = new Float32Array(indices.length * offsets.length * size);
   indices.forEach((i, k) => {
-    if (!(i >= 0 && (i + 1) * size <= rgb.length)) throw new RangeError(`slice ${i} outside the volume`);
-    out.set(preprocessSlice(rgb.subarray(i * size, (i + 1) * size), config.intensity, statsOf(i)), k * size);
+    if (!(i >= 0 && i < count)) throw new RangeError(`slice ${i} outside the volume`);
+    offsets.forEach((offset, q) => {
+      const j = neighbourSlice(i, offset, count, volumeOf);
+      const planes = preprocessSlice(rgb.subarray(j * size, (j + 1) * size), config.intensity, statsOf(i));
+      out.set(planes, (k * offsets.length + q) * size);
+    });
   });
   return out;
 }

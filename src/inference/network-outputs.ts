@@ -2,7 +2,12 @@
 // probability maps, as functions of preprocessed input (what the two-stage core's runners call) and batched over
 // the slices of a cache (training's validation and the choice of post-processing).
 import { assembleBatch } from '../data/batch.ts';
-import { type PreprocessConfig, preprocessSlices, type VolumeStats } from '../data/preprocess.ts';
+import {
+  inputChannels,
+  type PreprocessConfig,
+  preprocessSlices,
+  type VolumeStats,
+} from '../data/preprocess.ts';
 import type { SliceCache } from '../data/slice-cache.ts';
 import { F, type Module, noGrad, type Tensor, tensor, tidy } from '../engine/index.ts';
 import { probabilitiesWithTtaSync, type TtaMode } from '../postprocess/index.ts';
@@ -19,7 +24,7 @@ export interface InferenceInputs {
   beforeBatch?: () => void;
 }
 
-/** P(tumour) of each image of a batch [N, 3, H, W]: column 1 of the softmax of the 2-way head. */
+/** P(tumour) of each image of a batch [N, C, H, W]: column 1 of the softmax of the 2-way head. */
 function tumourProbabilities(model: Module, images: Tensor): Float32Array {
   return F.softmax(model.forward(images), 1).select(1, 1).contiguous().toFloat32();
 }
@@ -30,7 +35,7 @@ function probabilityMaps(model: Module, images: Tensor): Float32Array {
 }
 
 /**
- * A network as the two-stage core calls it: preprocessed planar input [n, 3, H, W] in, P(tumour) per slice
+ * A network as the two-stage core calls it: preprocessed planar input [n, C, H, W] (C = inputChannels) in, P(tumour) per slice
  * (classifier) or probability maps (segmenter) out. The input is laid out channels-last, as the training batches
  * are, so that the convolutions (and so the outputs) are the same whichever path a slice takes. Puts the model
  * in eval mode; records no gradients.
@@ -38,9 +43,9 @@ function probabilityMaps(model: Module, images: Tensor): Float32Array {
 export function libtorchNetwork(
   model: Module,
   kind: 'classifier' | 'segmenter',
-  size: { width: number; height: number },
+  preprocess: PreprocessConfig,
 ): (input: Float32Array, n: number) => Promise<Float32Array> {
-  const run = libtorchNetworkSync(model, kind, size);
+  const run = libtorchNetworkSync(model, kind, preprocess);
   return async (input, n) => run(input, n);
 }
 
@@ -48,14 +53,16 @@ export function libtorchNetwork(
 export function libtorchNetworkSync(
   model: Module,
   kind: 'classifier' | 'segmenter',
-  size: { width: number; height: number },
+  preprocess: PreprocessConfig,
 ): (input: Float32Array, n: number) => Float32Array {
+  const { width, height } = preprocess;
+  const channels = inputChannels(preprocess);
   model.eval();
   const output = kind === 'classifier' ? tumourProbabilities : probabilityMaps;
   // A network converted to bfloat16 (toBfloat16) takes its input in its weights' type; outputs come back float32.
   const dtype = model.parameters()[0]?.dtype ?? 'float32';
   const input = (x: Float32Array, n: number) => {
-    const t = tensor(x, [n, 3, size.height, size.width]);
+    const t = tensor(x, [n, channels, height, width]);
     return (dtype === 'float32' ? t : t.to(dtype)).contiguous('channels_last');
   };
   return (x, n) => noGrad(() => tidy(() => output(model, input(x, n))));
@@ -87,13 +94,14 @@ export function segmenterProbabilities(model: Module, o: InferenceInputs & { tta
       `cache is ${width}×${height} but the preprocessing wants ${preprocess.width}×${preprocess.height}`,
     );
   }
-  const run = libtorchNetworkSync(model, 'segmenter', cache);
-  const statsOf = (i: number) => o.volumeStats?.[cache.patientIndex[i]!];
+  const run = libtorchNetworkSync(model, 'segmenter', preprocess);
+  const volumeOf = (i: number) => cache.patientIndex[i]!;
+  const statsOf = (i: number) => o.volumeStats?.[volumeOf(i)];
   const probs = new Float32Array(o.indices.length * width * height);
   let at = 0;
   for (const batch of batchesOf(o.indices, o.batchSize)) {
     o.beforeBatch?.();
-    const input = preprocessSlices(cache.images, batch, preprocess, statsOf);
+    const input = preprocessSlices(cache.images, batch, preprocess, statsOf, volumeOf);
     probs.set(probabilitiesWithTtaSync(run, input, batch.length, height, width, o.tta), at * width * height);
     at += batch.length;
   }

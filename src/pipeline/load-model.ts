@@ -3,7 +3,7 @@
 // the weights fails here rather than producing silent garbage). Every error names the file at fault.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { type PreprocessConfig, preprocessConfigSchema } from '../data/preprocess.ts';
+import { inputChannels, type PreprocessConfig, preprocessConfigSchema } from '../data/preprocess.ts';
 import { loadWeightsInto, type Module, modelPaths, readModelConfig } from '../engine/index.ts';
 import { libtorchRunners } from '../inference/libtorch-runners.ts';
 import type { TwoStageModels } from '../inference/two-stage.ts';
@@ -27,7 +27,8 @@ const densenetSchema = z.object({
 });
 
 const encoderDecoderSchema = z.object({
-  inChannels: z.literal(3),
+  /** 3, or 3 per stacked slice for 2.5-D input (preprocess.neighbours). */
+  inChannels: z.number().int().positive(),
   outChannels: z.literal(1),
   features: z.number().int().positive(),
   depth: z.number().int().positive(),
@@ -142,6 +143,10 @@ export function readModelSpec(path: string, expected?: ModelKind): ModelSpec {
         `${files.config}: not a classifier config this version can build (${describeIssues(parsed.error)})`,
       );
     }
+    if (parsed.data.preprocess.neighbours)
+      throw new Error(
+        `${files.config}: preprocess.neighbours: the classifier takes one slice, not neighbours`,
+      );
     return { kind, base, files, config: parsed.data, preprocess: parsed.data.preprocess };
   }
   const parsed = segmenterConfigSchema.safeParse(raw);
@@ -151,6 +156,10 @@ export function readModelSpec(path: string, expected?: ModelKind): ModelSpec {
     );
   }
   const config = parsed.data;
+  if (config.network.inChannels !== inputChannels(config.preprocess))
+    throw new Error(
+      `${files.config}: network.inChannels is ${config.network.inChannels}, but preprocess stacks ${inputChannels(config.preprocess)} channels`,
+    );
   let postprocess: PostprocessConfig;
   try {
     postprocess =

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type AugmentConfig, DEFAULT_AUGMENT } from '../data/augment.ts';
 import { assembleBatch, cacheVolumeStats } from '../data/batch.ts';
 import { groupByPatient } from '../data/group-by-patient.ts';
-import { type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
+import { inputChannels, type PreprocessConfig, RESCALE_256 } from '../data/preprocess.ts';
 import type { SamplingConfig } from '../data/sampler.ts';
 import {
   Adam,
@@ -59,6 +59,8 @@ export interface SegmenterTrainOptions {
   architecture: SegmenterArchitecture;
   /** Multiplies every layer's filters (1 = the reference network). */
   width: number;
+  /** 2.5-D input: neighbouring slices on each side stacked as channels (0: the slice alone). */
+  neighbours?: number;
   epochs: number;
   batch: number;
   lr: number;
@@ -98,16 +100,18 @@ export const SEGMENTER_DEFAULTS = {
 export function segmenterConfig(
   architecture: SegmenterArchitecture,
   width: number,
+  inChannels = 3,
 ): ResUNetConfig | UNetConfig {
   const reference = architecture === 'resunet' ? REFERENCE_RESUNET : BUDA_UNET;
-  return { ...reference, features: Math.round(reference.features * width) };
+  return { ...reference, inChannels, features: Math.round(reference.features * width) };
 }
 
 export function buildSegmenter(
   architecture: SegmenterArchitecture,
   width: number,
+  inChannels = 3,
 ): { model: Module; config: ResUNetConfig | UNetConfig } {
-  const config = segmenterConfig(architecture, width);
+  const config = segmenterConfig(architecture, width, inChannels);
   return { model: architecture === 'resunet' ? new ResUNet(config) : new UNet(config), config };
 }
 
@@ -123,6 +127,9 @@ function checkSegmenterOptions(o: SegmenterTrainOptions): void {
     },
   );
   requirePositive('width', o.width);
+  const n = o.neighbours ?? 0;
+  if (!(Number.isInteger(n) && n >= 0 && n <= 4))
+    throw new RangeError(`neighbours ${n}: a whole number of slices on each side, 0 to 4`);
   const { features } = segmenterConfig(o.architecture, o.width);
   if (features < 1) throw new RangeError(`width ${o.width} leaves the ${o.architecture} no filters`);
 }
@@ -138,11 +145,16 @@ export async function trainSegmenter(
     writeSplit: (o.distributed?.rank ?? 0) === 0,
   });
   const { cache } = data;
-  const preprocess: PreprocessConfig = { ...RESCALE_256, width: o.size, height: o.size };
+  const preprocess: PreprocessConfig = {
+    ...RESCALE_256,
+    width: o.size,
+    height: o.size,
+    ...(o.neighbours ? { neighbours: o.neighbours } : {}),
+  };
   const volumeStats = cacheVolumeStats(cache, preprocess);
   const positive = Array.from(data.train, (i) => cache.tumourPixels[i]! > 0);
   manualSeed(o.seed); // --seed decides the initial weights too
-  const { model, config } = buildSegmenter(o.architecture, o.width);
+  const { model, config } = buildSegmenter(o.architecture, o.width, inputChannels(preprocess));
   prepareForTraining(model, o.layout);
   const optimizer = new Adam(model.parameters(), { lr: o.lr });
   const scheduler = new CosineAnnealingLR(optimizer, o.epochs, o.lr / 50);
@@ -167,7 +179,7 @@ export async function trainSegmenter(
   };
   const parallel = joinDataParallel(o.distributed, model, data, modelConfig);
   o.log(
-    `segmenter: ${o.architecture} ×${o.width}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}, precision ${o.precision ?? DEFAULT_TRAINING_PRECISION}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
+    `segmenter: ${o.architecture} ×${o.width}${o.neighbours ? `, 2.5-D (${o.neighbours} neighbours each side)` : ''}, ${model.parameterCount().toLocaleString('en')} parameters, loss ${o.loss}, layout ${o.layout ?? DEFAULT_TRAINING_LAYOUT}, precision ${o.precision ?? DEFAULT_TRAINING_PRECISION}${parallel ? `, ${parallel.worldSize} processes` : ''}`,
   );
 
   const result = fit({

@@ -1,5 +1,6 @@
 // Preprocessing: the percentile arithmetic against a sort, Buda et al.'s per-volume normalisation against a
-// direct computation, the config's round trip, and batches (tensor path) against the per-slice reference.
+// direct computation, the config's round trip, batches (tensor path) against the per-slice reference, and 2.5-D
+// input (neighbouring slices as channels) alike from a batch, the cache and a lone volume.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assembleBatch, cacheVolumeStats } from '../../src/data/batch.ts';
@@ -7,10 +8,14 @@ import { quantile } from '../../src/data/dataset-summary.ts';
 import {
   BUDA_VOLUME_ZSCORE,
   histogramPercentile,
+  inputChannels,
+  neighbourSlice,
   type PreprocessConfig,
   parsePreprocessConfig,
   preprocessSlice,
+  preprocessSlices,
   RESCALE_256,
+  sliceOffsets,
   volumeStats,
 } from '../../src/data/preprocess.ts';
 import { mulberry32 } from '../../src/data/random.ts';
@@ -143,4 +148,95 @@ test('volume-zscore batches equal the per-slice reference with each patient’s 
     });
   });
   assert.throws(() => tidy(() => assembleBatch(cache, [0], { preprocess })), /volumeStats/);
+});
+
+test('2.5-D neighbours stay inside their volume; at its ends the last slice there stands in', () => {
+  const volumeOf = (i: number) => (i < 3 ? 0 : 1);
+  assert.deepEqual(
+    [-2, -1, 0, 1, 2].map((d) => neighbourSlice(1, d, 6, volumeOf)),
+    [0, 0, 1, 2, 2],
+  );
+  assert.deepEqual(
+    [-1, 1].map((d) => neighbourSlice(3, d, 6, volumeOf)),
+    [3, 4],
+  );
+  assert.deepEqual(
+    [-1, 1].map((d) => neighbourSlice(5, d, 6)),
+    [4, 5],
+  );
+  assert.equal(inputChannels({ ...RESCALE_256, neighbours: 2 }), 15);
+  assert.deepEqual(sliceOffsets({ ...RESCALE_256, neighbours: 1 }), [-1, 0, 1]);
+  assert.throws(() => parsePreprocessConfig({ ...RESCALE_256, neighbours: 1.5 }));
+});
+
+test('2.5-D input: each slice with its neighbours as channels, the same from a batch, the cache and a volume', () => {
+  const cache = fakeCache(8, 3);
+  const plane = 8 * 8 * 3;
+  for (const intensity of [RESCALE_256.intensity, BUDA_VOLUME_ZSCORE]) {
+    const preprocess: PreprocessConfig = { ...RESCALE_256, width: 8, height: 8, intensity, neighbours: 1 };
+    const stats = cacheVolumeStats(cache, preprocess);
+    const statsOf = (i: number) => stats?.[cache.patientIndex[i]!];
+    const slice = (i: number) =>
+      preprocessSlice(cache.images.subarray(i * plane, (i + 1) * plane), intensity, statsOf(i));
+    // Slice 2 is the first patient's last, slice 3 the second's first: neither sees the other patient.
+    const expected = [1, 2, 2, 3, 3, 4].map(slice);
+    const fromCache = preprocessSlices(
+      cache.images,
+      [2, 3],
+      preprocess,
+      statsOf,
+      (i) => cache.patientIndex[i]!,
+    );
+    assert.equal(fromCache.length, 2 * 9 * 64);
+    expected.forEach((block, q) => {
+      assert.deepEqual(fromCache.subarray(q * plane, (q + 1) * plane), block, `${intensity.kind} block ${q}`);
+    });
+    // The second patient's volume alone, as predict and serve hold it: slice 0 there is cache slice 3.
+    const volume = cache.images.subarray(3 * plane, 6 * plane);
+    const fromVolume = preprocessSlices(volume, [0], preprocess, () => statsOf(3));
+    assert.deepEqual(fromVolume, fromCache.subarray(9 * 64));
+    tidy(() => {
+      const batch = assembleBatch(cache, [2, 3], { preprocess, volumeStats: stats });
+      assert.deepEqual(batch.images.shape, [2, 9, 8, 8]);
+      assert.deepEqual(batch.images.data(), fromCache);
+    });
+  }
+});
+
+test('2.5-D batches: the same missing sequences and the same warp in every stacked slice', () => {
+  const cache = fakeCache(8, 3);
+  const preprocess: PreprocessConfig = { ...RESCALE_256, width: 8, height: 8, neighbours: 1 };
+  const augment = {
+    flipHorizontal: 0.5,
+    flipVertical: 0.5,
+    rotateDegrees: 30,
+    scale: 0,
+    brightness: 0,
+    contrast: 0,
+    missingSequences: 1,
+  };
+  tidy(() => {
+    const batch = assembleBatch(cache, [0, 1, 4], { preprocess, augment, rng: mulberry32(9) });
+    const flat = { ...preprocess, neighbours: 0 };
+    const alone = assembleBatch(cache, [0, 1, 4], { preprocess: flat, augment, rng: mulberry32(9) });
+    const x = batch.images.data() as Float32Array;
+    const y = alone.images.data() as Float32Array;
+    const px = 64;
+    for (let k = 0; k < 3; k++) {
+      // The middle block is the slice as a one-slice batch with the same draws sees it.
+      assert.deepEqual(
+        x.subarray((k * 9 + 3) * px, (k * 9 + 6) * px),
+        y.subarray(k * 3 * px, (k + 1) * 3 * px),
+      );
+      // Every slice lost at least one sequence to FLAIR, the same one(s) in all three stacked slices.
+      const replaced = (q: number, ch: number) => {
+        const at = (k * 9 + q * 3) * px;
+        return x.subarray(at + ch * px, at + (ch + 1) * px).every((v, i) => v === x[at + px + i]);
+      };
+      const pattern = (q: number) => [replaced(q, 0), replaced(q, 2)].join();
+      assert.notEqual(pattern(1), 'false,false', `slice ${k} kept every sequence`);
+      assert.equal(pattern(0), pattern(1));
+      assert.equal(pattern(2), pattern(1));
+    }
+  });
 });

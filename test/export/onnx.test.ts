@@ -35,9 +35,11 @@ import {
   SEGMENTER_OUTPUT,
   TUMORSCOPE_VERSION,
 } from '../../src/export/index.ts';
-import { type Ort, onnxRunners } from '../../src/export/onnx/onnx-runners.ts';
+import { type Ort, onnxRunners, onnxSegmenter } from '../../src/export/onnx/onnx-runners.ts';
 import { readFields } from '../../src/export/onnx/protobuf-reader.ts';
+import { libtorchSegmenter } from '../../src/inference/libtorch-runners.ts';
 import { predictSlices } from '../../src/inference/predict-slices.ts';
+import { segmentSlices } from '../../src/inference/two-stage.ts';
 import { DenseNet } from '../../src/models/densenet.ts';
 import { optimizeForInference } from '../../src/models/optimize-for-inference.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
@@ -46,7 +48,7 @@ import { loadModels } from '../../src/pipeline/default-models.ts';
 import { loadModel, runnersOf } from '../../src/pipeline/load-model.ts';
 import { sliceInputsFromFiles } from '../../src/pipeline/slice-inputs.ts';
 import { randomiseBatchNorm } from '../helpers/batch-norm.ts';
-import { realSlices } from './slices.ts';
+import { realSlices, realVolumeRgb } from './slices.ts';
 
 setNumThreads(1);
 
@@ -307,6 +309,56 @@ describe('ONNX export', () => {
       else assert.deepEqual(meta['classes'], loaded.config['classes']);
     });
   }
+
+  it('a 2.5-D segmenter (neighbouring slices as channels) runs in the two-stage core on onnxruntime as on libtorch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tumorscope-onnx-25d-'));
+    try {
+      manualSeed(5);
+      const preprocess = { ...PREPROCESS, neighbours: 1 };
+      const net = new ResUNet({ inChannels: 9, outChannels: 1, features: 4, depth: 2 });
+      randomiseBatchNorm(net);
+      const config = {
+        kind: 'segmenter',
+        architecture: 'resunet',
+        network: net.config,
+        preprocess,
+        threshold: 0.5,
+      };
+      saveModel(join(dir, 'segmenter'), net, config);
+      // A config whose network does not take the stacked channels is refused, by file and by cause.
+      saveModel(join(dir, 'wrong'), net, { ...config, preprocess: { ...preprocess, neighbours: 2 } });
+      assert.throws(
+        () => loadModel(join(dir, 'wrong')),
+        /wrong\.json: network\.inChannels is 9, but preprocess stacks 15 channels/,
+      );
+      const loaded = loadModel(join(dir, 'segmenter'), 'segmenter');
+      if (loaded.kind !== 'segmenter') throw new Error('a segmenter was saved');
+      const onnx = await onnxSegmenter(ort as unknown as Ort, exportModelToOnnx(loaded), {
+        intraOpNumThreads: 1,
+      });
+      assert.deepEqual(onnx.preprocess, preprocess);
+      const rgb = realVolumeRgb(preprocess);
+      const volume = { depth: 4, rgb: () => rgb };
+      const all = [0, 1, 2, 3];
+      const ours = await segmentSlices(libtorchSegmenter(loaded), volume, all, { batch: 3 });
+      const theirs = await segmentSlices(onnx, volume, all, { batch: 3 });
+      assert.ok(maxAbsDiff(theirs, ours) <= TOLERANCE, `max |onnx − engine| = ${maxAbsDiff(theirs, ours)}`);
+      assert.ok(spread(ours) > 0.01, 'output is nearly constant');
+      // The neighbours reach the network: slice 1 alone (its own neighbours) is segmented differently.
+      const plane = SIZE * SIZE;
+      const alone = rgb.slice(plane * 3, 2 * plane * 3);
+      const lone = await segmentSlices(libtorchSegmenter(loaded), { depth: 1, rgb: () => alone }, [0], {
+        batch: 1,
+      });
+      assert.ok(
+        maxAbsDiff(lone, ours.subarray(plane, 2 * plane)) > 1e-3,
+        'a lone slice equals one with neighbours',
+      );
+      await onnx.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('runs the two-stage core on onnxruntime-node as on libtorch, its fusion rule read from the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tumorscope-onnx-core-'));

@@ -13,6 +13,18 @@ const DIR = join(import.meta.dirname, '../../examples', PATIENT);
  */
 const SLICES = [18, 10, 22];
 
+/** Example slices 10, 14, 18 and 22 of the patient, in order, as a volume's RGB bytes (D×H×W×3) at `preprocess`'s size. */
+export function realVolumeRgb(preprocess: PreprocessConfig): Uint8Array {
+  const { width, height } = preprocess;
+  const numbers = [10, 14, 18, 22];
+  const out = new Uint8Array(numbers.length * width * height * 3);
+  numbers.forEach((n, i) => {
+    const image = toRgb(readTiff(join(DIR, `${PATIENT}_${n}.tif`)));
+    out.set(resizeBilinear(image.data, image.width, image.height, 3, width, height), i * width * height * 3);
+  });
+  return out;
+}
+
 /** `count` preprocessed slices as one NCHW float32 batch (the slices repeat when count exceeds them). */
 export function realSlices(preprocess: PreprocessConfig, count: number): Float32Array {
   const { width, height } = preprocess;

@@ -4,6 +4,7 @@
 // is tested on plain arrays, then once through libtorch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RESCALE_256 } from '../../src/data/preprocess.ts';
 import { F, Module, manualSeed, noGrad, ones, randn, type Tensor, tensor } from '../../src/engine/index.ts';
 import { libtorchNetwork } from '../../src/inference/network-outputs.ts';
 import { ResUNet } from '../../src/models/resunet.ts';
@@ -161,7 +162,7 @@ describe('flip TTA through libtorch', () => {
   it('runs the network in eval mode, records no gradients and frees its intermediates', async () => {
     const model = new RampModel();
     model.train();
-    const run = libtorchNetwork(model, 'segmenter', { width: W, height: H });
+    const run = libtorchNetwork(model, 'segmenter', { ...RESCALE_256, width: W, height: H });
     const probs = await probabilitiesWithTta(run, imageValues, N, H, W, 'flips');
     assert.equal(model.training, false);
     assertClose(probs, expectedTTA(), { rtol: 1e-5, atol: 1e-6 });
@@ -177,7 +178,7 @@ describe('flip TTA through libtorch', () => {
     manualSeed(3);
     const model = new ResUNet({ inChannels: 3, outChannels: 1, features: 4, depth: 2 });
     const images = randn([2, 3, 8, 12]);
-    const run = libtorchNetwork(model, 'segmenter', { width: 12, height: 8 });
+    const run = libtorchNetwork(model, 'segmenter', { ...RESCALE_256, width: 12, height: 8 });
     const probs = await probabilitiesWithTta(run, images.toFloat32(), 2, 8, 12, 'flips');
     const byHand = noGrad(() =>
       [[], [3], [2], [2, 3]]

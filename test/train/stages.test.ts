@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { loadSafetensors, readModelConfig } from '../../src/engine/index.ts';
 import { DENSENET121, DenseNet } from '../../src/models/densenet.ts';
 import { importPretrained } from '../../src/models/import/import-pretrained.ts';
+import { loadModel } from '../../src/pipeline/load-model.ts';
 import { parsePostprocessConfig } from '../../src/postprocess/index.ts';
 import { trainClassifier } from '../../src/train/classifier.ts';
 import { readLog } from '../../src/train/run-log.ts';
@@ -218,6 +219,29 @@ describe('training stages', () => {
     assert.deepEqual(table.chosen, postprocess);
     const best = Math.max(...table.candidates.map((c: { meanPatientDice: number }) => c.meanPatientDice));
     assert.equal(table.meanPatientDice, best);
+  });
+
+  it('segmenter with 2.5-D input: loss falls, the saved model takes the stacked slices and loads', async (t) => {
+    const data = writeVisibleTumours(tempDir(t));
+    const out = join(tempDir(t), 'run');
+    const logs: string[] = [];
+    await trainSegmenter({ ...smallSegmenterRun(data, out, (line) => logs.push(line)), neighbours: 1 });
+    assert.ok(
+      logs.some((l) => /2\.5-D \(1 neighbours each side\)/.test(l)),
+      'the log says so',
+    );
+    const log = readLog(join(out, 'log.jsonl'));
+    assert.ok(
+      log[2]!['train_loss']! < log[0]!['train_loss']!,
+      `train loss ${log.map((r) => r['train_loss']).join(' → ')}`,
+    );
+    const config = readModelConfig<{ network: { inChannels: number }; preprocess: { neighbours?: number } }>(
+      join(out, 'best'),
+    );
+    assert.equal(config.preprocess.neighbours, 1);
+    assert.equal(config.network.inChannels, 9);
+    const loaded = loadModel(join(out, 'best'), 'segmenter');
+    assert.equal(loaded.preprocess.neighbours, 1);
   });
 
   it('segmenter in bf16 mixed precision: loss falls, and the run says how it was trained', async (t) => {

@@ -38,6 +38,7 @@ import {
   fraction,
   integer,
   layoutOption,
+  neighboursOption,
   positiveNumber,
   precisionOption,
   segmentationLossOption,
@@ -65,6 +66,7 @@ export interface CvTrainValues {
   segmenterLoss: SegmentationLossName;
   segmenterArch: SegmenterArchitecture;
   segmenterWidth: number;
+  segmenterNeighbours: number;
   /** Seed of sampling, augmentation and initialisation when it differs from the split's. */
   trainingSeed?: number;
   skipBadFiles: boolean;
@@ -87,6 +89,7 @@ export function cvFoldRecipes(o: CvTrainValues) {
       loss: o.segmenterLoss,
       architecture: o.segmenterArch,
       width: o.segmenterWidth,
+      neighbours: o.segmenterNeighbours,
       epochs: o.segmenterEpochs,
       patience: o.segmenterEpochs,
     },
@@ -158,6 +161,7 @@ export function registerCv(program: Command): void {
     )
     .addOption(segmentationLossOption('--segmenter-loss'))
     .addOption(segmenterArchOption('--segmenter-arch'))
+    .addOption(neighboursOption('--segmenter-neighbours'))
     .option(
       '--segmenter-width <x>',
       "the segmenter's filter multiplier (1 = the reference network)",

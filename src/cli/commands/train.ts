@@ -23,6 +23,7 @@ import {
   fraction,
   integer,
   layoutOption,
+  neighboursOption,
   positiveNumber,
   precisionOption,
   probability,
@@ -211,6 +212,7 @@ export function registerTrain(program: Command): void {
     SEGMENTER_DEFAULTS,
   )
     .addOption(segmenterArchOption('--arch'))
+    .addOption(neighboursOption('--neighbours'))
     .option(
       '--width <x>',
       'filter multiplier (1 = the reference network)',
@@ -229,6 +231,7 @@ export function registerTrain(program: Command): void {
         o: CommonValues & {
           arch: SegmenterArchitecture;
           width: number;
+          neighbours: number;
           loss: SegmentationLossName;
           sampling: SamplingConfig;
         },

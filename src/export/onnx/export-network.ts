@@ -1,4 +1,4 @@
-// One of tumorscope's networks as a complete ONNX model: input `image` [batch, 3, H, W] (float32, already
+// One of tumorscope's networks as a complete ONNX model: input `image` [batch, C, H, W] (float32, already
 // preprocessed as the metadata's `preprocess` says), output `probabilities` [batch, classes] (softmax) for the
 // classifier or `tumour_probability` [batch, 1, H, W] (sigmoid) for segmenters. The batch dimension is dynamic.
 import type { Module } from '../../engine/index.ts';
@@ -39,6 +39,11 @@ export function architectureOf(network: Module): 'densenet121' | 'resunet' | 'un
   throw new Error(`ONNX export: no exporter for ${network.constructor.name}`);
 }
 
+/** Input channels: the classifier's three sequences; a segmenter's three per stacked slice (2.5-D). */
+function inChannelsOf(network: Module): number {
+  return network instanceof ResUNet || network instanceof UNet ? network.config.inChannels : 3;
+}
+
 /** The ONNX file's bytes. The network's weights are read as they are now (eval-mode semantics). */
 export function exportNetworkToOnnx(o: NetworkExport): Uint8Array {
   const g = new GraphBuilder();
@@ -65,7 +70,13 @@ export function exportNetworkToOnnx(o: NetworkExport): Uint8Array {
   }
   const graph = g.build(
     architectureOf(net),
-    [{ name: INPUT_NAME, shape: [batch, 3, o.height, o.width], docString: 'preprocessed slices, NCHW' }],
+    [
+      {
+        name: INPUT_NAME,
+        shape: [batch, inChannelsOf(net), o.height, o.width],
+        docString: 'preprocessed slices, NCHW',
+      },
+    ],
     [output],
   );
   const model = encodeModel({

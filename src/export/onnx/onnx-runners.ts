@@ -2,7 +2,7 @@
 // GET /api/models/<role>.onnx) behind ClassifierRunner / SegmenterRunner, with the preprocessing, thresholds,
 // post-processing and fusion rule read from each file's own metadata. onnxruntime-node and onnxruntime-web share
 // the little of their API used here, so the page and Node run the same code.
-import type { PreprocessConfig } from '../../data/preprocess.ts';
+import { inputChannels, type PreprocessConfig } from '../../data/preprocess.ts';
 import type { ClassifierRunner, SegmenterRunner, TwoStageModels } from '../../inference/two-stage.ts';
 import { parsePostprocessConfig } from '../../postprocess/config.ts';
 import { fusionConfigSchema } from '../../postprocess/fusion.ts';
@@ -35,7 +35,7 @@ export interface Ort {
 
 type Role = 'classifier' | 'segmenter';
 
-/** A session of one model file with its metadata, and its network as (input [n, 3, H, W], n) → flat output. */
+/** A session of one model file with its metadata, and its network as (input [n, C, H, W], n) → flat output. */
 async function openModel(ort: Ort, role: Role, file: Uint8Array, sessionOptions: object) {
   const metadata = readOnnxMetadata(file);
   if (metadata['kind'] !== role)
@@ -45,7 +45,8 @@ async function openModel(ort: Ort, role: Role, file: Uint8Array, sessionOptions:
   const output = String(metadata['output'] ?? session.outputNames[0]);
   const preprocess = metadata['preprocess'] as PreprocessConfig;
   const run = async (data: Float32Array, n: number): Promise<Float32Array> => {
-    const tensor = new ort.Tensor('float32', data, [n, 3, preprocess.height, preprocess.width]);
+    const shape = [n, inputChannels(preprocess), preprocess.height, preprocess.width];
+    const tensor = new ort.Tensor('float32', data, shape);
     try {
       const result = (await session.run({ [input]: tensor }))[output];
       if (!result) throw new Error(`the ${role} model has no output ${output}`);
