@@ -333,6 +333,8 @@ export function volumeSteps(models: TwoStageModels, fusion: FusionConfig, depth:
   ] as const) {
     if (runner.preprocess.intensity.kind === 'volume-zscore')
       steps.push(`${stage} input normalised by volume statistics ${where}`);
+    const n = runner.preprocess.neighbours ?? 0;
+    if (n > 0) steps.push(`${stage} input stacks ±${n} neighbouring slice${n > 1 ? 's' : ''} ${where}`);
   }
   return steps;
 }

@@ -179,6 +179,40 @@ describe('the two-stage core', () => {
   });
 });
 
+describe('a 2.5-D segmenter in the core', () => {
+  it('gets each slice with its neighbours in the volume, and the output says the slices depend on each other', async () => {
+    // Slice k is grey at 10·(k + 1) in every channel; the stand-in segmenter records, for every slice it is
+    // given, the brightness of each of its three stacked slices.
+    const depth = 4;
+    const rgb = new Uint8Array(depth * PIXELS * 3);
+    for (let k = 0; k < depth; k++) rgb.fill(10 * (k + 1), k * PIXELS * 3, (k + 1) * PIXELS * 3);
+    const seen: number[][] = [];
+    const models: TwoStageModels = {
+      classifier: { preprocess: rescale, threshold: 0.5, run: async (_, n) => new Float32Array(n).fill(0.9) },
+      segmenter: {
+        preprocess: { ...rescale, neighbours: 1 },
+        postprocess: { threshold: 0.5, minComponentArea: 0, largest3DComponent: false, tta: 'none' },
+        run: async (input, n) => {
+          assert.equal(input.length, n * 9 * PIXELS);
+          for (let k = 0; k < n; k++)
+            seen.push([0, 1, 2].map((q) => Math.round(input[(k * 9 + q * 3) * PIXELS]! * 255)));
+          return new Float32Array(n * PIXELS);
+        },
+      },
+    };
+    const out = await twoStageVolume(models, { depth, rgb: () => rgb }, { batch: 3 });
+    assert.deepEqual(seen, [
+      [10, 10, 20],
+      [10, 20, 30],
+      [20, 30, 40],
+      [30, 40, 40],
+    ]);
+    assert.deepEqual(out.volumeSteps, [
+      "segmenter input stacks ±1 neighbouring slice across the patient's slices (a slice's result depends on the others given with it)",
+    ]);
+  });
+});
+
 describe('the two stages overlapped', () => {
   // Slice:          0    1    2    3    4    5    6
   const classifier = [0.9, 0.2, 0.6, 0.7, 0.8, 0.1, 0.95];
