@@ -7,11 +7,9 @@
 //
 //   node --import tsx scripts/oof-component-choice.ts --data DATA/kaggle_3m --cv runs/cv-variant-ms [--threshold 0.3]
 import { parseArgs } from 'node:util';
-import { readSplitManifest } from '../src/data/split-manifest.ts';
 import { byteThreshold } from '../src/pipeline/cv-analysis.ts';
-import { loadOofPatients } from '../src/pipeline/cv-report.ts';
 import { labelComponents, neighbourhood } from '../src/postprocess/label-components.ts';
-import { cvSplitPath } from '../src/train/cross-validation.ts';
+import { loadOofRun } from './oof-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,12 +18,11 @@ const { values } = parseArgs({
     threshold: { type: 'string', default: '0.3' },
   },
 });
-if (!values.data || !values.cv)
-  throw new Error('usage: oof-component-choice.ts --data DIR --cv CV [--threshold t]');
-const manifest = readSplitManifest(cvSplitPath(values.cv));
-if (manifest.kind !== 'k-fold') throw new Error(`${cvSplitPath(values.cv)}: not a k-fold split`);
-const folds = manifest.k;
-const patients = await loadOofPatients({ data: values.data, cvDir: values.cv, folds, log: () => {} });
+const patients = await loadOofRun(
+  values.data,
+  values.cv,
+  'oof-component-choice.ts --data DIR --cv CV [--threshold t]',
+);
 const SIX_CONNECTED = neighbourhood({ z: true, y: true, x: true }, 1);
 const rules = ['all', 'largest', 'oracle', 'mass', 'classifier-weighted mass'] as const;
 const sums = Object.fromEntries(rules.map((r) => [r, 0])) as Record<(typeof rules)[number], number>;

@@ -4,10 +4,8 @@
 //
 //   node --import tsx scripts/oof-slice-smoothing.ts --data DATA/kaggle_3m --cv runs/cv-variant-ms [--thresholds 0.3,0.5]
 import { parseArgs } from 'node:util';
-import { readSplitManifest } from '../src/data/split-manifest.ts';
-import { loadOofPatients } from '../src/pipeline/cv-report.ts';
 import { labelComponents, neighbourhood } from '../src/postprocess/label-components.ts';
-import { cvSplitPath } from '../src/train/cross-validation.ts';
+import { loadOofRun } from './oof-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -16,16 +14,11 @@ const { values } = parseArgs({
     thresholds: { type: 'string', default: '0.3,0.5' },
   },
 });
-if (!values.data || !values.cv)
-  throw new Error('usage: oof-slice-smoothing.ts --data DIR --cv CV [--thresholds 0.3,0.5]');
-const manifest = readSplitManifest(cvSplitPath(values.cv));
-if (manifest.kind !== 'k-fold') throw new Error(`${cvSplitPath(values.cv)}: not a k-fold split`);
-const patients = await loadOofPatients({
-  data: values.data,
-  cvDir: values.cv,
-  folds: manifest.k,
-  log: () => {},
-});
+const patients = await loadOofRun(
+  values.data,
+  values.cv,
+  'oof-slice-smoothing.ts --data DIR --cv CV [--thresholds 0.3,0.5]',
+);
 const SIX_CONNECTED = neighbourhood({ z: true, y: true, x: true }, 1);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
